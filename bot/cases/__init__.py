@@ -1,0 +1,1 @@
+"""Cases: opening, the transcript, status changes, and customers' identities."""

@@ -1,0 +1,29 @@
+"""The ``helpdesk`` command line. Sub-commands live in sibling modules and import their heavy
+dependencies inside the command functions, so ``helpdesk --help`` stays instant."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import cases as cases_cli
+from bot.cli import chat as chat_cli
+from bot.cli import db as db_cli
+from bot.cli import kb as kb_cli
+from bot.cli import nlu as nlu_cli
+
+app = typer.Typer(
+    name="helpdesk",
+    help="A chat-first help desk: answers from the knowledge base, opens cases, escalates to agents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("chat")(chat_cli.chat)
+app.add_typer(cases_cli.app, name="cases")
+app.add_typer(kb_cli.app, name="kb")
+app.add_typer(nlu_cli.app, name="nlu")
+app.add_typer(db_cli.app, name="db")
+
+
+def main() -> None:
+    app()

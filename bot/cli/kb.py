@@ -1,0 +1,195 @@
+"""``helpdesk kb``: import, list, search and reindex the knowledge base.
+
+torch, faiss and the database drivers are imported inside the commands, so ``helpdesk --help``
+stays instant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from bot.config import Settings
+
+app = typer.Typer(
+    help="The knowledge base: import articles, list them, search, rebuild the index.",
+    no_args_is_help=True,
+)
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    from bot.config import Settings
+
+    return Settings()
+
+
+def _run(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Open the database (creating missing tables), run ``work``, dispose of the engine."""
+    from bot.storage.db import create_engine, session_factory
+    from bot.storage.models import Base
+
+    async def main() -> T:
+        engine = create_engine(_settings().effective_database_url)
+        try:
+            async with engine.begin() as conn:  # the lead will switch this to Alembic
+                await conn.run_sync(Base.metadata.create_all)
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _progress(done: int, total: int, label: str) -> None:
+    typer.echo(f"\r{label}: {done}/{total}", nl=done >= total, err=True)
+
+
+def _embedder() -> Any:
+    from nlu.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@app.command("import")
+def import_(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Folder of .md articles (default: the bundled ones).")
+    ] = None,
+    prune: Annotated[bool, typer.Option(help="Delete articles whose files are gone.")] = False,
+    reindex: Annotated[bool, typer.Option(help="Rebuild the search index afterwards.")] = True,
+) -> None:
+    """Import (upsert) articles from Markdown files with front matter."""
+    from bot.clock import SystemClock
+    from bot.knowledge.importer import ImportReport, import_articles
+    from bot.knowledge.service import reindex as rebuild
+
+    settings = _settings()
+    folder = directory or settings.articles_dir
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> ImportReport:
+        async with sessions() as session:
+            report = await import_articles(session, folder, SystemClock(), prune=prune)
+            await session.commit()
+        for error in report.errors:
+            typer.echo(f"skipped {error}", err=True)
+        typer.echo(report.summary())
+        if reindex:
+            built = await rebuild(sessions, _embedder(), settings.index_dir, progress=_progress)
+            typer.echo(f"index: {built.entries} entries, {built.encoded} encoded")
+        return report
+
+    report = _run(work)
+    if report.errors and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(code=1)
+
+
+@app.command("list")
+def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the articles in the database."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from bot.storage.models import Article
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+        async with sessions() as session:
+            articles = await session.scalars(
+                select(Article).options(selectinload(Article.chunks)).order_by(Article.slug)
+            )
+            return [
+                {
+                    "slug": a.slug,
+                    "title": a.title,
+                    "category": a.category,
+                    "tags": a.tags,
+                    "questions": len(a.questions or []),
+                    "chunks": len(a.chunks),
+                    "updated_at": a.updated_at.isoformat(),
+                    "source_path": a.source_path,
+                }
+                for a in articles
+            ]
+
+    rows = _run(work)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("slug", "title", "category", "chunks", "questions")
+    for row in rows:
+        table.add_row(
+            row["slug"], row["title"], row["category"], str(row["chunks"]), str(row["questions"])
+        )
+    Console().print(table)
+    if not rows:
+        typer.echo("No articles yet: run 'helpdesk kb import'.", err=True)
+
+
+@app.command("search")
+def search(
+    text: Annotated[str, typer.Argument(help="What a customer might write.")],
+    k: Annotated[int, typer.Option("--k", "-k", help="How many articles.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Search the knowledge base (imports and indexes the bundled articles on first use)."""
+    from dataclasses import asdict
+
+    from bot.clock import SystemClock
+    from bot.knowledge.search import KnowledgeSearch, SearchMode
+    from bot.knowledge.service import ensure_ready
+
+    if mode not in ("hybrid", "dense", "lexical"):
+        raise typer.BadParameter("use hybrid, dense or lexical", param_hint="--mode")
+    settings = _settings()
+    embedder = _embedder()
+    _run(
+        lambda sessions: ensure_ready(
+            sessions,
+            embedder,
+            articles_dir=settings.articles_dir,
+            index_dir=settings.index_dir,
+            clock=SystemClock(),
+            progress=_progress,
+        )
+    )
+    search_mode = cast("SearchMode", mode)
+    hits = KnowledgeSearch.load(settings.index_dir).search(text, embedder, k, mode=search_mode)
+    if as_json:
+        typer.echo(json.dumps([asdict(h) for h in hits], indent=2, ensure_ascii=False))
+        return
+    if not hits:
+        typer.echo("No matching articles.")
+    for hit in hits:
+        typer.echo(f"{hit.rank}. {hit.score:.3f}  {hit.title}  [{hit.reference}]")
+        typer.echo("   " + hit.snippet.replace("\n", "\n   "))
+
+
+@app.command("reindex")
+def reindex() -> None:
+    """Rebuild the search index from the database (only new or changed texts are encoded)."""
+    from bot.knowledge.index import IndexBuildReport
+    from bot.knowledge.service import reindex as rebuild
+
+    settings = _settings()
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> IndexBuildReport:
+        return await rebuild(sessions, _embedder(), settings.index_dir, progress=_progress)
+
+    report = _run(work)
+    typer.echo(
+        f"index: {report.entries} entries ({report.encoded} encoded, {report.reused} reused) "
+        f"with {report.model_name} in {report.index_dir}"
+    )

@@ -1,0 +1,97 @@
+"""Understanding one customer message: ONE embedding feeds both the intent classifier and the
+knowledge search; encoding runs off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from bot.dialogs.states import Hit
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: str | None
+    confidence: float
+    hit: Hit | None
+    unsupported_language: bool
+    entities: tuple[dict[str, Any], ...] = ()
+
+
+class Understander(Protocol):
+    async def understand(self, text: str) -> Understanding: ...
+
+
+class _Encoder(Protocol):
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class _Parser(Protocol):
+    def parse_vector(self, text: str, vector: np.ndarray) -> Any: ...
+
+
+class _Searcher(Protocol):
+    def search_vector(self, query_text: str, vector: np.ndarray, k: int = 5) -> list[Any]: ...
+
+
+class EmbeddingUnderstander:
+    """The production understander: encoder + NLU model + knowledge search + language check."""
+
+    def __init__(
+        self,
+        *,
+        encoder: _Encoder,
+        parser: _Parser,
+        searcher: _Searcher,
+        supported_languages: Sequence[str] = ("en",),
+    ) -> None:
+        self._encoder = encoder
+        self._parser = parser
+        self._searcher = searcher
+        self._supported = tuple(supported_languages)
+
+    async def understand(self, text: str) -> Understanding:
+        return await asyncio.to_thread(self._understand_sync, text)
+
+    def _understand_sync(self, text: str) -> Understanding:
+        from nlu.language import is_unsupported
+
+        vector = self._encoder.encode([text])[0]
+        parse = self._parser.parse_vector(text, vector)
+        hits = self._searcher.search_vector(text, vector, k=3)
+        best = hits[0] if hits else None
+        hit = (
+            Hit(
+                slug=best.slug,
+                title=best.title,
+                snippet=best.snippet,
+                reference=best.reference,
+                score=float(best.score),
+            )
+            if best is not None
+            else None
+        )
+        intent = None if parse.out_of_scope else parse.intent
+        entities = tuple(
+            e.to_dict() if hasattr(e, "to_dict") else dict(vars(e)) for e in parse.entities
+        )
+        unsupported = is_unsupported(text, supported=self._supported)
+        logger.debug(
+            "understood %r: intent=%s (%.2f) hit=%s (%.2f) unsupported=%s",
+            text[:80], intent, parse.confidence, hit and hit.slug, hit.score if hit else 0.0,
+            unsupported,
+        )
+        return Understanding(
+            intent=intent,
+            confidence=float(parse.confidence),
+            hit=hit,
+            unsupported_language=unsupported,
+            entities=entities,
+        )

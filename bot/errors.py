@@ -1,0 +1,68 @@
+"""The help desk's exceptions.
+
+::
+
+    HelpdeskError                 base of everything raised on purpose
+    ├── ConfigError               settings or helpdesk.yml are invalid (names the key)
+    ├── UserFacingError           carries ``safe_message``: the only error text a person may see
+    │   ├── PermissionDenied      an agent/admin action from someone without the role
+    │   ├── NotFound              no such case / article / macro
+    │   └── InvalidCommand        unknown verb or malformed arguments
+    ├── ClaimConflict             the case is already claimed (``holder`` says by whom)
+    └── SendError                 a platform refused or failed a send (raised by adapters)
+        ├── RetryableSendError    try again later (``retry_after`` seconds if the platform said)
+        └── PermanentSendError    never retry (channel gone, bot blocked, bad request)
+
+Customers never see exception text: boundaries log the traceback and reply with a kind sentence.
+"""
+
+from __future__ import annotations
+
+
+class HelpdeskError(Exception):
+    """Base class for errors raised on purpose by the help desk."""
+
+
+class ConfigError(HelpdeskError):
+    """Settings or helpdesk.yml are invalid; the message names the key."""
+
+
+class UserFacingError(HelpdeskError):
+    """An error whose ``safe_message`` may be shown to the person who caused it."""
+
+    def __init__(self, safe_message: str) -> None:
+        super().__init__(safe_message)
+        self.safe_message = safe_message
+
+
+class PermissionDenied(UserFacingError):
+    pass
+
+
+class NotFound(UserFacingError):
+    pass
+
+
+class InvalidCommand(UserFacingError):
+    pass
+
+
+class ClaimConflict(HelpdeskError):
+    def __init__(self, case_number: int, holder: str) -> None:
+        super().__init__(f"case #{case_number} is already claimed by {holder}")
+        self.case_number = case_number
+        self.holder = holder
+
+
+class SendError(HelpdeskError):
+    """A platform send failed."""
+
+
+class RetryableSendError(SendError):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(SendError):
+    pass

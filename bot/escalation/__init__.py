@@ -1,0 +1,1 @@
+"""Escalation: which queue (and so which agent channel) a case goes to."""

@@ -1,0 +1,250 @@
+"""The persisted vector index of the knowledge base.
+
+``index_dir`` holds three files:
+
+- ``index.faiss`` — an ``IndexFlatIP`` over normalised vectors (inner product = cosine);
+- ``manifest.json`` — the model name, dimension, a fingerprint of the contents, and one entry
+  per vector (row order): key, chunk key, slug, title, category, section, text, content hash,
+  kind (``"chunk"``, or ``"question"`` for a front-matter example question, which points at the
+  article's lead chunk);
+- ``embeddings.npz`` — every vector computed so far, keyed by the sha256 of the embedded text,
+  so a rebuild encodes only new or changed texts.
+
+faiss is imported inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from bot.errors import HelpdeskError
+from bot.knowledge.chunking import text_hash
+from nlu.embedding import Embedder
+
+if TYPE_CHECKING:
+    import faiss
+
+MANIFEST = "manifest.json"
+FAISS_FILE = "index.faiss"
+EMBEDDINGS = "embeddings.npz"
+ENCODE_BATCH = 32
+
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, label)``: called while a long step runs."""
+
+
+class IndexUnavailable(HelpdeskError):
+    """There is no usable index in the directory (never built, or damaged): run a reindex."""
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One vector of the index and what it points at."""
+
+    key: str  # "<slug>#<ordinal>" for a chunk, "<slug>?<n>" for a question
+    chunk_key: str  # the chunk shown when this entry matches (itself, or the lead chunk)
+    slug: str
+    title: str
+    category: str
+    section: str
+    text: str  # exactly what is embedded
+    content_hash: str
+    kind: Literal["chunk", "question"]
+
+
+@dataclass(frozen=True)
+class IndexBuildReport:
+    entries: int
+    encoded: int  # texts sent to the embedder
+    reused: int  # vectors taken from the embedding store
+    model_name: str
+    dimension: int
+    index_dir: Path
+
+
+def article_entries(
+    *,
+    slug: str,
+    title: str,
+    category: str,
+    questions: Sequence[str],
+    chunks: Sequence[tuple[int, str, str, str]],
+) -> list[IndexEntry]:
+    """The entries of one article; ``chunks`` are (ordinal, section, text, content_hash)."""
+    entries = [
+        IndexEntry(f"{slug}#{o}", f"{slug}#{o}", slug, title, category, s, t, h, "chunk")
+        for o, s, t, h in sorted(chunks)
+    ]
+    if not entries:
+        return []
+    lead = entries[0]
+    entries.extend(
+        IndexEntry(
+            f"{slug}?{n}",
+            lead.key,
+            slug,
+            title,
+            category,
+            lead.section,
+            q,
+            text_hash(q),
+            "question",
+        )
+        for n, q in enumerate(dict.fromkeys(q.strip() for q in questions if q.strip()))
+    )
+    return entries
+
+
+def fingerprint(entries: Sequence[IndexEntry], model_name: str) -> str:
+    digest = hashlib.sha256(model_name.encode())
+    for entry in entries:
+        digest.update(json.dumps(asdict(entry), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    try:
+        manifest: dict[str, Any] = json.loads((index_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest
+
+
+def is_current(index_dir: Path, entries: Sequence[IndexEntry], model_name: str) -> bool:
+    """Whether the index on disk was built from exactly these entries with this model."""
+    manifest = read_manifest(index_dir)
+    return (
+        manifest is not None
+        and (index_dir / FAISS_FILE).exists()
+        and manifest.get("model_name") == model_name
+        and manifest.get("fingerprint") == fingerprint(entries, model_name)
+    )
+
+
+def build_index(
+    entries: Sequence[IndexEntry],
+    embedder: Embedder,
+    index_dir: Path,
+    *,
+    progress: Progress | None = None,
+) -> IndexBuildReport:
+    """Write the index for ``entries``, encoding only texts the embedding store lacks."""
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    model_name = embedder.model_name
+    store = _load_store(index_dir, model_name)
+    hashes = [text_hash(e.text) for e in entries]
+    missing = list(dict.fromkeys(h for h in hashes if h not in store))
+    texts_by_hash = {h: e.text for h, e in zip(hashes, entries, strict=True)}
+    for start in range(0, len(missing), ENCODE_BATCH):
+        batch = missing[start : start + ENCODE_BATCH]
+        vectors = embedder.encode([texts_by_hash[h] for h in batch])
+        store.update(zip(batch, np.asarray(vectors, dtype=np.float32), strict=True))
+        if progress:
+            progress(min(start + ENCODE_BATCH, len(missing)), len(missing), "embedding articles")
+    dimension = len(next(iter(store.values()))) if store else int(embedder.dimension)
+    matrix = (
+        np.stack([store[h] for h in hashes]).astype(np.float32)
+        if hashes
+        else np.zeros((0, dimension), dtype=np.float32)
+    )
+    index = faiss.IndexFlatIP(dimension)
+    if len(matrix):
+        index.add(matrix)
+    live = {h: store[h] for h in dict.fromkeys(hashes)}  # forget vectors of deleted texts
+    _atomic(index_dir / EMBEDDINGS, lambda p: _save_store(p, live, model_name))
+    _atomic(index_dir / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
+    manifest = {
+        "model_name": model_name,
+        "dimension": dimension,
+        "fingerprint": fingerprint(entries, model_name),
+        "entries": [asdict(e) for e in entries],
+    }
+    _atomic(
+        index_dir / MANIFEST,
+        lambda p: p.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8"),
+    )
+    return IndexBuildReport(
+        entries=len(entries),
+        encoded=len(missing),
+        reused=len(set(hashes)) - len(missing),
+        model_name=model_name,
+        dimension=dimension,
+        index_dir=index_dir,
+    )
+
+
+class KnowledgeIndex:
+    """A loaded index: the faiss index, its entries and their vectors."""
+
+    def __init__(
+        self, *, faiss_index: faiss.Index, entries: list[IndexEntry], model_name: str
+    ) -> None:
+        if faiss_index.ntotal != len(entries):
+            raise IndexUnavailable("index and manifest disagree; rebuild the index")
+        self.faiss_index = faiss_index
+        self.entries = entries
+        self.model_name = model_name
+        self.dimension = int(faiss_index.d)
+        self.vectors: np.ndarray = (
+            faiss_index.reconstruct_n(0, faiss_index.ntotal)
+            if faiss_index.ntotal
+            else np.zeros((0, self.dimension), dtype=np.float32)
+        )
+
+    @classmethod
+    def load(cls, index_dir: Path) -> KnowledgeIndex:
+        import faiss
+
+        manifest = read_manifest(index_dir)
+        if manifest is None or not (index_dir / FAISS_FILE).exists():
+            raise IndexUnavailable(f"no knowledge index in {index_dir}; run 'helpdesk kb reindex'")
+        try:
+            faiss_index = faiss.read_index(str(index_dir / FAISS_FILE))
+            entries = [IndexEntry(**raw) for raw in manifest["entries"]]
+        except (RuntimeError, KeyError, TypeError) as exc:
+            raise IndexUnavailable(f"the knowledge index in {index_dir} is damaged: {exc}") from exc
+        return cls(faiss_index=faiss_index, entries=entries, model_name=manifest["model_name"])
+
+    def nearest(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cosines) of the ``k`` entries nearest to ``vector``, best first."""
+        k = min(k, len(self.entries))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        scores, rows = self.faiss_index.search(query, k)
+        keep = rows[0] >= 0
+        return rows[0][keep], scores[0][keep]
+
+
+def _load_store(index_dir: Path, model_name: str) -> dict[str, np.ndarray]:
+    try:
+        with np.load(index_dir / EMBEDDINGS, allow_pickle=False) as data:
+            if str(data["model_name"]) != model_name:
+                return {}
+            return dict(zip(data["hashes"].tolist(), data["vectors"], strict=True))
+    except (OSError, KeyError, ValueError):
+        return {}
+
+
+def _save_store(path: Path, store: dict[str, np.ndarray], model_name: str) -> None:
+    hashes = np.array(list(store), dtype="U64")
+    vectors = np.stack(list(store.values())) if store else np.zeros((0, 0), dtype=np.float32)
+    with path.open("wb") as file:
+        np.savez(file, hashes=hashes, vectors=vectors, model_name=np.array(model_name))
+
+
+def _atomic(target: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file so a reader never sees half a file."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    write(tmp)
+    os.replace(tmp, target)

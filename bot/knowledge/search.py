@@ -1,0 +1,211 @@
+"""Hybrid knowledge search: dense (faiss) + lexical (BM25), fused by reciprocal rank, one hit
+per article.
+
+The bot embeds each message once and shares the vector between intent classification and
+search, so the main entry point takes a precomputed vector: ``search_vector(text, vector)``.
+
+Ordering and scoring are deliberately separate:
+
+- **order** (``rank``) comes from reciprocal-rank fusion of the article's dense rank and its BM25
+  rank (or one of them alone with ``mode="dense"`` / ``"lexical"``);
+- **``score``** is the cosine similarity (clipped to 0..1) between the message and the article's
+  best-matching vector — a chunk or one of its front-matter questions. It is comparable across
+  queries, so *this* is the number answer thresholds apply to. RRF values are not: they depend
+  only on ranks.
+
+An article's example questions are indexed as vectors of their own that point at its lead
+chunk; when a message is close to one of them, the article's best cosine (and so its dense rank
+and ``score``) rises and the lead is shown. Search runs in memory on the loaded manifest: no
+database access per query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from bot.knowledge.articles import section_anchor
+from bot.knowledge.chunking import chunk_prefix
+from bot.knowledge.index import KnowledgeIndex
+from bot.knowledge.lexical import RRF_K, LexicalIndex
+from nlu.embedding import Embedder
+
+SearchMode = Literal["dense", "lexical", "hybrid"]
+SNIPPET_CHARS = 400
+_DENSE_POOL = 200  # nearest vectors fetched from faiss before aggregating per article
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One article found for a query. ``score`` is what thresholds apply to (see module doc)."""
+
+    slug: str
+    title: str
+    category: str
+    section: str  # "" when the best part is the article's lead
+    snippet: str
+    score: float  # dense cosine of the article's best match, 0..1
+    dense_score: float  # the same cosine, unclipped
+    lexical_score: float  # raw BM25 of the article's best entry (0 = no shared words)
+    rank: int  # 1-based
+    reference: str  # "kb:<slug>" or "kb:<slug>#<section-anchor>"
+
+
+class KnowledgeSearch:
+    """Searches a loaded ``KnowledgeIndex``. Build once, share freely (read-only)."""
+
+    def __init__(self, index: KnowledgeIndex) -> None:
+        self.index = index
+        entries = index.entries
+        self._slugs = list(dict.fromkeys(e.slug for e in entries))
+        article_of = {slug: i for i, slug in enumerate(self._slugs)}
+        row_of = {e.key: row for row, e in enumerate(entries)}
+        self._entry_article = np.array([article_of[e.slug] for e in entries], dtype=np.int64)
+        self._entry_chunk = [row_of.get(e.chunk_key, row) for row, e in enumerate(entries)]
+        self._rows_of_article: list[list[int]] = [[] for _ in self._slugs]
+        for row, e in enumerate(entries):
+            self._rows_of_article[article_of[e.slug]].append(row)
+        self._lexical = LexicalIndex([e.text for e in entries])
+
+    @classmethod
+    def load(cls, index_dir: Path) -> KnowledgeSearch:
+        return cls(KnowledgeIndex.load(index_dir))
+
+    @property
+    def model_name(self) -> str:
+        return self.index.model_name
+
+    @property
+    def article_count(self) -> int:
+        return len(self._slugs)
+
+    def search(
+        self, text: str, embedder: Embedder, k: int = 5, *, mode: SearchMode = "hybrid"
+    ) -> list[SearchHit]:
+        """Embed ``text`` and search (CLI and benchmarks; the bot uses ``search_vector``)."""
+        vector = None if mode == "lexical" else embedder.encode([text])[0]
+        return self.search_vector(text, vector, k, mode=mode)
+
+    def search_vector(
+        self,
+        query_text: str,
+        vector: np.ndarray | None,
+        k: int = 5,
+        *,
+        mode: SearchMode = "hybrid",
+    ) -> list[SearchHit]:
+        """The ``k`` best articles for a message and its (normalised) embedding.
+
+        ``vector`` may be None only with ``mode="lexical"``; then ``score`` is 0.
+        """
+        n = len(self.index.entries)
+        if n == 0 or k <= 0:
+            return []
+        if vector is None and mode != "lexical":
+            raise ValueError(f"mode={mode!r} needs the query vector")
+        entry_dense = np.full(n, -np.inf, dtype=np.float32)
+        dense_rank = np.zeros(n, dtype=np.float32)  # 1/(RRF_K + rank) per entry, 0 if unranked
+        if vector is not None:
+            query = np.asarray(vector, dtype=np.float32).reshape(-1)
+            if query.shape[0] != self.index.dimension:
+                raise ValueError(
+                    f"query vector has {query.shape[0]} dimensions, the index "
+                    f"{self.index.dimension} (built with {self.model_name})"
+                )
+            rows, cosines = self.index.nearest(query, max(_DENSE_POOL, 20 * k))
+            entry_dense[rows] = cosines
+            dense_rank[rows] = 1.0 / (RRF_K + np.arange(1, len(rows) + 1))
+        entry_lexical = self._lexical.scores(query_text) if mode != "dense" else np.zeros(n)
+        lexical_rank = np.zeros(n, dtype=np.float32)
+        lex_rows = [r for r in np.argsort(-entry_lexical, kind="stable") if entry_lexical[r] > 0]
+        lexical_rank[lex_rows] = 1.0 / (RRF_K + np.arange(1, len(lex_rows) + 1))
+
+        article_dense = np.full(len(self._slugs), -np.inf, dtype=np.float32)
+        np.maximum.at(article_dense, self._entry_article, entry_dense)
+        article_lexical = np.zeros(len(self._slugs), dtype=np.float32)
+        np.maximum.at(article_lexical, self._entry_article, entry_lexical.astype(np.float32))
+
+        fused = np.zeros(len(self._slugs), dtype=np.float64)
+        if mode != "lexical":
+            fused += _rank_weights(article_dense, lambda s: np.isfinite(s))
+        if mode != "dense":
+            fused += _rank_weights(article_lexical, lambda s: s > 0)
+        tiebreak = np.where(np.isfinite(article_dense), article_dense, -1.0)
+        order = [a for a in np.lexsort((-tiebreak, -fused)) if fused[a] > 0][:k]
+
+        entry_weight = np.zeros(n, dtype=np.float32)
+        if mode != "lexical":
+            entry_weight += dense_rank
+        if mode != "dense":
+            entry_weight += lexical_rank
+        hits = []
+        for rank, article in enumerate(order, start=1):
+            rows_of = self._rows_of_article[article]
+            dense = float(article_dense[article])
+            if vector is not None and not np.isfinite(dense):  # outside the faiss pool
+                dense = float(np.max(self.index.vectors[rows_of] @ query))
+            best = max(rows_of, key=lambda r: (entry_weight[r], entry_dense[r]))
+            hits.append(
+                self._hit(
+                    self._entry_chunk[best],
+                    rank,
+                    dense,
+                    article_lexical[article],
+                    vector is not None,
+                )
+            )
+        return hits
+
+    def _hit(
+        self, chunk_row: int, rank: int, dense: float, lexical: float, has_vector: bool
+    ) -> SearchHit:
+        entry = self.index.entries[chunk_row]
+        dense = dense if has_vector else 0.0
+        return SearchHit(
+            slug=entry.slug,
+            title=entry.title,
+            category=entry.category,
+            section=entry.section,
+            snippet=make_snippet(entry.text, entry.title, entry.section),
+            score=round(min(max(dense, 0.0), 1.0), 4),
+            dense_score=round(dense, 4),
+            lexical_score=round(float(lexical), 4),
+            rank=rank,
+            reference=(
+                f"kb:{entry.slug}#{section_anchor(entry.section)}"
+                if entry.section
+                else f"kb:{entry.slug}"
+            ),
+        )
+
+
+def _rank_weights(scores: np.ndarray, eligible: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """1/(RRF_K + rank) for the articles ``eligible`` selects, ranked by ``scores``."""
+    mask = eligible(scores)
+    weights = np.zeros(len(scores), dtype=np.float64)
+    ranked = [a for a in np.argsort(-np.where(mask, scores, -np.inf), kind="stable") if mask[a]]
+    weights[ranked] = 1.0 / (RRF_K + np.arange(1, len(ranked) + 1))
+    return weights
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+
+
+def make_snippet(text: str, title: str, section: str, limit: int = SNIPPET_CHARS) -> str:
+    """The chunk as people read it: without the title prefix, cut at a sentence end."""
+    prefix = chunk_prefix(title, section)
+    body = text[len(prefix) :] if text.startswith(prefix) else text
+    body = body.strip()
+    if len(body) <= limit:
+        return body
+    ends = [m.end() for m in _SENTENCE_END.finditer(body, 0, limit + 1)]
+    good = [e for e in ends if e >= limit // 3]
+    if good:
+        return body[: good[-1]].rstrip()
+    cut = body.rfind(" ", 0, limit)
+    return body[: cut if cut > 0 else limit].rstrip() + "…"

@@ -1,0 +1,128 @@
+"""Knowledge-base verbs that span the database and the index: ``reindex`` and ``ensure_ready``.
+
+Both accept either a session factory (they open and commit their own session) or an open
+``AsyncSession`` (they use it; ``ensure_ready`` commits the import on it). Embedding and faiss
+work runs in a worker thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from bot.clock import Clock
+from bot.knowledge.importer import ImportReport, import_articles
+from bot.knowledge.index import (
+    IndexBuildReport,
+    IndexEntry,
+    Progress,
+    article_entries,
+    build_index,
+    is_current,
+)
+from bot.storage.models import Article
+from nlu.embedding import Embedder
+
+logger = logging.getLogger(__name__)
+
+Sessions = async_sessionmaker[AsyncSession] | AsyncSession
+
+
+@dataclass(frozen=True)
+class ReadyReport:
+    """What ``ensure_ready`` had to do (None: nothing)."""
+
+    imported: ImportReport | None
+    built: IndexBuildReport | None
+
+
+@asynccontextmanager
+async def _session(sessions: Sessions) -> AsyncIterator[AsyncSession]:
+    if isinstance(sessions, AsyncSession):
+        yield sessions
+        return
+    async with sessions() as session:
+        yield session
+
+
+async def load_entries(session: AsyncSession) -> list[IndexEntry]:
+    """The index entries of every article in the database, in slug order."""
+    articles = (
+        await session.scalars(
+            select(Article).options(selectinload(Article.chunks)).order_by(Article.slug)
+        )
+    ).all()
+    entries: list[IndexEntry] = []
+    for article in articles:
+        entries.extend(
+            article_entries(
+                slug=article.slug,
+                title=article.title,
+                category=article.category,
+                questions=article.questions or [],
+                chunks=[(c.ordinal, c.section, c.text, c.content_hash) for c in article.chunks],
+            )
+        )
+    return entries
+
+
+async def reindex(
+    sessions: Sessions,
+    embedder: Embedder,
+    index_dir: Path,
+    *,
+    progress: Progress | None = None,
+) -> IndexBuildReport:
+    """Rebuild the index from the database, encoding only new or changed texts."""
+    async with _session(sessions) as session:
+        entries = await load_entries(session)
+    report = await asyncio.to_thread(build_index, entries, embedder, index_dir, progress=progress)
+    logger.info(
+        "knowledge index: %d entries, %d encoded, %d reused",
+        report.entries,
+        report.encoded,
+        report.reused,
+    )
+    return report
+
+
+async def ensure_ready(
+    sessions: Sessions,
+    embedder: Embedder,
+    *,
+    articles_dir: Path,
+    index_dir: Path,
+    clock: Clock,
+    progress: Progress | None = None,
+) -> ReadyReport:
+    """First-run setup: import ``articles_dir`` if the database has no articles, then rebuild
+    the index if it does not match the database (or was built with another model).
+
+    When everything is current this costs two small queries and reading the manifest; the
+    embedding model is not loaded.
+    """
+    imported: ImportReport | None = None
+    async with _session(sessions) as session:
+        count = await session.scalar(select(func.count()).select_from(Article))
+        if not count:
+            if progress:
+                progress(0, 1, "importing articles")
+            imported = await import_articles(session, articles_dir, clock)
+            await session.commit()
+            for error in imported.errors:
+                logger.warning("article skipped: %s", error)
+            if progress:
+                progress(1, 1, "importing articles")
+        entries = await load_entries(session)
+    if is_current(index_dir, entries, embedder.model_name):
+        return ReadyReport(imported=imported, built=None)
+    built = await asyncio.to_thread(build_index, entries, embedder, index_dir, progress=progress)
+    return ReadyReport(imported=imported, built=built)

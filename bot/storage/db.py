@@ -1,0 +1,76 @@
+"""The async engine and session factory, from the database URLs people paste."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+
+from bot.errors import ConfigError
+
+_SSLMODE_TO_ASYNCPG = {
+    "disable": "disable",
+    "allow": "allow",
+    "prefer": "prefer",
+    "require": "require",
+    "verify-ca": "verify-ca",
+    "verify-full": "verify-full",
+}
+
+
+def async_database_url(url: str) -> str:
+    """Translate ``sqlite:///x``, ``postgres://…`` and ``postgresql://…?sslmode=`` (as hosting
+    platforms hand them out) into the async drivers' forms."""
+    url = url.strip()
+    if not url:
+        raise ConfigError("DATABASE_URL is empty")
+    scheme, _, rest = url.partition("://")
+    scheme = scheme.lower()
+    if scheme in ("sqlite", "sqlite+aiosqlite"):
+        return f"sqlite+aiosqlite://{rest}"
+    if scheme in ("postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2"):
+        parts = urlsplit(f"postgresql+asyncpg://{rest}")
+        query = []
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if key == "sslmode":
+                query.append(("ssl", _SSLMODE_TO_ASYNCPG.get(value, value)))
+            else:
+                query.append((key, value))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    raise ConfigError(
+        f"DATABASE_URL: unsupported scheme {scheme!r} (use sqlite:///path or postgresql://…)"
+    )
+
+
+def is_sqlite(url: str) -> bool:
+    return async_database_url(url).startswith("sqlite")
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    async_url = async_database_url(url)
+    if async_url.startswith("sqlite"):
+        path = async_url.partition(":///")[2]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(async_url, connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(async_url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers (helpdesk cases list) run beside a writing bot; foreign keys are off by
+    # default in SQLite. BEGIN IMMEDIATE semantics come from the unit of work.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,92 @@
+"""The unit of work: one database transaction per inbound message or job.
+
+Create one per message from a ``UnitOfWorkFactory`` (never share an instance): everything a
+message changes — case rows, transcript lines, outbox rows, the dialog session — commits or rolls
+back together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.events import Event
+from bot.messages import Outbound
+from bot.storage.models import OutboxMessage
+
+
+class UnitOfWork:
+    """A transaction plus what it produced: outbox rows and domain events."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessions = sessions
+        self.clock = clock
+        self.events: list[Event] = []
+        self._session: AsyncSession | None = None
+        self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._session
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._session = self._sessions()
+        await self._session.begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._session is not None
+        try:
+            if exc_type is not None:
+                await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def send(self, outbound: Outbound, *, ref_key: str | None = None, **extra: Any) -> None:
+        """Queue ``outbound`` for delivery when this transaction commits.
+
+        ``ref_key`` records where the message lands ("case:12:post"); ``extra`` may carry
+        ``edit_key`` / ``thread_key`` naming an earlier ref to edit or reply under.
+        """
+        now = self.clock.now()
+        payload = outbound.to_dict()
+        payload.update({k: v for k, v in extra.items() if v is not None})
+        self.session.add(
+            OutboxMessage(
+                conversation=str(outbound.channel.without_thread),
+                platform=outbound.channel.platform,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                ref_key=ref_key,
+            )
+        )
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

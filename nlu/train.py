@@ -1,0 +1,123 @@
+"""Training: read the Rasa data, embed the examples (cached on disk), fit, save.
+
+``train`` writes a complete model into ``model_dir``; ``is_current`` tells whether the model there
+was trained on exactly the current data, so the bot can skip retraining on start;
+``load_or_train`` does both.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nlu.classifier import IntentClassifier, Thresholds
+from nlu.embedding import Embedder
+from nlu.entities import EntityExtractor
+from nlu.errors import ModelNotFoundError
+from nlu.model import ModelMetadata, NluModel, read_model_document
+from nlu.training_data import load_training_data
+from nlu.vector_cache import Progress, VectorCache
+
+__all__ = ["CACHE_FILE", "TrainReport", "is_current", "load_or_train", "train"]
+
+logger = logging.getLogger(__name__)
+
+CACHE_FILE = "embeddings.npz"
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """What a training run did."""
+
+    intents: int
+    examples: int
+    encoded: int  # examples that were not in the embedding cache
+    seconds: float
+    path: str
+    data_hash: str
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def train(
+    data_path: str | Path,
+    model_dir: str | Path,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    *,
+    c: float = 10.0,
+    thresholds: Thresholds | None = None,
+) -> TrainReport:
+    """Train on the Rasa data at ``data_path`` and save the model in ``model_dir``."""
+    started = time.perf_counter()
+    directory = Path(model_dir)
+    data = load_training_data(data_path)
+    texts, labels = data.pairs()
+    cache = VectorCache(directory / CACHE_FILE, embedder.model_name)
+    vectors, encoded = cache.encode(texts, embedder, progress=progress)
+    cache.save(keep=texts)
+    if progress is not None:
+        progress("fitting", 0, 1)
+    classifier = IntentClassifier(c=c, thresholds=thresholds or Thresholds()).fit(vectors, labels)
+    if progress is not None:
+        progress("fitting", 1, 1)
+    metadata = ModelMetadata(
+        model_name=embedder.model_name,
+        data_hash=data.fingerprint(),
+        intents=list(data.intents),
+        examples=len(texts),
+        dimension=int(vectors.shape[1]),
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        thresholds=classifier.thresholds.to_dict(),
+    )
+    extractor = EntityExtractor(regexes=data.regexes, lookups=data.lookups, synonyms=data.synonyms)
+    NluModel(classifier=classifier, extractor=extractor, metadata=metadata).save(directory)
+    seconds = time.perf_counter() - started
+    logger.info(
+        "trained NLU: %d intents, %d examples (%d encoded) in %.1fs",
+        len(data.intents),
+        len(texts),
+        encoded,
+        seconds,
+    )
+    return TrainReport(
+        intents=len(data.intents),
+        examples=len(texts),
+        encoded=encoded,
+        seconds=round(seconds, 3),
+        path=str(directory),
+        data_hash=metadata.data_hash,
+        warnings=list(data.warnings),
+    )
+
+
+def is_current(
+    data_path: str | Path, model_dir: str | Path, *, model_name: str | None = None
+) -> bool:
+    """True when ``model_dir`` holds a model trained on exactly this data (and model)."""
+    try:
+        document = read_model_document(Path(model_dir))
+    except ModelNotFoundError:
+        return False
+    metadata = document["metadata"]
+    if model_name is not None and metadata.get("model_name") != model_name:
+        return False
+    return bool(metadata.get("data_hash") == load_training_data(data_path).fingerprint())
+
+
+def load_or_train(
+    data_path: str | Path,
+    model_dir: str | Path,
+    embedder: Embedder,
+    progress: Progress | None = None,
+) -> NluModel:
+    """The model in ``model_dir``, retrained first if the data (or embedder) changed."""
+    if not is_current(data_path, model_dir, model_name=embedder.model_name):
+        train(data_path, model_dir, embedder, progress)
+    return NluModel.load(model_dir)

@@ -1,0 +1,129 @@
+"""A help desk wired with fake channels and a keyword understander, for transcript tests.
+
+The understander is deterministic (keywords → intent, article) so dialog tests pin behaviour
+without loading the model; the real model is exercised in the end-to-end and NLU/search tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.adapters.fake import FakeChannel
+from bot.bootstrap import HelpDesk, build_helpdesk
+from bot.clock import Clock
+from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
+from bot.dialogs.states import Hit
+from bot.dialogs.understanding import Understanding
+from bot.messages import ChannelRef, Inbound, InboundKind, Outbound, split_payload
+
+ARTICLES = {
+    "password": Hit("reset-your-password", "Reset your password", "Tap Forgot password…", "kb:reset-your-password", 0.82),
+    "delivery": Hit("shipping-times-and-costs", "Shipping times and costs", "Orders ship in 1–2 days…", "kb:shipping", 0.77),
+}
+INTENTS = {
+    "hello": "greet", "hi": "greet", "thanks": "thanks", "bye": "goodbye", "human": "human_handoff",
+    "person": "human_handoff", "status": "case_status", "yes": "affirm", "no": "deny",
+    "unacceptable": "complaint_urgent",
+}
+
+
+class KeywordUnderstander:
+    async def understand(self, text: str) -> Understanding:
+        words = text.lower().replace("?", " ").replace(",", " ").split()
+        intent = next((INTENTS[w] for w in words if w in INTENTS), None)
+        hit = next((h for key, h in ARTICLES.items() if key in text.lower()), None)
+        return Understanding(
+            intent=intent,
+            confidence=0.95 if intent else 0.1,
+            hit=hit,
+            unsupported_language="¿" in text or "está" in text,
+        )
+
+
+@dataclass
+class Transcript:
+    """Drives a help desk as a customer and as agents, and reads what each side was sent."""
+
+    helpdesk: HelpDesk
+    channels: Mapping[str, FakeChannel]
+    customer: ChannelRef = field(default_factory=lambda: ChannelRef("fake", "dm-ada"))
+    customer_id: str = "ada"
+    customer_name: str = "Ada"
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _seen: dict[str, int] = field(default_factory=dict)
+
+    async def _send(self, inbound: Inbound) -> None:
+        await self.helpdesk.intake.receive(inbound)
+        await self.helpdesk.sender.drain()
+
+    def _inbound(self, **kw: object) -> Inbound:
+        values: dict[str, object] = {
+            "kind": InboundKind.MESSAGE,
+            "event_id": f"ev{next(self._ids)}",
+            "channel": self.customer,
+            "user_id": self.customer_id,
+            "user_name": self.customer_name,
+        }
+        values.update(kw)
+        return Inbound(**values)  # type: ignore[arg-type]
+
+    async def say(self, text: str, **kw: object) -> list[str]:
+        await self._send(self._inbound(text=text, **kw))
+        return self.new_for(self.customer)
+
+    async def click(self, label: str) -> list[str]:
+        button = next(
+            b for o in reversed(self.sent_to(self.customer)) for b in o.buttons if b.label == label
+        )
+        verb, case, arg = split_payload(button.payload)
+        await self._send(self._inbound(kind=InboundKind.ACTION, action=verb, value=f"{case}:{arg}"))
+        return self.new_for(self.customer)
+
+    async def agent(
+        self, text: str, *, user: str = "dana", name: str = "Dana", channel: str = "fake:agents",
+        kind: InboundKind = InboundKind.COMMAND,
+    ) -> list[str]:
+        ref = ChannelRef.parse(channel)
+        await self._send(
+            Inbound(kind=kind, event_id=f"ev{next(self._ids)}", channel=ref, user_id=user,
+                    user_name=name, text=text, is_direct=False)
+        )
+        return self.new_for(ref.without_thread)
+
+    def sent_to(self, channel: ChannelRef) -> list[Outbound]:
+        fake = self.channels[channel.platform]
+        return [o for o in fake.sent if o.channel.without_thread == channel.without_thread]
+
+    def new_for(self, channel: ChannelRef) -> list[str]:
+        """Texts sent to ``channel`` since the last call for it."""
+        sent = self.sent_to(channel)
+        start = self._seen.get(str(channel), 0)
+        self._seen[str(channel)] = len(sent)
+        return [o.text for o in sent[start:]]
+
+    def agents_saw(self) -> list[str]:
+        return self.new_for(ChannelRef("fake", "agents"))
+
+
+def test_desk(agent_ids: tuple[str, ...] = ("dana", "eve")) -> DeskConfig:
+    return DeskConfig(
+        roles=Roles(agents=RoleMembers(fake=list(agent_ids))),
+        queues=[QueueConfig(name="default", channel="fake:agents")],
+        answer_threshold=0.5,
+    )
+
+
+async def build_transcript(
+    database_url: str, clock: Clock, tmp_path: Path, *, desk: DeskConfig | None = None,
+    platforms: tuple[str, ...] = ("fake",),
+) -> Transcript:
+    settings = Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=tmp_path)  # type: ignore[call-arg]
+    channels = {p: FakeChannel(platform=p) for p in platforms}
+    helpdesk = await build_helpdesk(
+        settings, channels=channels, understander=KeywordUnderstander(), clock=clock,
+        desk=desk or test_desk(),
+    )
+    return Transcript(helpdesk=helpdesk, channels=channels)

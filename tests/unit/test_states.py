@@ -1,0 +1,143 @@
+"""The dialog's pure core, as a table: state + signal → next state, what is said, what is done."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.dialogs import replies
+from bot.dialogs.states import (
+    AddToCase,
+    Clicked,
+    CloseCase,
+    Hit,
+    OpenCase,
+    Policy,
+    RateCase,
+    RecordFeedback,
+    RecordSuggestion,
+    Said,
+    ShowStatus,
+    State,
+    Verb,
+    decide,
+)
+
+POLICY = Policy(answer_threshold=0.5, intent_threshold=0.5)
+PASSWORD = Hit("reset-your-password", "Reset your password", "Open the app…", "kb:reset", 0.8)
+WEAK = Hit("track-your-order", "Track your order", "…", "kb:track", 0.2)
+
+
+def said(text: str, intent: str | None = None, hit: Hit | None = None, **kw: object) -> Said:
+    return Said(text=text, intent=intent, confidence=0.9 if intent else 0.0, hit=hit, **kw)  # type: ignore[arg-type]
+
+
+def test_a_question_with_a_good_match_suggests_the_article_with_two_choices() -> None:
+    d = decide(State.IDLE, {}, said("I forgot my password", "account_login", PASSWORD), POLICY)
+    assert d.state == State.SUGGESTED
+    assert "Reset your password" in d.replies[0].text
+    assert [b.label for b in d.replies[0].buttons] == ["That helped", "Talk to a person"]
+    assert d.commands == (RecordSuggestion("I forgot my password", "reset-your-password", 0.8),)
+
+
+def test_that_helped_records_a_confirmed_deflection() -> None:
+    d = decide(State.SUGGESTED, {"suggested": "x"}, Clicked("helped", "", "x"), POLICY)
+    assert d.state == State.IDLE
+    assert d.commands == (RecordFeedback(helpful=True),)
+    assert d.replies[0].text == replies.GLAD_IT_HELPED
+
+
+def test_yes_after_a_suggestion_counts_as_helped_and_no_offers_a_person() -> None:
+    yes = decide(State.SUGGESTED, {}, said("yes thanks", "affirm"), POLICY)
+    assert yes.commands == (RecordFeedback(helpful=True),)
+    no = decide(State.SUGGESTED, {}, said("no", "deny"), POLICY)
+    assert no.commands == (RecordFeedback(helpful=False),)
+    assert [b.label for b in no.replies[0].buttons] == ["Talk to a person"]
+
+
+def test_low_confidence_asks_to_rephrase_once_then_opens_a_case_with_the_conversation() -> None:
+    first = decide(State.IDLE, {}, said("the thing broke", hit=WEAK), POLICY)
+    assert first.state == State.IDLE
+    assert first.replies[0].text == replies.REPHRASE
+    assert first.commands == ()
+    second = decide(first.state, first.data, said("the blue thing is broken", hit=WEAK), POLICY)
+    assert second.state == State.CASE_OPEN
+    (command,) = second.commands
+    assert isinstance(command, OpenCase)
+    assert command.history == ("the thing broke", "the blue thing is broken")
+    assert command.subject == "the thing broke"
+
+
+@pytest.mark.parametrize(
+    "signal",
+    [said("can I talk to a human", "human_handoff"), Clicked("human"), Verb("human")],
+)
+def test_asking_for_a_person_first_thing_asks_only_what_is_missing(signal: object) -> None:
+    d = decide(State.IDLE, {}, signal, POLICY)  # type: ignore[arg-type]
+    assert d.state == State.COLLECTING
+    assert d.replies[0].text == replies.ASK_DETAILS
+    follow = decide(d.state, d.data, said("my hub won't connect to wifi"), POLICY)
+    assert follow.state == State.CASE_OPEN
+    (command,) = follow.commands
+    assert isinstance(command, OpenCase)
+    assert command.subject == "my hub won't connect to wifi"
+    assert command.intent == "human_handoff"
+
+
+def test_asking_for_a_person_after_a_question_opens_the_case_at_once() -> None:
+    shown = decide(State.IDLE, {}, said("I forgot my password", "account_login", PASSWORD), POLICY)
+    d = decide(shown.state, shown.data, Clicked("human"), POLICY)
+    assert d.state == State.CASE_OPEN
+    assert d.commands[0] == RecordFeedback(helpful=False)
+    assert isinstance(d.commands[1], OpenCase)
+    assert d.commands[1].suggested == "reset-your-password"
+
+
+@pytest.mark.parametrize("intent", ["greet", "thanks", "goodbye", "bot_challenge"])
+def test_small_talk_never_opens_a_case_even_after_a_miss(intent: str) -> None:
+    d = decide(State.IDLE, {"misses": 1, "history": ["x"]}, said("hi", intent, WEAK), POLICY)
+    assert not any(isinstance(c, OpenCase) for c in d.commands)
+    assert d.state == State.IDLE
+
+
+def test_writing_while_a_case_is_open_adds_to_it() -> None:
+    d = decide(State.CASE_OPEN, {"case": 3}, said("also it's order LM-204518", "add_info"), POLICY)
+    assert d.state == State.CASE_OPEN
+    assert d.commands == (AddToCase("also it's order LM-204518", acknowledge=True),)
+
+
+def test_with_an_agent_the_bot_stays_quiet_but_commands_work() -> None:
+    d = decide(State.WITH_AGENT, {"case": 3}, said("I forgot my password", "account_login", PASSWORD), POLICY)
+    assert d.commands == (AddToCase("I forgot my password", acknowledge=False),)
+    assert d.replies == ()
+    status = decide(State.WITH_AGENT, {"case": 3}, Verb("status"), POLICY)
+    assert status.commands == (ShowStatus(),)
+
+
+def test_status_close_and_reset_verbs() -> None:
+    assert decide(State.IDLE, {}, said("what's the status of my case", "case_status"), POLICY).commands == (ShowStatus(),)
+    assert decide(State.CASE_OPEN, {"case": 4}, Verb("close"), POLICY).commands == (CloseCase(4),)
+    reset = decide(State.SUGGESTED, {"misses": 1, "history": ["a"]}, Verb("reset"), POLICY)
+    assert reset.state == State.IDLE and reset.data == {}
+    kept = decide(State.CASE_OPEN, {"case": 4}, Verb("reset"), POLICY)
+    assert kept.state == State.CASE_OPEN and kept.data == {"case": 4}
+
+
+def test_unsupported_language_is_not_answered_with_an_article() -> None:
+    d = decide(State.IDLE, {}, said("¿Dónde está mi pedido?", hit=PASSWORD, unsupported_language=True), POLICY)
+    assert d.replies[0].text == replies.UNSUPPORTED_LANGUAGE
+    assert [b.label for b in d.replies[0].buttons] == ["Talk to a person"]
+    assert d.commands == ()
+
+
+def test_urgent_complaints_open_a_high_priority_case() -> None:
+    d = decide(State.IDLE, {}, said("this is unacceptable, fix it NOW", "complaint_urgent"), POLICY)
+    (command,) = d.commands
+    assert isinstance(command, OpenCase) and command.priority == "high"
+
+
+def test_a_rating_after_resolution_is_recorded() -> None:
+    d = decide(State.RESOLVED, {"case": 7}, Clicked("rate", "7", "4"), POLICY)
+    assert d.commands == (RateCase(7, 4),)
+    assert d.state == State.IDLE
+    typed = decide(State.RESOLVED, {"case": 7}, said("5"), POLICY)
+    assert typed.commands == (RateCase(7, 5),)
