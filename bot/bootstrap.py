@@ -116,7 +116,9 @@ async def build_helpdesk(
     intake = Intake(
         sessions=sessions,
         uow_factory=uow_factory,
-        engine=DialogEngine(uow_factory=uow_factory, understander=understander, desk=desk, clock=clock),
+        engine=DialogEngine(
+            uow_factory=uow_factory, understander=understander, desk=desk, clock=clock
+        ),
         desk=AgentDesk(uow_factory=uow_factory, desk=desk, roles=roles, clock=clock),
         agent_channels=agent_channels(desk),
         clock=clock,

@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.errors import PermanentSendError, RetryableSendError
-from bot.messages import Channel, ChannelRef, Outbound, OutboundKind, SentRef
+from bot.messages import Channel, Outbound, OutboundKind, SentRef
 from bot.storage.models import OutboxMessage, SentRefRecord
 
 logger = logging.getLogger(__name__)
@@ -67,10 +69,8 @@ class OutboxSender:
             self._wakeup.clear()
             await self.drain()
             timeout = await self._seconds_to_next_due()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=timeout)
-            except TimeoutError:
-                pass
 
     def stop(self) -> None:
         self._stopping = True
@@ -170,21 +170,12 @@ class OutboxSender:
             ref = await _lookup_ref(session, edit_key)
             if ref is None:
                 raise PermanentSendError(f"nothing to edit: {edit_key} was never delivered")
-            outbound = Outbound(
-                channel=outbound.channel, text=outbound.text, kind=OutboundKind.EDIT,
-                buttons=outbound.buttons, edit_of=ref, title=outbound.title,
-                format=outbound.format, attribution=outbound.attribution,
-            )
+            outbound = replace(outbound, kind=OutboundKind.EDIT, edit_of=ref)
         if thread_key:
             ref = await _lookup_ref(session, thread_key)
             if ref is not None:
                 thread = ref.thread or ref.message_id
-                outbound = Outbound(
-                    channel=ChannelRef(outbound.channel.platform, outbound.channel.channel, thread),
-                    text=outbound.text, kind=outbound.kind, buttons=outbound.buttons,
-                    edit_of=outbound.edit_of, title=outbound.title, format=outbound.format,
-                    attribution=outbound.attribution,
-                )
+                outbound = replace(outbound, channel=outbound.channel.in_thread(thread))
         return outbound
 
 
@@ -198,6 +189,8 @@ async def _remember_ref(session: AsyncSession, key: str, ref: SentRef, now: date
     thread = ref.thread or ref.message_id
     message_key = f"{ref.platform}:{ref.channel}/{thread}"
     if record is None:
-        session.add(SentRefRecord(key=key, ref=ref.to_dict(), message_key=message_key, updated_at=now))
+        session.add(
+            SentRefRecord(key=key, ref=ref.to_dict(), message_key=message_key, updated_at=now)
+        )
     else:
         record.ref, record.message_key, record.updated_at = ref.to_dict(), message_key, now

@@ -95,7 +95,9 @@ class Button:
 
     def __post_init__(self) -> None:
         if len(self.payload.encode()) > BUTTON_PAYLOAD_MAX_BYTES:
-            raise ValueError(f"button payload over {BUTTON_PAYLOAD_MAX_BYTES} bytes: {self.payload!r}")
+            raise ValueError(
+                f"button payload over {BUTTON_PAYLOAD_MAX_BYTES} bytes: {self.payload!r}"
+            )
         if self.payload.count(":") < 2:
             raise ValueError(f"button payload must be verb:case:arg, got {self.payload!r}")
 
@@ -163,7 +165,12 @@ class Outbound:
             "text": self.text,
             "kind": self.kind.value,
             "buttons": [
-                {"label": b.label, "payload": b.payload, "style": b.style, "opens_form": b.opens_form}
+                {
+                    "label": b.label,
+                    "payload": b.payload,
+                    "style": b.style,
+                    "opens_form": b.opens_form,
+                }
                 for b in self.buttons
             ],
             "edit_of": self.edit_of.to_dict() if self.edit_of else None,

@@ -38,5 +38,9 @@ def looks_binary(text: str) -> bool:
         return True
     if not text:
         return False
-    bad = sum(1 for ch in text if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in "\n\t\r"))
+    bad = sum(
+        1
+        for ch in text
+        if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in "\n\t\r")
+    )
     return bad / len(text) > 0.1

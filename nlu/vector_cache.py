@@ -27,17 +27,22 @@ Progress = Callable[[str, int, int], None]
 class VectorCache:
     """Example vectors on disk, keyed by model and text."""
 
-    def __init__(self, path: Path, model_name: str) -> None:
+    def __init__(self, path: Path | None, model_name: str) -> None:
         self.path = path
         self.model_name = model_name
         self._vectors: dict[str, np.ndarray] = {}
         self._load()
 
+    @classmethod
+    def in_memory(cls, model_name: str) -> VectorCache:
+        """A cache that lives only as long as the object (``save`` does nothing)."""
+        return cls(None, model_name)
+
     def key(self, text: str) -> str:
         return hashlib.sha256(f"{self.model_name}\x00{text}".encode()).hexdigest()
 
     def _load(self) -> None:
-        if not self.path.exists():
+        if self.path is None or not self.path.exists():
             return
         try:
             with np.load(self.path, allow_pickle=False) as npz:
@@ -73,6 +78,8 @@ class VectorCache:
 
     def save(self, keep: Iterable[str] | None = None) -> None:
         """Write the cache; with ``keep``, only the entries for those texts (drops stale ones)."""
+        if self.path is None:
+            return
         if keep is not None:
             wanted = {self.key(t) for t in keep}
             self._vectors = {k: v for k, v in self._vectors.items() if k in wanted}

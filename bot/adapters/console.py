@@ -129,7 +129,7 @@ class ConsoleChannel:
                 channel=AGENTS_CHANNEL,
                 user_id=agent_id,
                 user_name=agent_name,
-                text=text[len(AGENT_PREFIX):].strip(),
+                text=text[len(AGENT_PREFIX) :].strip(),
                 is_direct=False,
             )
         customer_id, customer_name = self._customer

@@ -95,7 +95,14 @@ async def open_case(
     await uow.session.flush()
     for who, text in transcript:
         if who == "customer":
-            _log(uow, case, EventKind.CUSTOMER_MESSAGE, customer_author, text, author_name=customer_name)
+            _log(
+                uow,
+                case,
+                EventKind.CUSTOMER_MESSAGE,
+                customer_author,
+                text,
+                author_name=customer_name,
+            )
         else:
             _log(uow, case, EventKind.BOT_MESSAGE, "bot", text)
     _log(uow, case, EventKind.STATUS_CHANGE, "bot", "opened", to=CaseStatus.NEW.value)
@@ -182,9 +189,7 @@ def _require_active(case: Case) -> None:
         raise UserFacingError(f"Case #{case.id} is {case.status}.")
 
 
-async def agent_reply(
-    uow: UnitOfWork, number: int, agent: str, agent_name: str, text: str
-) -> Case:
+async def agent_reply(uow: UnitOfWork, number: int, agent: str, agent_name: str, text: str) -> Case:
     case = await get_case(uow, number)
     _require_active(case)
     if case.assignee is None:  # replying is claiming: nobody else should answer in parallel

@@ -13,7 +13,8 @@ from bot.cli import nlu as nlu_cli
 
 app = typer.Typer(
     name="helpdesk",
-    help="A chat-first help desk: answers from the knowledge base, opens cases, escalates to agents.",
+    help="A chat-first help desk: answers from the knowledge base, opens cases, "
+    "escalates to agents.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

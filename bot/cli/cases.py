@@ -49,7 +49,8 @@ def show_case(
         typer.echo(f"Assignee: {data['assignee']}")
     typer.echo("")
     for event in data["transcript"]:
-        typer.echo(f"{event['at'][:16].replace('T', ' ')}  {event['kind']:<16} {event['author']}: {event['body']}")
+        when = event["at"][:16].replace("T", " ")
+        typer.echo(f"{when}  {event['kind']:<16} {event['author']}: {event['body']}")
 
 
 def _case_dict(case: Any, customer_name: str) -> dict[str, Any]:

@@ -14,8 +14,12 @@ def chat(
     script: Annotated[
         Path | None,
         typer.Option(
-            "--script", help="Feed lines from FILE: customer messages, '/agent …' commands, "
-            "bare numbers pick choices.", exists=True, dir_okay=False, readable=True,
+            "--script",
+            help="Feed lines from FILE: customer messages, '/agent …' commands, "
+            "bare numbers pick choices.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
@@ -25,7 +29,9 @@ def chat(
     from bot.config import Settings
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     lines = script.read_text(encoding="utf-8", errors="replace").splitlines() if script else None
     asyncio.run(_chat(settings, lines, quiet=quiet, agent_name=agent_name))
 
@@ -45,7 +51,10 @@ async def _chat(settings: object, lines: list[str] | None, *, quiet: bool, agent
         await helpdesk.intake.recover()
         await helpdesk.sender.drain()
         if lines is None:
-            print("Type your question (/help for commands, /agent … to act as an agent, /quit to leave).")
+            print(
+                "Type your question (/help for commands, /agent … to act as an agent, "
+                "/quit to leave)."
+            )
 
         async def on_inbound(inbound: Inbound) -> None:
             await helpdesk.intake.receive(inbound)

@@ -37,9 +37,9 @@ def progress_reporter(quiet: bool = False) -> Iterator[ProgressFn]:
     def plain(label: str, done: int, total: int) -> None:
         # at most ~10 lines per step: start, every 10%, end
         step = max(1, total // 10)
-        if done in (0, total) or done - last.get(label, -step) >= step:
-            if last.get(label) != done:
-                print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
-                last[label] = done
+        due = done in (0, total) or done - last.get(label, -step) >= step
+        if due and last.get(label) != done:
+            print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+            last[label] = done
 
     yield plain

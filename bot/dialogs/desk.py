@@ -46,7 +46,10 @@ class AgentDesk:
                 return
             if not self._roles.has(Role.AGENT, inbound.platform, inbound.user_id):
                 logger.warning(
-                    "refused %s from %s:%s (not an agent)", call.verb, inbound.platform, inbound.user_id
+                    "refused %s from %s:%s (not an agent)",
+                    call.verb,
+                    inbound.platform,
+                    inbound.user_id,
                 )
                 self._answer(uow, inbound, replies.NOT_AN_AGENT)
                 await uow.commit()
@@ -68,7 +71,9 @@ class AgentDesk:
         if inbound.kind == InboundKind.FORM:  # the Reply modal
             case = inbound.fields.get("case", "")
             return CommandCall(
-                "reply", int(case) if case.isdigit() else thread_case, inbound.fields.get("text", "")
+                "reply",
+                int(case) if case.isdigit() else thread_case,
+                inbound.fields.get("text", ""),
             )
         text = clean_text(inbound.text).strip()
         if inbound.kind == InboundKind.COMMAND or looks_like_command(text):
@@ -112,13 +117,19 @@ class AgentDesk:
                 await notify.update_escalation(uow, self._desk, case)
                 notify.to_agents(uow, self._desk, case, replies.claimed_by(number, name))
                 notify.to_customer(uow, case.conversation, replies.agent_joined(name, number))
-                await notify.set_customer_state(uow, case.conversation, State.WITH_AGENT, case=number)
+                await notify.set_customer_state(
+                    uow, case.conversation, State.WITH_AGENT, case=number
+                )
             case "release":
                 case = await cases.release_case(uow, number, agent, name)
                 await notify.update_escalation(uow, self._desk, case)
                 notify.to_agents(uow, self._desk, case, replies.released_by(number, name))
-                notify.to_customer(uow, case.conversation, replies.case_released_to_customer(number))
-                await notify.set_customer_state(uow, case.conversation, State.CASE_OPEN, case=number)
+                notify.to_customer(
+                    uow, case.conversation, replies.case_released_to_customer(number)
+                )
+                await notify.set_customer_state(
+                    uow, case.conversation, State.CASE_OPEN, case=number
+                )
             case "reply":
                 if not call.args:
                     raise InvalidCommand(f"What should I send? Try 'reply {number} Hello…'.")
@@ -130,7 +141,9 @@ class AgentDesk:
                     uow, case.conversation, replies.agent_says(name, call.args), attribution=name
                 )
                 notify.to_agents(uow, self._desk, case, replies.reply_sent(number))
-                await notify.set_customer_state(uow, case.conversation, State.WITH_AGENT, case=number)
+                await notify.set_customer_state(
+                    uow, case.conversation, State.WITH_AGENT, case=number
+                )
             case "note":
                 if not call.args:
                     raise InvalidCommand(f"The note is empty. Try 'note {number} …'.")
@@ -141,7 +154,9 @@ class AgentDesk:
                 await notify.update_escalation(uow, self._desk, case)
                 notify.to_agents(uow, self._desk, case, replies.resolved_by(number, name))
                 notify.to_customer(
-                    uow, case.conversation, replies.case_resolved(number),
+                    uow,
+                    case.conversation,
+                    replies.case_resolved(number),
                     replies.rating_buttons(number),
                 )
                 await notify.set_customer_state(uow, case.conversation, State.RESOLVED, case=number)
@@ -155,8 +170,10 @@ class AgentDesk:
         if which == "mine":
             query = query.where(Case.assignee == f"{inbound.platform}:{inbound.user_id}")
         elif which in ("", "unclaimed"):
-            query = query.where(Case.status == "new") if which else query.where(
-                Case.status.in_(("new", "open", "pending"))
+            query = (
+                query.where(Case.status == "new")
+                if which
+                else query.where(Case.status.in_(("new", "open", "pending")))
             )
         else:
             raise InvalidCommand("Try 'cases', 'cases unclaimed' or 'cases mine'.")

@@ -80,7 +80,9 @@ class DialogEngine:
                     await uow.commit()
                     return
                 assert signal is not None
-                customer = await customer_for(uow, inbound.platform, inbound.user_id, inbound.user_name)
+                customer = await customer_for(
+                    uow, inbound.platform, inbound.user_id, inbound.user_name
+                )
                 session = await self._session(uow, conversation, customer.id)
                 state = State(session.state)
                 decision = decide(state, session.data or {}, signal, self._policy)
@@ -145,7 +147,10 @@ class DialogEngine:
         now = self._clock.now()
         if session is None:
             session = DialogSession(
-                conversation=conversation, customer_id=customer_id, state="idle", data={},
+                conversation=conversation,
+                customer_id=customer_id,
+                state="idle",
+                data={},
                 updated_at=now,
             )
             uow.session.add(session)
@@ -174,7 +179,9 @@ class DialogEngine:
         match command:
             case OpenCase():
                 queue = route(
-                    self._desk, intent=command.intent, priority=command.priority,
+                    self._desk,
+                    intent=command.intent,
+                    priority=command.priority,
                     platform=inbound.platform,
                 )
                 case = await cases.open_case(
@@ -194,18 +201,20 @@ class DialogEngine:
                 await notify.post_escalation(uow, self._desk, case, command.suggested or "")
                 return [Reply(replies.case_opened(case.id))], State.CASE_OPEN
             case AddToCase():
-                case = await cases.active_case_for(uow, conversation)
-                if case is None:
+                active = await cases.active_case_for(uow, conversation)
+                if active is None:
                     return [Reply(replies.RESET_DONE)], State.IDLE
                 await cases.add_customer_message(
-                    uow, case, author, customer.display_name, command.text
+                    uow, active, author, customer.display_name, command.text
                 )
                 notify.to_agents(
-                    uow, self._desk, case,
-                    notify.relayed_customer_text(case, customer.display_name, command.text),
+                    uow,
+                    self._desk,
+                    active,
+                    notify.relayed_customer_text(active, customer.display_name, command.text),
                 )
-                data["case"] = case.id
-                ack = [Reply(replies.added_to_case(case.id))] if command.acknowledge else []
+                data["case"] = active.id
+                ack = [Reply(replies.added_to_case(active.id))] if command.acknowledge else []
                 return ack, state
             case ShowStatus():
                 rows = await cases.cases_of_customer(uow, customer.id)
@@ -258,7 +267,11 @@ class DialogEngine:
         state: State,
     ) -> tuple[list[Reply], State]:
         number = command.case_number
-        case = await cases.get_case(uow, number) if number else await cases.active_case_for(uow, conversation)
+        case = (
+            await cases.get_case(uow, number)
+            if number
+            else await cases.active_case_for(uow, conversation)
+        )
         if case is None or case.customer_id != customer.id or case.status == "closed":
             return [Reply(replies.NO_OPEN_CASE)], state
         try:

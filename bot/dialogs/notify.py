@@ -118,4 +118,6 @@ async def set_customer_state(
 
 
 def relayed_customer_text(case: Case, customer_name: str, text: str) -> str:
-    return replies.customer_wrote(case.id, neutralize_mentions(customer_name), neutralize_mentions(text))
+    return replies.customer_wrote(
+        case.id, neutralize_mentions(customer_name), neutralize_mentions(text)
+    )

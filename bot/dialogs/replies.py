@@ -26,13 +26,9 @@ REPHRASE = (
     "I'm not sure I understood. Could you say it another way, with a few more details "
     "(what you were doing, what you expected, what happened)?"
 )
-ASK_DETAILS = (
-    "I'll get a person on this. In a sentence or two, what do you need help with?"
-)
+ASK_DETAILS = "I'll get a person on this. In a sentence or two, what do you need help with?"
 GLAD_IT_HELPED = "Glad that helped! Anything else?"
-NOT_HELPFUL = (
-    "Sorry that didn't help. Tell me a bit more, or choose “Talk to a person”."
-)
+NOT_HELPFUL = "Sorry that didn't help. Tell me a bit more, or choose “Talk to a person”."
 RESET_DONE = "Okay, let's start over. What can I help you with?"
 UNSUPPORTED_LANGUAGE = (
     "Sorry, I can only answer in English for now. If you'd like, a person from our team "
@@ -48,7 +44,10 @@ ATTACHMENT_REFUSED = (
 )
 RATING_THANKS = "Thank you for your rating!"
 NOT_AN_AGENT = "Sorry, only agents can do that."
-NOT_AGENT_COMMAND = "That isn't an agent command. Agent commands: claim, release, reply, note, resolve, cases, case."
+NOT_AGENT_COMMAND = (
+    "That isn't an agent command. Agent commands: claim, release, reply, note, resolve, "
+    "cases, case."
+)
 
 
 def too_long(limit: int) -> str:
@@ -93,9 +92,7 @@ def added_to_case(number: int) -> str:
 
 
 def reset_with_open_case(number: int) -> str:
-    return (
-        f"Okay, starting over. Your case #{number} is still open — use /close if it's solved."
-    )
+    return f"Okay, starting over. Your case #{number} is still open — use /close if it's solved."
 
 
 def case_list(cases: Sequence[tuple[int, str, str, datetime]]) -> str:
@@ -150,7 +147,10 @@ def escalation_post(
         lines.append(f"Customer wrote: {customer_words}")
     if suggested:
         lines.append(f"Bot suggested: {suggested}")
-    lines.append(f"Commands: claim {number} · reply {number} <text> · note {number} <text> · resolve {number}")
+    lines.append(
+        f"Commands: claim {number} · reply {number} <text> · note {number} <text> · "
+        f"resolve {number}"
+    )
     return "\n".join(lines)
 
 

@@ -11,7 +11,9 @@ class RoleBook:
     def __init__(self, roles: Roles) -> None:
         self._roles = roles
 
-    def has(self, role: Role, platform: str, user_id: str, groups: frozenset[str] = frozenset()) -> bool:
+    def has(
+        self, role: Role, platform: str, user_id: str, groups: frozenset[str] = frozenset()
+    ) -> bool:
         if role == Role.CUSTOMER:
             return True
         members = {

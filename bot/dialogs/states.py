@@ -134,7 +134,9 @@ class RateCase:
     rating: int
 
 
-Command = OpenCase | AddToCase | ShowStatus | CloseCase | RecordSuggestion | RecordFeedback | RateCase
+Command = (
+    OpenCase | AddToCase | ShowStatus | CloseCase | RecordSuggestion | RecordFeedback | RateCase
+)
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,9 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
 
     if d.state == State.COLLECTING:
         _remember(d, said.text)
-        return _open_case(d, intent=d.data.get("intent") or intent, priority=d.data.get("priority", "normal"))
+        return _open_case(
+            d, intent=d.data.get("intent") or intent, priority=d.data.get("priority", "normal")
+        )
 
     if said.unsupported_language:
         return d.to(State.IDLE).say(replies.UNSUPPORTED_LANGUAGE, replies.human_button())
@@ -327,9 +331,10 @@ def _open_case(d: _Draft, *, intent: str | None, priority: str) -> _Draft:
 
 def _reset(d: _Draft) -> _Draft:
     case = d.data.get("case")
-    d.data = {"case": case} if case and d.state in (State.CASE_OPEN, State.WITH_AGENT) else {}
-    if "case" in d.data:
+    if case and d.state in (State.CASE_OPEN, State.WITH_AGENT):
+        d.data = {"case": case}
         return d.say(replies.reset_with_open_case(int(case)))
+    d.data = {}
     return d.to(State.IDLE).say(replies.RESET_DONE)
 
 

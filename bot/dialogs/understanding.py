@@ -85,7 +85,11 @@ class EmbeddingUnderstander:
         unsupported = is_unsupported(text, supported=self._supported)
         logger.debug(
             "understood %r: intent=%s (%.2f) hit=%s (%.2f) unsupported=%s",
-            text[:80], intent, parse.confidence, hit and hit.slug, hit.score if hit else 0.0,
+            text[:80],
+            intent,
+            parse.confidence,
+            hit and hit.slug,
+            hit.score if hit else 0.0,
             unsupported,
         )
         return Understanding(

@@ -22,7 +22,6 @@ database access per query.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,8 +30,8 @@ import numpy as np
 
 from bot.knowledge.articles import section_anchor
 from bot.knowledge.chunking import chunk_prefix
-from bot.knowledge.index import KnowledgeIndex
-from bot.knowledge.lexical import RRF_K, LexicalIndex
+from bot.knowledge.index import IndexEntry, KnowledgeIndex
+from bot.knowledge.lexical import LexicalIndex, reciprocal_rank_fusion
 from nlu.embedding import Embedder
 
 SearchMode = Literal["dense", "lexical", "hybrid"]
@@ -108,89 +107,71 @@ class KnowledgeSearch:
             return []
         if vector is None and mode != "lexical":
             raise ValueError(f"mode={mode!r} needs the query vector")
+        query = None if vector is None else self._check_vector(vector)
         entry_dense = np.full(n, -np.inf, dtype=np.float32)
-        dense_rank = np.zeros(n, dtype=np.float32)  # 1/(RRF_K + rank) per entry, 0 if unranked
-        if vector is not None:
-            query = np.asarray(vector, dtype=np.float32).reshape(-1)
-            if query.shape[0] != self.index.dimension:
-                raise ValueError(
-                    f"query vector has {query.shape[0]} dimensions, the index "
-                    f"{self.index.dimension} (built with {self.model_name})"
-                )
+        rankings: list[list[int]] = []  # entry rows, best first
+        if query is not None and mode != "lexical":
             rows, cosines = self.index.nearest(query, max(_DENSE_POOL, 20 * k))
             entry_dense[rows] = cosines
-            dense_rank[rows] = 1.0 / (RRF_K + np.arange(1, len(rows) + 1))
-        entry_lexical = self._lexical.scores(query_text) if mode != "dense" else np.zeros(n)
-        lexical_rank = np.zeros(n, dtype=np.float32)
-        lex_rows = [r for r in np.argsort(-entry_lexical, kind="stable") if entry_lexical[r] > 0]
-        lexical_rank[lex_rows] = 1.0 / (RRF_K + np.arange(1, len(lex_rows) + 1))
+            rankings.append(rows.tolist())
+        entry_lexical = np.zeros(n, dtype=np.float32)
+        if mode != "dense":
+            entry_lexical = self._lexical.scores(query_text)
+            by_score = np.argsort(-entry_lexical, kind="stable")
+            rankings.append([int(r) for r in by_score if entry_lexical[r] > 0])
 
         article_dense = np.full(len(self._slugs), -np.inf, dtype=np.float32)
         np.maximum.at(article_dense, self._entry_article, entry_dense)
         article_lexical = np.zeros(len(self._slugs), dtype=np.float32)
-        np.maximum.at(article_lexical, self._entry_article, entry_lexical.astype(np.float32))
+        np.maximum.at(article_lexical, self._entry_article, entry_lexical)
+        # An article ranks where its best entry ranks: its first appearance in the entry ranking.
+        article_fused = reciprocal_rank_fusion(
+            list(dict.fromkeys(int(self._entry_article[r]) for r in ranking))
+            for ranking in rankings
+        )
+        order = sorted(article_fused, key=lambda a: (-article_fused[a], -article_dense[a]))[:k]
+        entry_fused = reciprocal_rank_fusion(rankings)
 
-        fused = np.zeros(len(self._slugs), dtype=np.float64)
-        if mode != "lexical":
-            fused += _rank_weights(article_dense, lambda s: np.isfinite(s))
-        if mode != "dense":
-            fused += _rank_weights(article_lexical, lambda s: s > 0)
-        tiebreak = np.where(np.isfinite(article_dense), article_dense, -1.0)
-        order = [a for a in np.lexsort((-tiebreak, -fused)) if fused[a] > 0][:k]
-
-        entry_weight = np.zeros(n, dtype=np.float32)
-        if mode != "lexical":
-            entry_weight += dense_rank
-        if mode != "dense":
-            entry_weight += lexical_rank
         hits = []
         for rank, article in enumerate(order, start=1):
             rows_of = self._rows_of_article[article]
             dense = float(article_dense[article])
-            if vector is not None and not np.isfinite(dense):  # outside the faiss pool
+            if query is not None and not np.isfinite(dense):  # outside the faiss pool
                 dense = float(np.max(self.index.vectors[rows_of] @ query))
-            best = max(rows_of, key=lambda r: (entry_weight[r], entry_dense[r]))
+            best = max(rows_of, key=lambda r: (entry_fused.get(r, 0.0), entry_dense[r]))
+            chunk = self.index.entries[self._entry_chunk[best]]
             hits.append(
-                self._hit(
-                    self._entry_chunk[best],
-                    rank,
-                    dense,
-                    article_lexical[article],
-                    vector is not None,
-                )
+                _hit(chunk, rank, dense if query is not None else 0.0, article_lexical[article])
             )
         return hits
 
-    def _hit(
-        self, chunk_row: int, rank: int, dense: float, lexical: float, has_vector: bool
-    ) -> SearchHit:
-        entry = self.index.entries[chunk_row]
-        dense = dense if has_vector else 0.0
-        return SearchHit(
-            slug=entry.slug,
-            title=entry.title,
-            category=entry.category,
-            section=entry.section,
-            snippet=make_snippet(entry.text, entry.title, entry.section),
-            score=round(min(max(dense, 0.0), 1.0), 4),
-            dense_score=round(dense, 4),
-            lexical_score=round(float(lexical), 4),
-            rank=rank,
-            reference=(
-                f"kb:{entry.slug}#{section_anchor(entry.section)}"
-                if entry.section
-                else f"kb:{entry.slug}"
-            ),
-        )
+    def _check_vector(self, vector: np.ndarray) -> np.ndarray:
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if query.shape[0] != self.index.dimension:
+            raise ValueError(
+                f"query vector has {query.shape[0]} dimensions, the index "
+                f"{self.index.dimension} (built with {self.model_name})"
+            )
+        return query
 
 
-def _rank_weights(scores: np.ndarray, eligible: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """1/(RRF_K + rank) for the articles ``eligible`` selects, ranked by ``scores``."""
-    mask = eligible(scores)
-    weights = np.zeros(len(scores), dtype=np.float64)
-    ranked = [a for a in np.argsort(-np.where(mask, scores, -np.inf), kind="stable") if mask[a]]
-    weights[ranked] = 1.0 / (RRF_K + np.arange(1, len(ranked) + 1))
-    return weights
+def _hit(entry: IndexEntry, rank: int, dense: float, lexical: float) -> SearchHit:
+    return SearchHit(
+        slug=entry.slug,
+        title=entry.title,
+        category=entry.category,
+        section=entry.section,
+        snippet=make_snippet(entry.text, entry.title, entry.section),
+        score=round(min(max(dense, 0.0), 1.0), 4),
+        dense_score=round(dense, 4),
+        lexical_score=round(float(lexical), 4),
+        rank=rank,
+        reference=(
+            f"kb:{entry.slug}#{section_anchor(entry.section)}"
+            if entry.section
+            else f"kb:{entry.slug}"
+        ),
+    )
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")

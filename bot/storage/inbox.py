@@ -72,6 +72,8 @@ async def unprocessed(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[
     """Inbounds stored but never processed (the process died in between), oldest first."""
     async with sessions() as session:
         rows = await session.scalars(
-            select(InboxMessage).where(InboxMessage.processed_at.is_(None)).order_by(InboxMessage.id)
+            select(InboxMessage)
+            .where(InboxMessage.processed_at.is_(None))
+            .order_by(InboxMessage.id)
         )
         return [(row.id, inbound_from_dict(row.payload)) for row in rows]

@@ -100,7 +100,9 @@ async def test_the_agent_loop_claim_reply_note_resolve_and_rating(t: Transcript)
 async def test_a_second_claimer_is_told_who_holds_the_case(t: Transcript) -> None:
     await t.say("I want a person about my delivery")
     await t.agent("claim 1")
-    assert (await t.agent("claim 1", user="eve", name="Eve"))[-1] == replies.claim_conflict(1, "Dana")
+    assert (await t.agent("claim 1", user="eve", name="Eve"))[-1] == replies.claim_conflict(
+        1, "Dana"
+    )
 
 
 async def test_people_without_the_agent_role_are_refused(t: Transcript) -> None:

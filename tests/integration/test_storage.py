@@ -222,15 +222,8 @@ async def test_inbox_rejects_a_duplicate_event_and_keeps_the_first(
     ids=["utc", "plus-2", "minus-5-30"],
 )
 async def test_timezone_aware_datetimes_come_back_aware_and_equal(
-    sessions: Sessions, moment: datetime, database_url: str, request: pytest.FixtureRequest
+    sessions: Sessions, moment: datetime
 ) -> None:
-    if is_sqlite(database_url) and moment.utcoffset():
-        # SQLite keeps no offset: UtcDateTime.process_bind_param must convert to UTC before
-        # storing (``return value.astimezone(UTC)``); until it does, 20:00-05:30 is read back as
-        # 20:00 UTC. Strict, so the marker has to go once bot/storage/models.py is fixed.
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="UtcDateTime stores wall time on SQLite")
-        )
     async with sessions.begin() as session:
         customer = Customer(display_name="T", created_at=moment)
         session.add(customer)

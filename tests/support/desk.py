@@ -20,12 +20,31 @@ from bot.dialogs.understanding import Understanding
 from bot.messages import ChannelRef, Inbound, InboundKind, Outbound, split_payload
 
 ARTICLES = {
-    "password": Hit("reset-your-password", "Reset your password", "Tap Forgot password…", "kb:reset-your-password", 0.82),
-    "delivery": Hit("shipping-times-and-costs", "Shipping times and costs", "Orders ship in 1–2 days…", "kb:shipping", 0.77),
+    "password": Hit(
+        "reset-your-password",
+        "Reset your password",
+        "Tap Forgot password…",
+        "kb:reset-your-password",
+        0.82,
+    ),
+    "delivery": Hit(
+        "shipping-times-and-costs",
+        "Shipping times and costs",
+        "Orders ship in 1–2 days…",
+        "kb:shipping",
+        0.77,
+    ),
 }
 INTENTS = {
-    "hello": "greet", "hi": "greet", "thanks": "thanks", "bye": "goodbye", "human": "human_handoff",
-    "person": "human_handoff", "status": "case_status", "yes": "affirm", "no": "deny",
+    "hello": "greet",
+    "hi": "greet",
+    "thanks": "thanks",
+    "bye": "goodbye",
+    "human": "human_handoff",
+    "person": "human_handoff",
+    "status": "case_status",
+    "yes": "affirm",
+    "no": "deny",
     "unacceptable": "complaint_urgent",
 }
 
@@ -83,13 +102,25 @@ class Transcript:
         return self.new_for(self.customer)
 
     async def agent(
-        self, text: str, *, user: str = "dana", name: str = "Dana", channel: str = "fake:agents",
+        self,
+        text: str,
+        *,
+        user: str = "dana",
+        name: str = "Dana",
+        channel: str = "fake:agents",
         kind: InboundKind = InboundKind.COMMAND,
     ) -> list[str]:
         ref = ChannelRef.parse(channel)
         await self._send(
-            Inbound(kind=kind, event_id=f"ev{next(self._ids)}", channel=ref, user_id=user,
-                    user_name=name, text=text, is_direct=False)
+            Inbound(
+                kind=kind,
+                event_id=f"ev{next(self._ids)}",
+                channel=ref,
+                user_id=user,
+                user_name=name,
+                text=text,
+                is_direct=False,
+            )
         )
         return self.new_for(ref.without_thread)
 
@@ -117,13 +148,20 @@ def test_desk(agent_ids: tuple[str, ...] = ("dana", "eve")) -> DeskConfig:
 
 
 async def build_transcript(
-    database_url: str, clock: Clock, tmp_path: Path, *, desk: DeskConfig | None = None,
+    database_url: str,
+    clock: Clock,
+    tmp_path: Path,
+    *,
+    desk: DeskConfig | None = None,
     platforms: tuple[str, ...] = ("fake",),
 ) -> Transcript:
-    settings = Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=tmp_path)  # type: ignore[call-arg]
+    settings = Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=tmp_path)
     channels = {p: FakeChannel(platform=p) for p in platforms}
     helpdesk = await build_helpdesk(
-        settings, channels=channels, understander=KeywordUnderstander(), clock=clock,
+        settings,
+        channels=channels,
+        understander=KeywordUnderstander(),
+        clock=clock,
         desk=desk or test_desk(),
     )
     return Transcript(helpdesk=helpdesk, channels=channels)

@@ -106,7 +106,12 @@ def test_writing_while_a_case_is_open_adds_to_it() -> None:
 
 
 def test_with_an_agent_the_bot_stays_quiet_but_commands_work() -> None:
-    d = decide(State.WITH_AGENT, {"case": 3}, said("I forgot my password", "account_login", PASSWORD), POLICY)
+    d = decide(
+        State.WITH_AGENT,
+        {"case": 3},
+        said("I forgot my password", "account_login", PASSWORD),
+        POLICY,
+    )
     assert d.commands == (AddToCase("I forgot my password", acknowledge=False),)
     assert d.replies == ()
     status = decide(State.WITH_AGENT, {"case": 3}, Verb("status"), POLICY)
@@ -114,7 +119,9 @@ def test_with_an_agent_the_bot_stays_quiet_but_commands_work() -> None:
 
 
 def test_status_close_and_reset_verbs() -> None:
-    assert decide(State.IDLE, {}, said("what's the status of my case", "case_status"), POLICY).commands == (ShowStatus(),)
+    assert decide(
+        State.IDLE, {}, said("what's the status of my case", "case_status"), POLICY
+    ).commands == (ShowStatus(),)
     assert decide(State.CASE_OPEN, {"case": 4}, Verb("close"), POLICY).commands == (CloseCase(4),)
     reset = decide(State.SUGGESTED, {"misses": 1, "history": ["a"]}, Verb("reset"), POLICY)
     assert reset.state == State.IDLE and reset.data == {}
@@ -123,7 +130,12 @@ def test_status_close_and_reset_verbs() -> None:
 
 
 def test_unsupported_language_is_not_answered_with_an_article() -> None:
-    d = decide(State.IDLE, {}, said("¿Dónde está mi pedido?", hit=PASSWORD, unsupported_language=True), POLICY)
+    d = decide(
+        State.IDLE,
+        {},
+        said("¿Dónde está mi pedido?", hit=PASSWORD, unsupported_language=True),
+        POLICY,
+    )
     assert d.replies[0].text == replies.UNSUPPORTED_LANGUAGE
     assert [b.label for b in d.replies[0].buttons] == ["Talk to a person"]
     assert d.commands == ()

@@ -1,9 +1,8 @@
-"""Initial schema: customers and identities, dialog sessions, cases and their transcript,
-knowledge-base articles and chunks, answer feedback, inbox, outbox and sent refs.
+"""initial schema
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 07:58:02.294515
+Create Date: 2026-11-26 08:04:15.609595
 """
 
 from __future__ import annotations
@@ -32,8 +31,8 @@ def upgrade() -> None:
         sa.Column("source_path", sa.String(length=500), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("slug"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_articles")),
+        sa.UniqueConstraint("slug", name=op.f("uq_articles_slug")),
     )
     op.create_table(
         "customers",
@@ -41,7 +40,7 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
     )
     op.create_table(
         "inbox",
@@ -52,8 +51,8 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("platform", "event_id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox")),
+        sa.UniqueConstraint("platform", "event_id", name=op.f("uq_inbox_platform")),
     )
     op.create_table(
         "outbox",
@@ -69,7 +68,7 @@ def upgrade() -> None:
         sa.Column("sent_ref", sa.JSON(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("ref_key", sa.String(length=100), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_conversation"), ["conversation"], unique=False)
@@ -81,7 +80,7 @@ def upgrade() -> None:
         sa.Column("ref", sa.JSON(), nullable=False),
         sa.Column("message_key", sa.String(length=255), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("key"),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_sent_refs")),
     )
     with op.batch_alter_table("sent_refs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sent_refs_message_key"), ["message_key"], unique=False)
@@ -97,8 +96,10 @@ def upgrade() -> None:
         sa.Column("helpful", sa.Boolean(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name=op.f("fk_answer_feedback_customer_id_customers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_answer_feedback")),
     )
     with op.batch_alter_table("answer_feedback", schema=None) as batch_op:
         batch_op.create_index(
@@ -113,9 +114,14 @@ def upgrade() -> None:
         sa.Column("section", sa.String(length=300), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(["article_id"], ["articles.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("article_id", "ordinal"),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["articles.id"],
+            name=op.f("fk_article_chunks_article_id_articles"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_article_chunks")),
+        sa.UniqueConstraint("article_id", "ordinal", name=op.f("uq_article_chunks_article_id")),
     )
     op.create_table(
         "cases",
@@ -140,8 +146,10 @@ def upgrade() -> None:
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reopen_count", sa.Integer(), nullable=False),
         sa.Column("csat", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name=op.f("fk_cases_customer_id_customers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_conversation"), ["conversation"], unique=False)
@@ -156,9 +164,15 @@ def upgrade() -> None:
         sa.Column("platform_user_id", sa.String(length=128), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"]),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("platform", "platform_user_id"),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_customer_identities_customer_id_customers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_identities")),
+        sa.UniqueConstraint(
+            "platform", "platform_user_id", name=op.f("uq_customer_identities_platform")
+        ),
     )
     with op.batch_alter_table("customer_identities", schema=None) as batch_op:
         batch_op.create_index(
@@ -173,9 +187,11 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=32), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"]),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("conversation"),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name=op.f("fk_dialog_sessions_customer_id_customers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dialog_sessions")),
+        sa.UniqueConstraint("conversation", name=op.f("uq_dialog_sessions_conversation")),
     )
     with op.batch_alter_table("dialog_sessions", schema=None) as batch_op:
         batch_op.create_index(
@@ -192,8 +208,10 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_events_case_id_cases")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_events")),
     )
     with op.batch_alter_table("case_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_events_case_id"), ["case_id"], unique=False)

@@ -1,0 +1,1 @@
+"""Reports: metrics queries, digests and their schedule."""

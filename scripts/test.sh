@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The one command that installs the project and runs every check CI runs:
+#   install (editable, with the test extras) -> PostgreSQL up + a fresh test database ->
+#   ruff -> mypy -> import-linter -> pytest (SQLite and PostgreSQL).
+# Extra arguments go to pytest (e.g. scripts/test.sh tests/integration -x).
+# PGHOST / PGPORT / PGUSER point it at another PostgreSQL server (default 127.0.0.1:5432, postgres).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+export PGHOST="${PGHOST:-127.0.0.1}"
+export PGPORT="${PGPORT:-5432}"
+export PGUSER="${PGUSER:-postgres}"
+export HF_HUB_OFFLINE=1
+export TRANSFORMERS_OFFLINE=1
+
+step "Installing helpdesk-bot with its test tools (pip install -e '.[test]')"
+python -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[test]'
+
+step "Checking PostgreSQL at ${PGHOST}:${PGPORT}"
+if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
+    step "Starting PostgreSQL"
+    for cluster in /etc/postgresql/*/main; do
+        version="$(basename "$(dirname "$cluster")")"
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    done
+    for _ in $(seq 1 60); do
+        pg_isready -q -h "$PGHOST" -p "$PGPORT" && break
+        sleep 0.5
+    done
+    pg_isready -h "$PGHOST" -p "$PGPORT"
+fi
+
+TEST_DB="helpdesk_test_$$_${RANDOM}"
+psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
+drop_test_databases() {
+    # Our database and any per-test database the fixtures left behind (they are prefixed by it).
+    psql_admin -At -c "SELECT datname FROM pg_database
+                       WHERE left(datname, length('${TEST_DB}')) = '${TEST_DB}'" 2>/dev/null |
+        while read -r name; do
+            [ -n "$name" ] && psql_admin -c "DROP DATABASE IF EXISTS \"${name}\" WITH (FORCE)" || true
+        done
+}
+step "Creating the test database ${TEST_DB}"
+psql_admin -c "CREATE DATABASE \"${TEST_DB}\""
+trap drop_test_databases EXIT
+export HELPDESK_TEST_POSTGRES_URL="postgresql://${PGUSER}@${PGHOST}:${PGPORT}/${TEST_DB}"
+
+step "ruff check ."
+ruff check .
+
+step "mypy"
+mypy
+
+step "lint-imports (import contracts)"
+lint-imports
+
+step "pytest (SQLite and PostgreSQL: ${HELPDESK_TEST_POSTGRES_URL})"
+status=0
+HF_HUB_OFFLINE=1 python -m pytest -q -p no:cacheprovider "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+    echo "pytest collected no tests: that is a failure" >&2
+    exit 1
+fi
+if [ "$status" -ne 0 ]; then
+    exit "$status"
+fi
+
+step "All checks passed"

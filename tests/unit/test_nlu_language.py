@@ -1,0 +1,56 @@
+"""Language detection is conservative: English help-desk messages are never flagged."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlu.language import detect_language, is_unsupported
+
+ENGLISH = [
+    "where is my order",
+    "I can't log in to my account",
+    "my lamp keeps blinking red",
+    "refund please",
+    "hola",
+    "merci",
+    "danke schön",
+    "gracias amigo for the help",
+    "how do I cancel Lumio Plus",
+    "pls help lamp dead",
+    "LM-204518 where is it",
+    "Can I ship to Canada?",
+]
+
+FOREIGN = [
+    "¿Dónde está mi pedido? Lo compré hace dos semanas.",
+    "Mi lámpara no funciona, necesito ayuda por favor",
+    "Wo ist meine Bestellung? Ich warte seit zwei Wochen.",
+    "Ich kann mich nicht in mein Konto einloggen",
+    "Je n'arrive pas à connecter mon ampoule au hub.",
+    "Comment annuler mon abonnement Lumio Plus ?",
+    "Где мой заказ? Я жду уже две недели.",
+    "注文した商品がまだ届いていません。",
+]
+
+
+@pytest.mark.parametrize("text", ENGLISH)
+def test_english_and_short_messages_are_not_flagged(text: str) -> None:
+    assert not is_unsupported(text)
+
+
+@pytest.mark.parametrize("text", FOREIGN)
+def test_foreign_questions_are_flagged(text: str) -> None:
+    assert is_unsupported(text)
+
+
+def test_supported_languages_are_not_flagged() -> None:
+    assert not is_unsupported("Wo ist meine Bestellung? Ich warte seit zwei Wochen.", ("en", "de"))
+    assert not is_unsupported("Где мой заказ? Я жду уже две недели.", ("en", "ru"))
+
+
+def test_detect_language_returns_code_and_probability() -> None:
+    lang, prob = detect_language("Je n'arrive pas à connecter mon ampoule au hub.")
+
+    assert lang == "fr"
+    assert 0.9 <= prob <= 1.0
+    assert detect_language("   ") == ("en", 0.0)
