@@ -85,7 +85,11 @@ async def build_understander(
     )
     search = await asyncio.to_thread(KnowledgeSearch.load, settings.index_dir)
     return EmbeddingUnderstander(
-        encoder=encoder, parser=model, searcher=search, supported_languages=desk.supported_languages
+        encoder=encoder,
+        parser=model,
+        searcher=search,
+        supported_languages=desk.supported_languages,
+        answer_threshold=desk.answer_threshold,
     )
 
 

@@ -73,7 +73,7 @@ class DeskConfig(BaseModel):
     )
     default_queue: str = "default"
     supported_languages: list[str] = Field(default_factory=lambda: ["en"])
-    answer_threshold: float = 0.42  # min hybrid relevance for showing an article
+    answer_threshold: float = 0.42  # min cosine of message and article to show it
     intent_threshold: float = 0.5  # min intent confidence to act on an intent
     stale_after_hours: float = 24.0  # a dialog idle this long starts over
     reopen_window_hours: float = 72.0

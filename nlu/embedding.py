@@ -70,6 +70,10 @@ class SentenceTransformerEmbedder:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # keep the terminal chat clean
+                hf_logging.set_verbosity_error()
 
                 self._model = SentenceTransformer(
                     self._model_path or default_model_path(), device=self._device

@@ -34,18 +34,12 @@ def _settings() -> Settings:
 
 
 def _run(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
-    """Open the database (creating missing tables), run ``work``, dispose of the engine."""
-    from bot.storage.db import create_engine, session_factory
-    from bot.storage.models import Base
+    """Open the database (migrated to the current schema), run ``work``, dispose of it."""
+    from bot.cli.database import open_database
 
     async def main() -> T:
-        engine = create_engine(_settings().effective_database_url)
-        try:
-            async with engine.begin() as conn:  # the lead will switch this to Alembic
-                await conn.run_sync(Base.metadata.create_all)
-            return await work(session_factory(engine))
-        finally:
-            await engine.dispose()
+        async with open_database() as sessions:
+            return await work(sessions)
 
     return asyncio.run(main())
 

@@ -208,7 +208,7 @@ def _on_click(d: _Draft, click: Clicked) -> _Draft:
         case "helped":
             if d.state == State.SUGGESTED:
                 d.do(_feedback(d, helpful=True))
-            d.data["misses"] = 0
+            _answered(d)
             return d.to(State.IDLE).say(replies.GLAD_IT_HELPED)
         case "human":
             if d.state == State.SUGGESTED:
@@ -253,7 +253,7 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
 
     if d.state == State.SUGGESTED:
         if intent == "affirm":
-            d.data["misses"] = 0
+            _answered(d)
             return d.do(_feedback(d, helpful=True)).to(State.IDLE).say(replies.GLAD_IT_HELPED)
         if intent == "deny":
             d.data["misses"] = 1
@@ -300,6 +300,12 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
     return d.to(State.IDLE).say(replies.REPHRASE)
 
 
+def _answered(d: _Draft) -> None:
+    """The customer's question is settled: a later case should not carry it."""
+    d.data["misses"] = 0
+    d.data["history"] = []
+
+
 def _feedback(d: _Draft, *, helpful: bool) -> RecordFeedback:
     return RecordFeedback(helpful=helpful, feedback_id=d.data.pop("feedback", None))
 
@@ -322,7 +328,7 @@ def _handoff(d: _Draft, *, intent: str, priority: str = "normal") -> _Draft:
 
 def _open_case(d: _Draft, *, intent: str | None, priority: str) -> _Draft:
     history = tuple(d.data.get("history", []))
-    subject = history[0] if history else "Help requested"
+    subject = history[-1] if history else "Help requested"  # what they asked a person about
     suggested = d.data.get("suggested")
     d.data = {"misses": 0}
     command = OpenCase(subject, intent, priority, history=history, suggested=suggested)

@@ -51,7 +51,9 @@ class EmbeddingUnderstander:
         parser: _Parser,
         searcher: _Searcher,
         supported_languages: Sequence[str] = ("en",),
+        answer_threshold: float = 0.42,
     ) -> None:
+        self._answer_threshold = answer_threshold
         self._encoder = encoder
         self._parser = parser
         self._searcher = searcher
@@ -66,7 +68,11 @@ class EmbeddingUnderstander:
         vector = self._encoder.encode([text])[0]
         parse = self._parser.parse_vector(text, vector)
         hits = self._searcher.search_vector(text, vector, k=3)
-        best = hits[0] if hits else None
+        # Hits come in fused (dense + lexical) rank order; the score thresholds apply to is the
+        # dense cosine, so take the best-ranked hit that clears it.
+        best = next(
+            (h for h in hits if h.score >= self._answer_threshold), hits[0] if hits else None
+        )
         hit = (
             Hit(
                 slug=best.slug,

@@ -101,7 +101,7 @@ async def import_articles(
         if slug:
             present.add(slug)
         if isinstance(parsed, ArticleError):
-            logger.warning("skipping article: %s", parsed)
+            logger.info("skipping article: %s", parsed)
             report.errors.append(parsed)
             continue
         article = existing.get(slug)

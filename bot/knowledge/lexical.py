@@ -6,6 +6,7 @@ BM25 catches what embeddings blur: product names, error codes, exact words ("2FA
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Hashable, Iterable, Sequence
 from typing import TypeVar
@@ -59,6 +60,8 @@ class LexicalIndex:
 
     def __init__(self, texts: Sequence[str]) -> None:
         import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on import
 
         self._size = len(texts)
         self._bm25: bm25s.BM25 | None = None

@@ -63,7 +63,11 @@ def test_front_matter_becomes_article_fields(tmp_path: Path) -> None:
 def test_chunks_follow_sections_and_keep_subsections_inside(tmp_path: Path) -> None:
     chunks = parse_article(write(tmp_path, "reset.md", ARTICLE)).chunks
 
-    assert [c.section for c in chunks] == ["", "The email does not arrive", "Choosing a strong password"]
+    assert [c.section for c in chunks] == [
+        "",
+        "The email does not arrive",
+        "Choosing a strong password",
+    ]
     assert chunks[0].text.startswith("Resetting your password\n\nClick")
     assert chunks[1].text.startswith("Resetting your password — The email does not arrive\n\n")
     assert "### Still nothing?" in chunks[1].body

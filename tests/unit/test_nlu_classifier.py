@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.unit.test_nlu_fakes import HashingEmbedder
 
 from nlu.classifier import OUT_OF_SCOPE, IntentClassifier, Thresholds
+from tests.unit.test_nlu_fakes import HashingEmbedder
 
 EXAMPLES = {
     "account_login": ["forgot my password", "reset password", "cannot log in", "login fails"],

@@ -89,7 +89,7 @@ def test_directory_merges_files_in_order(tmp_path: Path) -> None:
 
 def test_same_example_under_two_intents_is_kept_once_with_a_warning() -> None:
     doc = (
-        'nlu:\n- intent: a\n  examples: |\n    - cancel\n'
+        "nlu:\n- intent: a\n  examples: |\n    - cancel\n"
         "- intent: b\n  examples: |\n    - Cancel\n    - stop\n"
     )
     data = parse_training_yaml(doc, "f.yml")
@@ -132,7 +132,9 @@ MALFORMED = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("case", "text", "line", "reason"), MALFORMED, ids=[m[0] for m in MALFORMED])
+@pytest.mark.parametrize(
+    ("case", "text", "line", "reason"), MALFORMED, ids=[m[0] for m in MALFORMED]
+)
 def test_malformed_input_names_file_line_and_reason(
     case: str, text: str, line: int, reason: str, tmp_path: Path
 ) -> None:

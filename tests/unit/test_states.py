@@ -39,11 +39,14 @@ def test_a_question_with_a_good_match_suggests_the_article_with_two_choices() ->
     assert d.commands == (RecordSuggestion("I forgot my password", "reset-your-password", 0.8),)
 
 
-def test_that_helped_records_a_confirmed_deflection() -> None:
-    d = decide(State.SUGGESTED, {"suggested": "x"}, Clicked("helped", "", "x"), POLICY)
+def test_that_helped_records_a_confirmed_deflection_and_settles_the_question() -> None:
+    data = {"suggested": "x", "feedback": 9, "history": ["I forgot my password"]}
+    d = decide(State.SUGGESTED, data, Clicked("helped", "", "x"), POLICY)
     assert d.state == State.IDLE
-    assert d.commands == (RecordFeedback(helpful=True),)
+    assert d.commands == (RecordFeedback(helpful=True, feedback_id=9),)
     assert d.replies[0].text == replies.GLAD_IT_HELPED
+    later = decide(d.state, d.data, Verb("human"), POLICY)
+    assert later.state == State.COLLECTING  # the settled question is not the new case
 
 
 def test_yes_after_a_suggestion_counts_as_helped_and_no_offers_a_person() -> None:
@@ -64,7 +67,7 @@ def test_low_confidence_asks_to_rephrase_once_then_opens_a_case_with_the_convers
     (command,) = second.commands
     assert isinstance(command, OpenCase)
     assert command.history == ("the thing broke", "the blue thing is broken")
-    assert command.subject == "the thing broke"
+    assert command.subject == "the blue thing is broken"
 
 
 @pytest.mark.parametrize(

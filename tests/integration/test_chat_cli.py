@@ -1,0 +1,91 @@
+"""End to end: the real ``helpdesk chat --script`` process, the real model and the bundled
+knowledge base on a SQLite file — run twice on the same database to see a case survive a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.model
+
+FIRST_RUN = """\
+hello
+how do I reset my password?
+1
+talk to a person
+my hub does not connect to the wifi since yesterday
+/status
+/agent claim 1
+/agent reply 1 Could you try restarting the hub?
+/agent note 1 customer is on old firmware
+"""
+
+SECOND_RUN = """\
+/status
+still broken after the restart
+/agent resolve 1
+5
+"""
+
+
+def run_chat(data_dir: Path, script: str, name: str) -> str:
+    path = data_dir / name
+    path.write_text(script, encoding="utf-8")
+    env = {**os.environ, "HELPDESK_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--script", str(path)],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def cases_show(data_dir: Path, number: int) -> dict[str, object]:
+    env = {**os.environ, "HELPDESK_DATA_DIR": str(data_dir)}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "cases", "show", str(number), "--json"],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )
+    shown: dict[str, object] = json.loads(done.stdout)
+    return shown
+
+
+def test_a_case_opened_in_the_terminal_survives_a_restart(tmp_path: Path) -> None:
+    (tmp_path / "articles").symlink_to(PROJECT_ROOT / "data" / "articles")
+
+    first = run_chat(tmp_path, FIRST_RUN, "first.txt")
+    assert "bot> Hi!" in first
+    assert "kb:reset-your-password" in first  # the password question got the password article
+    assert "Glad that helped" in first
+    assert "I'll get a person on this" in first  # asked only for what was missing
+    assert "opened case #1" in first
+    assert "[agents] New case #1 — my hub does not connect to the wifi since yesterday" in first
+    assert "#1 — my hub does not connect to the wifi since yesterday — new" in first  # /status
+    assert "bot> Agent (Support): Could you try restarting the hub?" in first
+    assert "[agents] #1 internal note saved" in first
+    assert not any(  # the note never reached the customer
+        line.startswith("bot>") and "old firmware" in line for line in first.splitlines()
+    )
+
+    second = run_chat(tmp_path, SECOND_RUN, "second.txt")
+    assert "#1 — my hub does not connect to the wifi since yesterday — open" in second
+    # the conversation state survived: the agent owns the case, so the bot relays, not answers
+    assert "[agents] #1 You: still broken after the restart" in second
+    assert "Your case #1 has been resolved" in second
+    assert "Thank you for your rating!" in second
+
+    case = cases_show(tmp_path, 1)
+    assert case["status"] == "resolved" and case["csat"] == 5
+    kinds = [event["kind"] for event in case["transcript"]]  # type: ignore[attr-defined]
+    assert kinds.count("customer_message") == 2
+    assert {"claim", "agent_message", "note", "rating"} <= set(kinds)
