@@ -4,7 +4,7 @@ names concrete classes; everything else receives its collaborators."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -18,7 +18,7 @@ from bot.dialogs.intake import Intake
 from bot.dialogs.roles import RoleBook
 from bot.dialogs.understanding import EmbeddingUnderstander, Understander
 from bot.escalation.routing import agent_channels
-from bot.messages import Channel
+from bot.messages import Channel, Inbound
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork
 
@@ -137,3 +137,40 @@ async def build_helpdesk(
         sender=sender,
         channels=channels,
     )
+
+
+def build_channels(settings: Settings, *, listen: bool) -> dict[str, Channel]:
+    """The platform adapters whose credentials are configured. ``listen`` is False in processes
+    that only send (the web process receives over HTTP instead of holding connections)."""
+    channels: dict[str, Channel] = {}
+    for builder in _CHANNEL_BUILDERS:
+        channel = builder(settings, listen)
+        if channel is not None:
+            channels[channel.platform] = channel
+    return channels
+
+
+# Each platform's builder returns its adapter, or None when its credentials are not set.
+# Adapters register here as they are added (bot/adapters/<platform>.py).
+_CHANNEL_BUILDERS: list[Callable[[Settings, bool], Channel | None]] = []
+
+
+async def start_channels(helpdesk: HelpDesk) -> None:
+    """Connect every adapter; inbounds are stored, acknowledged, then processed in the
+    background."""
+    for channel in helpdesk.channels.values():
+        await channel.start(_accepting(helpdesk))
+
+
+def _accepting(helpdesk: HelpDesk) -> Callable[[Inbound], Awaitable[None]]:
+    async def on_inbound(inbound: Inbound) -> None:
+        await helpdesk.intake.accept(inbound)
+
+    return on_inbound
+
+
+async def run_scheduler(helpdesk: HelpDesk) -> None:
+    """Scheduled jobs (SLA checks, digests) — none are scheduled yet, so this idles."""
+    import asyncio
+
+    await asyncio.Event().wait()

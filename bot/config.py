@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -104,10 +104,45 @@ class Settings(BaseSettings):
     config_file: Path = Field(default=Path("helpdesk.yml"), alias="HELPDESK_CONFIG")
     log_level: str = Field(default="WARNING", alias="HELPDESK_LOG_LEVEL")
     datasets_dir: Path = Field(
-        default=_bundled("../shared/datasets"), alias="HELPDESK_DATASETS_DIR"
+        default=PROJECT_ROOT.parent / "shared" / "datasets", alias="HELPDESK_DATASETS_DIR"
     )
     nlu_backend: str = Field(default="builtin", alias="NLU_BACKEND")
     rasa_url: str = Field(default="", alias="RASA_URL")
+
+    # the web process (Slack HTTP events, the Telegram webhook, health)
+    web_host: str = Field(default="127.0.0.1", alias="HELPDESK_WEB_HOST")
+    web_port: int = Field(default=8000, alias="PORT")
+
+    # Slack
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+
+    # Telegram
+    telegram_token: SecretStr | None = Field(default=None, alias="TELEGRAM_TOKEN")
+    telegram_webhook_url: str = Field(default="", alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_url: str = Field(default="https://api.telegram.org/bot", alias="TELEGRAM_API_URL")
+
+    # Discord
+    discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
+    discord_api_url: str = Field(default="", alias="DISCORD_API_URL")
+    discord_gateway_url: str = Field(default="", alias="DISCORD_GATEWAY_URL")
+
+    def public_view(self) -> dict[str, Any]:
+        """Settings as ``helpdesk config show`` prints them: secrets only as set / not set."""
+        view: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                view[name] = "(set)" if value.get_secret_value() else "(empty)"
+            elif value is None:
+                view[name] = None
+            else:
+                view[name] = str(value)
+        view["database_url"] = _hide_password(self.effective_database_url)
+        return view
 
     @property
     def articles_dir(self) -> Path:
@@ -124,6 +159,15 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'helpdesk.db'}"
+
+
+def _hide_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
 
 
 def load_desk_config(path: Path) -> DeskConfig:

@@ -15,7 +15,7 @@ import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 BUTTON_PAYLOAD_MAX_BYTES = 64  # Telegram's callback_data limit; Discord allows 100
 
@@ -205,6 +205,14 @@ class Capabilities:
 
 
 InboundHandler = Callable[[Inbound], Awaitable[None]]
+
+
+@runtime_checkable
+class ServesHttp(Protocol):
+    """An adapter that receives events over HTTP (Slack's Events API, Telegram's webhook)
+    offers ASGI routes; the ``web`` process mounts them on its one port."""
+
+    def http_routes(self) -> list[Any]: ...
 
 
 class Channel(Protocol):

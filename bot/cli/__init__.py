@@ -7,9 +7,11 @@ import typer
 
 from bot.cli import cases as cases_cli
 from bot.cli import chat as chat_cli
+from bot.cli import config as config_cli
 from bot.cli import db as db_cli
 from bot.cli import kb as kb_cli
 from bot.cli import nlu as nlu_cli
+from bot.cli import run as run_cli
 
 app = typer.Typer(
     name="helpdesk",
@@ -20,10 +22,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("chat")(chat_cli.chat)
+app.command("run")(run_cli.run)
 app.add_typer(cases_cli.app, name="cases")
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(nlu_cli.app, name="nlu")
 app.add_typer(db_cli.app, name="db")
+app.add_typer(config_cli.app, name="config")
 
 
 def main() -> None:

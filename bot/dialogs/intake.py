@@ -7,6 +7,7 @@ with the error, so nothing is lost.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -40,6 +41,7 @@ class Intake:
         self._desk = desk
         self._agent_channels = agent_channels
         self._clock = clock
+        self._background: set[asyncio.Task[None]] = set()
 
     async def receive(self, inbound: Inbound) -> bool:
         """Store and process one inbound. False when it was a redelivery (already handled)."""
@@ -49,6 +51,24 @@ class Intake:
             return False
         await self._process(row_id, inbound)
         return True
+
+    async def accept(self, inbound: Inbound) -> bool:
+        """Store the inbound and process it in the background: what an adapter calls before it
+        acknowledges the platform (Slack wants an answer within 3 s). Once stored, a crash loses
+        nothing: ``recover`` picks it up on the next start."""
+        row_id = await inbox.record(self._sessions, inbound, self._clock.now())
+        if row_id is None:
+            logger.info("duplicate event %s:%s ignored", inbound.platform, inbound.event_id)
+            return False
+        task = asyncio.create_task(self._process(row_id, inbound))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return True
+
+    async def wait_idle(self) -> None:
+        """Wait until every accepted inbound has been processed."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def recover(self) -> int:
         """Process inbounds stored before a crash but never handled."""

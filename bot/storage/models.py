@@ -90,6 +90,8 @@ class DialogSession(Base):
     state: Mapped[str] = mapped_column(String(32), default="idle")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime]
+    # the platform refuses delivery for good (e.g. the customer blocked the bot)
+    blocked_at: Mapped[datetime | None]
 
 
 class Case(Base):
@@ -118,7 +120,20 @@ class Case(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopened_at: Mapped[datetime | None]
     csat: Mapped[int | None]
+    csat_comment: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the claimer's last action on the case: auto-release when they go silent
+    last_agent_activity_at: Mapped[datetime | None]
+    # SLA: due times in wall-clock UTC, computed through the business-hours calendar
+    first_response_due_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    sla_paused_at: Mapped[datetime | None]  # set while pending on the customer
+    sla_paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    sla_state: Mapped[dict[str, Any]] = mapped_column(default=dict)  # warnings/breaches sent
+    pending_since: Mapped[datetime | None]
+    nudged_at: Mapped[datetime | None]
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
@@ -245,3 +260,42 @@ class SentRefRecord(Base):
     # "platform:channel/message": finds the case a thread reply belongs to
     message_key: Mapped[str] = mapped_column(String(255), index=True, default="")
     updated_at: Mapped[datetime]
+
+
+class Macro(Base):
+    """A canned reply with placeholders ({customer_name}, {case_number}, {agent})."""
+
+    __tablename__ = "macros"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime]
+
+
+class LinkCode(Base):
+    """A one-time code shown on one platform and typed on another to link identities."""
+
+    __tablename__ = "link_codes"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class JobRun(Base):
+    """A scheduled job's run for one period, claimed by exactly one scheduler process."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(100))
+    period: Mapped[str] = mapped_column(String(64))  # e.g. "2026-11-26" or "2026-W48"
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    claimed_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
