@@ -72,6 +72,7 @@ class Inbound:
     fields: Mapping[str, str] = field(default_factory=dict)  # for FORM
     is_direct: bool = True  # a DM / private chat, as opposed to a shared channel
     attachments: tuple[str, ...] = ()  # names of files the person attached
+    groups: tuple[str, ...] = ()  # the sender's platform groups/roles (for role checks)
     received_at: datetime | None = None
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 

@@ -44,7 +44,9 @@ class AgentDesk:
             call = self._call(inbound, thread_case)
             if call is None:
                 return
-            if not self._roles.has(Role.AGENT, inbound.platform, inbound.user_id):
+            if not self._roles.has(
+                Role.AGENT, inbound.platform, inbound.user_id, frozenset(inbound.groups)
+            ):
                 logger.warning(
                     "refused %s from %s:%s (not an agent)",
                     call.verb,

@@ -21,6 +21,7 @@ def inbound_to_dict(inbound: Inbound) -> dict[str, Any]:
     data["kind"] = inbound.kind.value
     data["fields"] = dict(inbound.fields)
     data["attachments"] = list(inbound.attachments)
+    data["groups"] = list(inbound.groups)
     data["received_at"] = inbound.received_at.isoformat() if inbound.received_at else None
     data.pop("raw", None)
     return data
@@ -31,6 +32,7 @@ def inbound_from_dict(data: dict[str, Any]) -> Inbound:
     values["channel"] = ChannelRef.parse(values["channel"])
     values["kind"] = InboundKind(values["kind"])
     values["attachments"] = tuple(values.get("attachments", ()))
+    values["groups"] = tuple(values.get("groups", ()))
     received = values.get("received_at")
     values["received_at"] = datetime.fromisoformat(received) if received else None
     return Inbound(**values)
