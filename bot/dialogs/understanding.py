@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from bot.dialogs.batching import MicroBatcher
 from bot.dialogs.states import Hit
 
 logger = logging.getLogger(__name__)
@@ -54,18 +55,18 @@ class EmbeddingUnderstander:
         answer_threshold: float = 0.42,
     ) -> None:
         self._answer_threshold = answer_threshold
-        self._encoder = encoder
+        self._batcher = MicroBatcher(encoder)
         self._parser = parser
         self._searcher = searcher
         self._supported = tuple(supported_languages)
 
     async def understand(self, text: str) -> Understanding:
-        return await asyncio.to_thread(self._understand_sync, text)
+        vector = await self._batcher.encode_one(text)
+        return await asyncio.to_thread(self._interpret, text, vector)
 
-    def _understand_sync(self, text: str) -> Understanding:
+    def _interpret(self, text: str, vector: np.ndarray) -> Understanding:
         from nlu.language import is_unsupported
 
-        vector = self._encoder.encode([text])[0]
         parse = self._parser.parse_vector(text, vector)
         hits = self._searcher.search_vector(text, vector, k=3)
         # Hits come in fused (dense + lexical) rank order; the score thresholds apply to is the
