@@ -20,6 +20,7 @@ FIRST_RUN = """\
 hello
 how do I reset my password?
 1
+¿Dónde está mi pedido? Todavía no ha llegado a mi casa.
 talk to a person
 my hub does not connect to the wifi since yesterday
 /status
@@ -67,6 +68,7 @@ def test_a_case_opened_in_the_terminal_survives_a_restart(tmp_path: Path) -> Non
     assert "bot> Hi!" in first
     assert "kb:reset-your-password" in first  # the password question got the password article
     assert "Glad that helped" in first
+    assert "I can only answer in English" in first  # no wrong article for a Spanish question
     assert "I'll get a person on this" in first  # asked only for what was missing
     assert "opened case #1" in first
     assert "[agents] New case #1 — my hub does not connect to the wifi since yesterday" in first
