@@ -1,0 +1,173 @@
+"""Sending kernel ``Outbound``s through the Bot API: posts, edits and forum topics.
+
+- The escalation post (a POST with a ``title``, no thread, to an agent group) opens a forum
+  topic named after the case when the group has topics and the bot may manage them; its
+  ``SentRef.thread`` is the topic's ``message_thread_id``. Otherwise it is a plain message
+  whose reply chain is the case thread.
+- A line "in the thread" goes into the topic (``message_thread_id``) or answers the chain's
+  root (``reply_parameters``). Where a topic was expected but Telegram says there is none
+  (a case posted in General), it falls back to the reply chain.
+- Bot API errors are classified for the outbox (``telegram_render.send_error``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Collection
+from typing import Any
+
+from telegram import Bot, ReplyParameters
+from telegram.error import BadRequest, TelegramError
+
+from bot.adapters.telegram_checks import GroupStatus
+from bot.adapters.telegram_inbound import PLATFORM
+from bot.adapters.telegram_render import NO_PREVIEW, fit_text, keyboard, send_error
+from bot.errors import PermanentSendError
+from bot.messages import Outbound, OutboundKind, SentRef
+
+logger = logging.getLogger(__name__)
+
+MAX_THREAD_ROOTS = 10_000
+TOPIC_NAME_MAX = 128
+
+
+class TelegramSender:
+    def __init__(self, *, bot: Bot, agent_chats: Collection[str]) -> None:
+        self._bot = bot
+        self._agent_chats = agent_chats
+        self.groups: dict[str, GroupStatus] = {}  # from the start-up check
+        self._forums: dict[str, bool] = {}
+        self._chain_roots: set[tuple[str, str]] = set()  # reply-chain threads in forums
+        self._thread_roots: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def know_group(self, status: GroupStatus) -> None:
+        self.groups[status.chat_id] = status
+        if status.reachable:
+            self._forums[status.chat_id] = status.is_forum
+
+    def thread_root(self, chat_id: str, message_id: str) -> str | None:
+        """The case thread a bot message in a reply chain belongs to (so an agent may answer
+        any line of the chain, not only the post)."""
+        return self._thread_roots.get((chat_id, message_id))
+
+    def _remember_root(self, chat_id: str, message_id: str, root: str) -> None:
+        self._thread_roots[(chat_id, message_id)] = root
+        while len(self._thread_roots) > MAX_THREAD_ROOTS:
+            self._thread_roots.popitem(last=False)
+
+    async def send(self, outbound: Outbound) -> SentRef:
+        try:
+            match outbound.kind:
+                case OutboundKind.EDIT:
+                    return await self._edit(outbound)
+                case OutboundKind.OPEN_THREAD:
+                    return await self._open_topic(outbound)
+                case OutboundKind.CLOSE_THREAD:
+                    return await self._close_topic(outbound)
+                case _:
+                    return await self._post(outbound)
+        except TelegramError as exc:
+            raise send_error(exc) from exc
+
+    async def _post(self, outbound: Outbound) -> SentRef:
+        chat, thread = outbound.channel.channel, outbound.channel.thread
+        escalation = thread is None and bool(outbound.title) and chat in self._agent_chats
+        if escalation and await self._can_open_topics(chat):
+            return await self._open_topic(outbound)
+        if thread is None:
+            ref = await self._send_text(chat, outbound)
+            if escalation:  # no topic for this case: its reply chain is the case thread
+                self._chain_roots.add((chat, ref.message_id))
+            return ref
+        if await self._is_forum(chat) and (chat, thread) not in self._chain_roots:
+            try:
+                return await self._send_text(chat, outbound, message_thread_id=int(thread))
+            except BadRequest as exc:
+                if "thread" not in exc.message.lower():
+                    raise
+                # a reply chain in General (its topic could not be created, or we restarted)
+                self._chain_roots.add((chat, thread))
+        ref = await self._send_text(
+            chat,
+            outbound,
+            reply_parameters=ReplyParameters(int(thread), allow_sending_without_reply=True),
+        )
+        self._remember_root(chat, ref.message_id, thread)
+        return ref
+
+    async def _send_text(self, chat: str, outbound: Outbound, **where: Any) -> SentRef:
+        message = await self._bot.send_message(
+            chat_id=chat,
+            text=fit_text(outbound.text),
+            reply_markup=keyboard(outbound.buttons),
+            link_preview_options=NO_PREVIEW,
+            **where,
+        )
+        topic = where.get("message_thread_id")
+        return SentRef(
+            PLATFORM,
+            chat,
+            str(message.message_id),
+            str(topic) if topic is not None else outbound.channel.thread,
+        )
+
+    async def _open_topic(self, outbound: Outbound) -> SentRef:
+        chat = outbound.channel.channel
+        name = (outbound.title or outbound.text or "Case")[:TOPIC_NAME_MAX]
+        try:
+            topic = await self._bot.create_forum_topic(chat, name)
+        except BadRequest as exc:
+            if outbound.kind == OutboundKind.OPEN_THREAD:
+                raise
+            logger.warning(
+                "telegram: could not create a topic in %s (%s); posting in General", chat, exc
+            )
+            ref = await self._send_text(chat, outbound)
+            self._chain_roots.add((chat, ref.message_id))
+            return ref
+        if not outbound.text:
+            topic_id = str(topic.message_thread_id)
+            return SentRef(PLATFORM, chat, topic_id, topic_id)
+        return await self._send_text(chat, outbound, message_thread_id=topic.message_thread_id)
+
+    async def _close_topic(self, outbound: Outbound) -> SentRef:
+        chat, thread = outbound.channel.channel, outbound.channel.thread
+        if thread is None:
+            raise PermanentSendError("telegram: CLOSE_THREAD without a topic")
+        if await self._is_forum(chat):
+            await self._bot.close_forum_topic(chat, int(thread))
+        return SentRef(PLATFORM, chat, thread, thread)
+
+    async def _edit(self, outbound: Outbound) -> SentRef:
+        ref = outbound.edit_of
+        if ref is None:
+            raise PermanentSendError("telegram: EDIT without the message to edit")
+        try:
+            await self._bot.edit_message_text(
+                chat_id=ref.channel,
+                message_id=int(ref.message_id),
+                text=fit_text(outbound.text),
+                reply_markup=keyboard(outbound.buttons),
+                link_preview_options=NO_PREVIEW,
+            )
+        except BadRequest as exc:
+            if "message is not modified" not in exc.message.lower():
+                raise
+        return ref
+
+    async def _is_forum(self, chat: str) -> bool:
+        if chat not in self._forums:
+            if not chat.startswith("-"):
+                return False  # private chats (positive ids) have no topics
+            try:
+                self._forums[chat] = bool((await self._bot.get_chat(chat)).is_forum)
+            except TelegramError:
+                return False
+        return self._forums[chat]
+
+    async def _can_open_topics(self, chat: str) -> bool:
+        status = self.groups.get(chat)
+        if status is not None and status.reachable:
+            return status.is_forum and status.can_manage_topics
+        return await self._is_forum(chat)

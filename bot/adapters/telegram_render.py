@@ -1,0 +1,78 @@
+"""Rendering kernel ``Outbound``s for the Bot API, and classifying its errors.
+
+Text is sent as plain text (no ``parse_mode``), so nothing a customer typed can become markup,
+a link or a mention; link previews are off so a pasted URL shows no card. Buttons become an
+inline keyboard whose ``callback_data`` is the button payload (≤ 64 bytes, checked by
+``Button``). Telegram has no modals: buttons that would open a form (Reply) are left out — the
+escalation post already tells agents to answer with ``/reply <text>`` in the case thread.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.errors import PermanentSendError, RetryableSendError, SendError
+from bot.messages import Button
+
+MAX_TEXT_CHARS = 4096  # sendMessage / editMessageText limit
+BUTTONS_PER_ROW = 5
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def fit_text(text: str) -> str:
+    """Telegram refuses empty and over-long texts: keep it within the limit, never empty."""
+    text = text if text.strip() else "…"
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    return text[: MAX_TEXT_CHARS - 1] + "…"
+
+
+def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    shown = [b for b in buttons if not b.opens_form]
+    if not shown:
+        return None
+    per_row = len(shown) if len(shown) <= BUTTONS_PER_ROW else 3
+    rows = [
+        [InlineKeyboardButton(b.label, callback_data=b.payload) for b in shown[i : i + per_row]]
+        for i in range(0, len(shown), per_row)
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def send_error(exc: TelegramError) -> SendError:
+    """Classify a Bot API failure for the outbox: retry later, or park for good."""
+    if isinstance(exc, RetryAfter):
+        return RetryableSendError(f"telegram rate limit: {exc.message}", retry_after=_seconds(exc))
+    if isinstance(exc, Forbidden):  # "bot was blocked by the user", kicked from the group…
+        gone = "blocked by the user" in exc.message or "user is deactivated" in exc.message
+        return PermanentSendError(f"telegram refused: {exc.message}", recipient_gone=gone)
+    if isinstance(exc, ChatMigrated):
+        return PermanentSendError(
+            f"telegram: the group became a supergroup; use chat id {exc.new_chat_id} "
+            "in helpdesk.yml"
+        )
+    if isinstance(exc, BadRequest | InvalidToken):  # BadRequest is a NetworkError subclass
+        return PermanentSendError(f"telegram refused: {exc.message}")
+    if isinstance(exc, NetworkError):  # includes TimedOut
+        return RetryableSendError(f"telegram unreachable: {exc.message}")
+    return PermanentSendError(f"telegram error: {exc.message}")
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the int form becomes a timedelta
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,82 @@
+"""A Telegram customer served by agents on another platform: the queue lives on ``fake:agents``
+(a FakeChannel, standing in for Slack, Discord or the terminal). What the agents do there
+reaches the customer in Telegram through the same outbox, and the customer's words reach them."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.fake import FakeChannel
+from bot.clock import FrozenClock
+from bot.dialogs import replies
+from bot.messages import ChannelRef, Inbound, InboundKind
+from tests.support.telegram_api import TelegramApi
+from tests.support.telegram_desk import TelegramDesk, open_telegram_desk, telegram_desk_config
+from tests.support.telegram_updates import CUSTOMER_CHAT
+
+AGENTS = ChannelRef("fake", "agents")
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[TelegramApi]:
+    api = TelegramApi()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+async def test_agents_elsewhere_serve_a_telegram_customer(
+    api: TelegramApi, migrated_url: str, clock: FrozenClock, tmp_path: Path
+) -> None:
+    agents = FakeChannel(platform="fake")
+    tg: TelegramDesk = await open_telegram_desk(
+        api,
+        migrated_url,
+        clock,
+        tmp_path,
+        mode="polling",
+        desk=telegram_desk_config(queue=str(AGENTS)),
+        others={"fake": agents},
+    )
+    ids = itertools.count(1)
+
+    async def agent(text: str) -> None:
+        await tg.helpdesk.intake.receive(
+            Inbound(
+                kind=InboundKind.COMMAND,
+                event_id=f"agent{next(ids)}",
+                channel=AGENTS,
+                user_id="dana",
+                user_name="Dana",
+                text=text,
+                is_direct=False,
+            )
+        )
+        await tg.helpdesk.sender.drain()
+
+    try:
+        await tg.deliver(tg.updates.customer_says("I forgot my password"))
+        card_id = api.message_ids(CUSTOMER_CHAT)[-1]
+        await tg.deliver(tg.updates.customer_clicks("human::", message_id=card_id))
+        assert "case #1" in api.texts_to(CUSTOMER_CHAT)[-1]
+        (post,) = agents.texts()
+        assert "New case #1" in post and "(telegram)" in post
+        assert api.calls_to("createForumTopic") == []
+
+        await agent("claim 1")
+        assert "Dana from our team has joined" in api.texts_to(CUSTOMER_CHAT)[-1]
+        await agent("reply 1 Hi Ada, I've sent a new link")
+        assert api.texts_to(CUSTOMER_CHAT)[-1] == "Dana (Support): Hi Ada, I've sent a new link"
+
+        await tg.deliver(tg.updates.customer_says("got it, thanks"))
+        assert agents.texts()[-1] == "#1 Ada Lovelace: got it, thanks"
+        assert agents.sent[-1].channel.thread is not None  # in the case's thread
+
+        await agent("resolve 1")
+        assert api.texts_to(CUSTOMER_CHAT)[-1] == replies.case_resolved(1)
+    finally:
+        await tg.close()

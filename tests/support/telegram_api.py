@@ -1,0 +1,355 @@
+"""A local stand-in of the Telegram Bot API for adapter tests.
+
+An HTTP server on 127.0.0.1 (port 0) that answers ``/bot<token>/<method>`` the way
+api.telegram.org does — ``{"ok": true, "result": …}`` with the documented object shapes
+(https://core.telegram.org/bots/api) — and records every call with its decoded parameters. PTB
+sends form-encoded bodies whose nested values (``reply_markup``, ``reply_parameters``) are JSON
+strings; they are decoded here so tests assert on structures.
+
+It holds a little state: the bot (``getMe``), chats (``getChat``), members (``getChatMember``),
+message and topic counters, and a queue of updates served by ``getUpdates`` (long polling: a
+request waits until an update is pushed, its ``timeout`` passes or the server stops).
+``fail(method, error)`` makes the next call of a method fail with one of Telegram's error
+bodies (``RATE_LIMITED(n)``, ``BLOCKED``, ``NOT_ENOUGH_RIGHTS``).
+
+What it cannot prove: real permission checks, real rate limits, how clients render messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import socket
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+TOKEN = "123456:TEST-token-not-real"
+BOT_ID = 123456
+BOT_USERNAME = "helpdesk_test_bot"
+DATE = 1767603600  # 2026-01-05 09:00 UTC, in unix seconds as Telegram sends them
+
+
+@dataclass(frozen=True)
+class ApiError:
+    status: int
+    body: dict[str, Any]
+
+
+def RATE_LIMITED(seconds: int) -> ApiError:
+    return ApiError(
+        429,
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": f"Too Many Requests: retry after {seconds}",
+            "parameters": {"retry_after": seconds},
+        },
+    )
+
+
+BLOCKED = ApiError(
+    403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+)
+BAD_GATEWAY = ApiError(502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+NOT_ENOUGH_RIGHTS = ApiError(
+    400,
+    {
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: not enough rights to create a topic",
+    },
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class TelegramApi:
+    """The stand-in's state and recorded calls; ``start()``/``stop()`` run its server."""
+
+    can_read_all_group_messages: bool = False
+    calls: list[Call] = field(default_factory=list)
+    chats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    failures: dict[str, deque[ApiError]] = field(default_factory=lambda: defaultdict(deque))
+
+    def __post_init__(self) -> None:
+        self._updates: deque[dict[str, Any]] = deque()
+        self._update_ids = itertools.count(1000)
+        self._message_ids: dict[str, itertools.count[int]] = defaultdict(
+            lambda: itertools.count(500)
+        )
+        self._topic_ids = itertools.count(70)
+        self.topics: dict[str, set[int]] = defaultdict(set)  # chat id -> its topics' ids
+        self._new_update = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._recorded = asyncio.Condition()
+        self.sent: list[dict[str, Any]] = []  # the Message objects sendMessage returned
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.port = 0
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def add_group(self, chat_id: str, *, title: str = "Agents", forum: bool = True) -> None:
+        self.chats[chat_id] = {"id": int(chat_id), "type": "supergroup", "title": title}
+        if forum:
+            self.chats[chat_id]["is_forum"] = True
+
+    def set_member(self, chat_id: str, user_id: int, status: str, **rights: bool) -> None:
+        user = {"id": user_id, "is_bot": user_id == BOT_ID, "first_name": f"user{user_id}"}
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        if status == "administrator":
+            member.update(
+                {
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    "can_manage_chat": True,
+                    "can_delete_messages": True,
+                    "can_manage_video_chats": False,
+                    "can_restrict_members": False,
+                    "can_promote_members": False,
+                    "can_change_info": False,
+                    "can_invite_users": True,
+                    "can_post_stories": False,
+                    "can_edit_stories": False,
+                    "can_delete_stories": False,
+                    "can_pin_messages": True,
+                    "can_manage_topics": False,
+                }
+            )
+            member.update(rights)
+        self.members[(chat_id, str(user_id))] = member
+
+    def fail(self, method: str, error: ApiError) -> None:
+        self.failures[method].append(error)
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        """Queue an update for ``getUpdates``; gives it the next ``update_id``."""
+        update = {**update, "update_id": next(self._update_ids)}
+        self._updates.append(update)
+        self._new_update.set()
+        return int(update["update_id"])
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    def message_ids(self, chat_id: str) -> list[int]:
+        """Ids of the messages the bot sent to a chat, oldest first."""
+        return [int(m["message_id"]) for m in self.sent if str(m["chat"]["id"]) == chat_id]
+
+    def texts_to(self, chat_id: str) -> list[str]:
+        return [
+            str(p["text"]) for p in self.calls_to("sendMessage") if str(p["chat_id"]) == chat_id
+        ]
+
+    async def wait_for_call(self, method: str, **params: Any) -> None:
+        """Wait (event-driven, at most 10 s) until a call of ``method`` with ``params`` is
+        recorded."""
+
+        def seen() -> bool:
+            return any(
+                all(str(p.get(k)) == str(v) for k, v in params.items())
+                for p in self.calls_to(method)
+            )
+
+        async with self._recorded:
+            await asyncio.wait_for(self._recorded.wait_for(seen), 10)
+
+    # --- server ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)  # connections queue from now on, so no waiting for the server
+        self.port = sock.getsockname()[1]
+        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST"])])
+        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+
+    async def stop(self) -> None:
+        self._closing.set()
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        if request.path_params["token"] != TOKEN:
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401
+            )
+        method = request.path_params["method"]
+        params = await _params(request)
+        self.calls.append(Call(method, params))
+        async with self._recorded:
+            self._recorded.notify_all()
+        if self.failures[method]:
+            error = self.failures[method].popleft()
+            return JSONResponse(error.body, status_code=error.status)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return JSONResponse(
+                {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+                status_code=404,
+            )
+        result = await handler(params)
+        if isinstance(result, ApiError):
+            return JSONResponse(result.body, status_code=result.status)
+        return JSONResponse({"ok": True, "result": result})
+
+    # --- methods --------------------------------------------------------------------------
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Helpdesk",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": self.can_read_all_group_messages,
+            "supports_inline_queries": False,
+        }
+
+    async def _api_getMe(self, _: dict[str, Any]) -> Any:
+        return self._bot_user()
+
+    async def _api_deleteWebhook(self, _: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_setWebhook(self, _: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset", 0) or 0)
+        while self._updates and self._updates[0]["update_id"] < offset:
+            self._updates.popleft()  # confirmed by the client's offset
+        if not self._updates and float(params.get("timeout", 0) or 0) > 0:
+            self._new_update.clear()
+            waiters = [
+                asyncio.ensure_future(self._new_update.wait()),
+                asyncio.ensure_future(self._closing.wait()),
+            ]
+            await asyncio.wait(
+                waiters, timeout=float(params["timeout"]), return_when="FIRST_COMPLETED"
+            )
+            for waiter in waiters:
+                waiter.cancel()
+        return list(self._updates)
+
+    async def _api_getChat(self, params: dict[str, Any]) -> Any:
+        chat = self.chats.get(str(params["chat_id"]))
+        if chat is None:
+            return ApiError(
+                400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+            )
+        return {
+            **chat,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> Any:
+        key = (str(params["chat_id"]), str(params["user_id"]))
+        user_id = int(params["user_id"])
+        default = {"status": "member", "user": {"id": user_id, "is_bot": False, "first_name": "x"}}
+        return self.members.get(key, default)
+
+    def _chat(self, chat_id: str) -> dict[str, Any]:
+        if chat_id in self.chats:
+            return self.chats[chat_id]
+        return {"id": int(chat_id), "type": "private", "first_name": "Customer"}
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
+        chat_id = str(params["chat_id"])
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids[chat_id]),
+            "date": DATE,
+            "chat": self._chat(chat_id),
+            "from": self._bot_user(),
+            "text": params["text"],
+        }
+        if "message_thread_id" in params:
+            if int(params["message_thread_id"]) not in self.topics[chat_id]:
+                return ApiError(
+                    400,
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: message thread not found",
+                    },
+                )
+            message["message_thread_id"] = int(params["message_thread_id"])
+            message["is_topic_message"] = True
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        self.sent.append(message)
+        return message
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
+        chat_id = str(params["chat_id"])
+        message: dict[str, Any] = {
+            "message_id": int(params["message_id"]),
+            "date": DATE,
+            "edit_date": DATE + 60,
+            "chat": self._chat(chat_id),
+            "from": self._bot_user(),
+            "text": params["text"],
+        }
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    async def _api_answerCallbackQuery(self, _: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_createForumTopic(self, params: dict[str, Any]) -> Any:
+        topic_id = next(self._topic_ids)
+        self.topics[str(params["chat_id"])].add(topic_id)
+        return {"message_thread_id": topic_id, "name": params["name"], "icon_color": 7322096}
+
+    async def _api_closeForumTopic(self, _: dict[str, Any]) -> Any:
+        return True
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    """PTB posts url-encoded fields (nested objects as JSON strings); others post JSON."""
+    body = (await request.body()).decode()
+    if request.headers.get("content-type", "").startswith("application/json"):
+        return dict(json.loads(body)) if body else {}
+    params: dict[str, Any] = {}
+    for key, text in parse_qsl(body, keep_blank_values=True):
+        if text[:1] in "{[":
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(text)
+                continue
+        params[key] = text
+    return params
