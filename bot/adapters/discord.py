@@ -1,0 +1,294 @@
+"""The Discord adapter (discord.py): customers in DMs and support channels, agents in threads.
+
+- Customers write in a DM, or mention the bot in any guild channel that is not a queue channel;
+  there the conversation moves into a thread started from their message.
+- An escalation post (a POST with a ``title``) to a queue channel gets a thread started from it;
+  its SentRef is ``(post id, thread id)`` — Discord gives the thread the post's id.
+- Buttons are persistent components whose ``custom_id`` is the payload (see ``discord_ui``).
+- Everything is sent with ``AllowedMentions.none()``: relayed text pings nobody.
+- Errors: 429 / RateLimited / 5xx / network → ``RetryableSendError``; Forbidden, NotFound and
+  other 4xx → ``PermanentSendError``.
+
+``DISCORD_API_URL`` / ``DISCORD_GATEWAY_URL`` point discord.py at a local stand-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Protocol
+
+import aiohttp
+import discord
+import yarl
+
+from bot.adapters.discord_client import HelpdeskClient
+from bot.adapters.discord_inbound import PLATFORM
+from bot.adapters.discord_ui import view_for
+from bot.config import Settings, load_desk_config
+from bot.errors import PermanentSendError, RetryableSendError
+from bot.messages import (
+    Capabilities,
+    ChannelRef,
+    InboundHandler,
+    Outbound,
+    OutboundKind,
+    SentRef,
+)
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_MAX = 2000  # Discord's limit on message content
+THREAD_NAME_MAX = 100
+
+
+class Connector(Protocol):
+    """How the client reaches Discord: the gateway in production, a simulator in tests."""
+
+    async def open(self, client: discord.Client) -> None: ...
+
+    async def close(self, client: discord.Client) -> None: ...
+
+
+class GatewayConnector:
+    """Log in, hold the gateway connection in a task, return once READY."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+        self._task: asyncio.Task[None] | None = None
+
+    async def open(self, client: discord.Client) -> None:
+        await client.login(self._token)
+        self._task = asyncio.create_task(client.connect(reconnect=True))
+        ready = asyncio.create_task(client.wait_until_ready())
+        done, _ = await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if self._task in done:
+            ready.cancel()
+            self._task.result()  # raises why the connection ended (bad token, intents …)
+
+    async def close(self, client: discord.Client) -> None:
+        await client.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._task
+
+
+class DiscordChannel:
+    platform = PLATFORM
+    capabilities = Capabilities(threads=True, edits=True, buttons=True, forms=True, files=False)
+
+    def __init__(
+        self, *, connector: Connector, agent_channels: frozenset[str], listen: bool = True
+    ) -> None:
+        self._connector = connector
+        self.client = HelpdeskClient(agent_channels=agent_channels, sync_commands=listen)
+
+    async def start(self, on_inbound: InboundHandler) -> None:
+        self.client.on_inbound = on_inbound
+        await self._connector.open(self.client)
+
+    async def stop(self) -> None:
+        self.client.on_inbound = None
+        await self._connector.close(self.client)
+
+    async def send(self, outbound: Outbound) -> SentRef:
+        try:
+            return await self._send(outbound)
+        except discord.RateLimited as exc:
+            raise RetryableSendError("discord: rate limited", retry_after=exc.retry_after) from exc
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise PermanentSendError(f"discord: {exc.status} {exc.text[:200]}") from exc
+        except discord.HTTPException as exc:
+            if exc.status == 429:
+                raise RetryableSendError(
+                    "discord: rate limited", retry_after=_retry_after(exc)
+                ) from exc
+            if exc.status >= 500:
+                raise RetryableSendError(f"discord: server error {exc.status}") from exc
+            raise PermanentSendError(f"discord: {exc.status} {exc.text[:200]}") from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise RetryableSendError(f"discord: {type(exc).__name__}") from exc
+
+    async def _send(self, outbound: Outbound) -> SentRef:
+        match outbound.kind:
+            case OutboundKind.EDIT:
+                return await self._edit(outbound)
+            case OutboundKind.OPEN_THREAD:
+                return await self._open_thread(outbound)
+            case OutboundKind.CLOSE_THREAD:
+                return await self._close_thread(outbound)
+        return await self._post(outbound)
+
+    async def _post(self, outbound: Outbound) -> SentRef:
+        ref = outbound.channel
+        target = self._messageable(int(ref.thread or ref.channel))
+        text = render(outbound.text)
+        # A post with buttons or a thread is edited later: it must stay one message.
+        chunks = [_fit(text)] if outbound.buttons or outbound.title else _chunks(text)
+        message: discord.Message | None = None
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            view = view_for(outbound.buttons) if last else None
+            message = await target.send(
+                chunk, allowed_mentions=discord.AllowedMentions.none(), **_view_arg(view)
+            )
+        assert message is not None
+        thread = ref.thread
+        if outbound.title and ref.thread is None and not self._is_dm(int(ref.channel)):
+            thread = await self._thread_from(message, outbound.title)
+        return SentRef(PLATFORM, ref.channel, str(message.id), thread)
+
+    def _messageable(self, channel_id: int) -> discord.abc.Messageable:
+        cached = self.client.get_channel(channel_id)
+        if isinstance(cached, discord.abc.Messageable):
+            return cached
+        return self.client.get_partial_messageable(channel_id)
+
+    def _is_dm(self, channel_id: int) -> bool:
+        return isinstance(self.client.get_channel(channel_id), discord.DMChannel)
+
+    async def _thread_from(self, message: discord.Message, title: str) -> str | None:
+        """A thread started from the post (its id is the post's). The post itself is already
+        out, so a refusal is logged rather than raised: a retry would post it twice."""
+        try:
+            return await self._start_thread(message.channel.id, message.id, title)
+        except discord.HTTPException as exc:
+            logger.warning(
+                "could not start a thread from discord message %s: %s %s",
+                message.id,
+                exc.status,
+                exc.text[:200],
+            )
+            return None
+
+    async def _start_thread(self, channel_id: int, message_id: int, title: str) -> str:
+        channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            raise PermanentSendError(f"discord: {channel_id} cannot hold threads")
+        name = title[:THREAD_NAME_MAX] or str(message_id)
+        thread = await channel.get_partial_message(message_id).create_thread(name=name)
+        return str(thread.id)
+
+    async def _edit(self, outbound: Outbound) -> SentRef:
+        edit_of = outbound.edit_of
+        if edit_of is None:
+            raise PermanentSendError("discord: an edit without the message to edit")
+        channel = self.client.get_partial_messageable(int(edit_of.channel))
+        message = channel.get_partial_message(int(edit_of.message_id))
+        await message.edit(
+            content=_fit(render(outbound.text)),
+            view=view_for(outbound.buttons),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        return edit_of
+
+    async def _open_thread(self, outbound: Outbound) -> SentRef:
+        if outbound.edit_of is not None:  # a thread from an earlier message
+            ref = outbound.edit_of
+            thread = await self._start_thread(
+                int(ref.channel), int(ref.message_id), outbound.title or ref.message_id
+            )
+            return SentRef(PLATFORM, ref.channel, ref.message_id, thread)
+        return await self._post(
+            Outbound(
+                channel=outbound.channel.without_thread,
+                text=outbound.text,
+                buttons=outbound.buttons,
+                title=outbound.title or outbound.text[:THREAD_NAME_MAX],
+            )
+        )
+
+    async def _close_thread(self, outbound: Outbound) -> SentRef:
+        ref = outbound.channel
+        thread_id = ref.thread or (outbound.edit_of.thread if outbound.edit_of else None)
+        if thread_id is None:
+            raise PermanentSendError("discord: closing a thread needs the thread")
+        thread = self.client.get_channel(int(thread_id)) or await self.client.fetch_channel(
+            int(thread_id)
+        )
+        if not isinstance(thread, discord.Thread):
+            raise PermanentSendError(f"discord: {thread_id} is not a thread")
+        if outbound.text:
+            await thread.send(
+                _fit(render(outbound.text)), allowed_mentions=discord.AllowedMentions.none()
+            )
+        await thread.edit(archived=True)
+        return SentRef(PLATFORM, ref.channel, thread_id, thread_id)
+
+
+def render(text: str) -> str:
+    """Plain text for Discord: markdown escaped (links kept), mentions broken."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def _fit(text: str) -> str:
+    return text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 1] + "…"
+
+
+def _chunks(text: str) -> list[str]:
+    """Split at line ends where possible so no chunk exceeds Discord's limit."""
+    if len(text) <= MESSAGE_MAX:
+        return [text]
+    chunks: list[str] = []
+    while len(text) > MESSAGE_MAX:
+        cut = text.rfind("\n", 0, MESSAGE_MAX)
+        cut = cut if cut > MESSAGE_MAX // 2 else MESSAGE_MAX
+        chunks.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*chunks, text] if text else chunks
+
+
+def _view_arg(view: discord.ui.View | None) -> dict[str, Any]:
+    return {"view": view} if view is not None else {}
+
+
+def _retry_after(exc: discord.HTTPException) -> float | None:
+    headers = getattr(exc.response, "headers", None) or {}
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def apply_endpoints(settings: Settings) -> None:
+    """Point discord.py at ``DISCORD_API_URL`` / ``DISCORD_GATEWAY_URL`` when they are set."""
+    if settings.discord_api_url:
+        discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def agent_channels_of(queue_channels: list[str]) -> frozenset[str]:
+    refs = (ChannelRef.parse(c) for c in queue_channels)
+    return frozenset(str(r.without_thread) for r in refs if r.platform == PLATFORM)
+
+
+def build(settings: Settings, listen: bool) -> DiscordChannel | None:
+    """The Discord adapter when ``DISCORD_TOKEN`` is set. Sending needs only REST, so a
+    ``listen=False`` process logs in without opening the gateway."""
+    if settings.discord_token is None or not settings.discord_token.get_secret_value():
+        return None
+    apply_endpoints(settings)
+    desk = load_desk_config(settings.config_file)
+    token = settings.discord_token.get_secret_value()
+    connector: Connector = GatewayConnector(token) if listen else RestOnlyConnector(token)
+    return DiscordChannel(
+        connector=connector,
+        agent_channels=agent_channels_of([q.channel for q in desk.queues]),
+        listen=listen,
+    )
+
+
+class RestOnlyConnector:
+    """For processes that only send: REST login, no gateway (no events, no presence)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def open(self, client: discord.Client) -> None:
+        await client.login(self._token)
+
+    async def close(self, client: discord.Client) -> None:
+        await client.close()

@@ -1,0 +1,124 @@
+"""Discord components for the help desk: payload buttons and the Reply modal.
+
+A button's ``custom_id`` is its payload (``verb:case:arg``); a button that opens a form (Reply)
+carries the payload behind ``form/``. One ``DynamicItem`` whose template matches every
+payload-shaped ``custom_id`` is registered when the client starts, so buttons on messages sent
+before a restart keep working: nothing about a button lives only in memory.
+
+A click is acknowledged first (``defer``, well inside Discord's 3 s) and then handed over; a form
+button instead answers with the modal, which must be the *first* response to the click.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import discord
+
+from bot.messages import Button, split_payload
+
+FORM_PREFIX = "form/"
+TEXT_FIELD = "text"
+_STYLES = {
+    "primary": discord.ButtonStyle.primary,
+    "danger": discord.ButtonStyle.danger,
+    "default": discord.ButtonStyle.secondary,
+}
+# Discord: at most 5 buttons in a row and 25 on a message; labels up to 80 characters.
+MAX_BUTTONS = 25
+
+# (interaction, payload) for a click; (interaction, payload, text) for a submitted form
+ClickHandler = Callable[[discord.Interaction[Any], str], Awaitable[None]]
+FormHandler = Callable[[discord.Interaction[Any], str, str], Awaitable[None]]
+
+
+def custom_id_for(button: Button) -> str:
+    return f"{FORM_PREFIX}{button.payload}" if button.opens_form else button.payload
+
+
+class PayloadButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"(?P<form>form/)?(?P<payload>[a-z_]+:[^:]*:.*)",
+):
+    """Any help-desk button, on any message, before or after a restart."""
+
+    def __init__(
+        self, payload: str, *, opens_form: bool = False, label: str = "", style: str = ""
+    ) -> None:
+        self.payload = payload
+        self.opens_form = opens_form
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80] or None,
+                style=_STYLES.get(style, discord.ButtonStyle.secondary),
+                custom_id=f"{FORM_PREFIX}{payload}" if opens_form else payload,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PayloadButton:
+        return cls(match["payload"], opens_form=bool(match["form"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        handlers = _handlers_of(interaction.client)
+        if handlers is None:
+            return
+        on_click, on_form = handlers
+        if self.opens_form:
+            await interaction.response.send_modal(PayloadForm(self.payload, on_form))
+            return
+        await interaction.response.defer()
+        await on_click(interaction, self.payload)
+
+
+class PayloadForm(discord.ui.Modal):
+    """The modal a form button opens: one paragraph field; the submission becomes a FORM."""
+
+    def __init__(self, payload: str, on_form: FormHandler) -> None:
+        verb, case, _ = split_payload(payload)
+        title = f"{verb.capitalize()} — case #{case}" if case else verb.capitalize()
+        super().__init__(title=title[:45], custom_id=f"{FORM_PREFIX}{payload}"[:100], timeout=None)
+        self.payload = payload
+        self._on_form = on_form
+        self.text: discord.ui.TextInput[PayloadForm] = discord.ui.TextInput(
+            label="Message",
+            style=discord.TextStyle.paragraph,
+            custom_id=TEXT_FIELD,
+            max_length=4000,
+        )
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer()
+        await self._on_form(interaction, self.payload, self.text.value)
+
+
+def view_for(buttons: Sequence[Button]) -> discord.ui.View | None:
+    """A persistent view (no timeout) of the buttons, or None for a message without any."""
+    if not buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    seen: set[str] = set()
+    for button in buttons[:MAX_BUTTONS]:
+        if custom_id_for(button) in seen:  # Discord refuses duplicate custom_ids on a message
+            continue
+        seen.add(custom_id_for(button))
+        view.add_item(
+            PayloadButton(
+                button.payload, opens_form=button.opens_form, label=button.label, style=button.style
+            )
+        )
+    return view
+
+
+def _handlers_of(client: discord.Client) -> tuple[ClickHandler, FormHandler] | None:
+    handlers = getattr(client, "helpdesk_handlers", None)
+    return handlers if isinstance(handlers, tuple) else None

@@ -1,0 +1,235 @@
+"""The Discord adapter end to end: discord.py's real client (parsers, cache, views, dynamic items,
+modals) against SimCord's in-memory Discord, the whole help desk behind it (SQLite and
+PostgreSQL), the KeywordUnderstander in front.
+
+What SimCord cannot prove: the websocket and heartbeats, Discord's real rate limits (a 429 is
+injected), server-side rendering of markdown and mentions (asserted as the content and the
+``allowed_mentions`` the bot sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import discord
+import pytest
+import simcord
+from discord import MessageType
+
+from bot.clock import FrozenClock
+from tests.support.discord_sim import (
+    DiscordDesk,
+    DiscordWorld,
+    build_discord_desk,
+    discord_world,
+    labels,
+    last_request,
+    shown,
+    simulated_discord,
+)
+
+
+@pytest.fixture
+async def discord_env() -> AsyncIterator[simcord.Env]:
+    async with simulated_discord() as env:
+        yield env
+
+
+@pytest.fixture
+def world(discord_env: simcord.Env) -> DiscordWorld:
+    return discord_world(discord_env)
+
+
+@pytest.fixture
+async def d(
+    world: DiscordWorld, migrated_url: str, clock: FrozenClock, tmp_path: Path
+) -> AsyncIterator[DiscordDesk]:
+    desk = await build_discord_desk(world, migrated_url, clock, tmp_path)
+    yield desk
+    await desk.adapter.stop()
+    await desk.helpdesk.close()
+
+
+async def escalate_from_dm(d: DiscordDesk) -> discord.Message:
+    """Ada asks in a DM, clicks "Talk to a person"; returns the escalation post."""
+    w = d.world
+    await w.customer.send_dm("I forgot my password")
+    await d.deliver()
+    card = w.customer.dm_channel.last_message
+    assert card is not None
+    await w.customer.click(card, label="Talk to a person")
+    await d.deliver()
+    post = w.agents.history()[0]
+    return post
+
+
+async def test_a_customer_dm_gets_an_answer_card_with_buttons(d: DiscordDesk) -> None:
+    w = d.world
+    await w.customer.send_dm("I forgot my password")
+    assert await d.deliver() == 1
+    card = w.customer.dm_channel.last_message
+    assert card is not None and card.author.id == w.env.bot.user.id
+    assert "Reset your password" in shown(card)
+    assert labels(card) == ["That helped", "Talk to a person"]
+
+
+async def test_talk_to_a_person_posts_in_the_agents_channel_with_a_thread(d: DiscordDesk) -> None:
+    post = await escalate_from_dm(d)
+    w = d.world
+    assert "case #1" in shown(w.customer.dm_channel.last_message)
+    assert "New case #1" in shown(post) and "I forgot my password" in shown(post)
+    assert {"Claim", "Release", "Reply", "Resolve"} <= set(labels(post))
+    (thread,) = w.agents.threads
+    assert thread.id == post.id  # a thread started from the post has the post's id
+
+
+async def test_claim_reply_by_modal_and_resolve_reach_the_customers_dm(d: DiscordDesk) -> None:
+    post = await escalate_from_dm(d)
+    w = d.world
+    dm = w.customer.dm_channel
+
+    claimed = await w.dana.click(post, label="Claim")
+    assert claimed.acknowledged and claimed.deferred  # acknowledged before the desk's work
+    await d.deliver()
+    assert "Dana from our team has joined" in shown(dm.last_message)
+    assert "claimed by Dana" in shown(w.agents.history()[0])  # the post was edited in place
+
+    opened = await w.dana.click(post, label="Reply")
+    assert opened.modal is not None  # the modal is the first response to the click
+    await w.dana.submit_modal(opened, {"text": "I've sent you a new reset link."})
+    await d.deliver()
+    assert shown(dm.last_message) == "Dana (Support): I've sent you a new reset link."
+
+    await w.dana.click(w.agents.history()[0], label="Resolve")
+    await d.deliver()
+    resolved = dm.last_message
+    assert resolved is not None and "has been resolved" in shown(resolved)
+    assert labels(resolved)[0] == "1 ☹" and len(labels(resolved)) == 5
+    assert labels(w.agents.history()[0]) == []  # a resolved case's post has no buttons left
+    (thread,) = w.agents.threads
+    assert any("resolved" in shown(m) for m in thread.history())
+
+    await w.customer.click(resolved, label="5 ☺")
+    await d.deliver()
+    assert "Thank you for your rating" in shown(dm.last_message)
+
+
+async def test_in_the_case_thread_slash_reply_reaches_the_customer_and_chatter_stays_a_note(
+    d: DiscordDesk,
+) -> None:
+    post = await escalate_from_dm(d)
+    w = d.world
+    dm = w.customer.dm_channel
+    (thread,) = w.agents.threads
+    before = len(dm.history())
+
+    await w.eve.send(thread, "looks like the reset mail bounced")  # Eve is an agent by role
+    await d.deliver()
+    assert len(dm.history()) == before  # an internal note never reaches the customer
+    assert any("Note saved" in shown(m) or "note" in shown(m).lower() for m in thread.history())
+
+    await w.eve.send(thread, "/reply Could you check your spam folder?")
+    await d.deliver()
+    assert shown(dm.last_message) == "Eve (Support): Could you check your spam folder?"
+
+    await w.eve.send(thread, f"{w.env.bot.user.mention} reply Found it, resent.")
+    await d.deliver()
+    assert shown(dm.last_message) == "Eve (Support): Found it, resent."
+    assert post.id == thread.id
+
+
+async def test_an_everyone_in_customer_text_pings_nobody(d: DiscordDesk) -> None:
+    w = d.world
+    await w.customer.send_dm("I need a human")
+    await d.deliver()
+    await w.customer.send_dm("@everyone my hub is dead <@&123456789012345678>")
+    await d.deliver()
+    post = w.agents.history()[0]
+    assert "my hub is dead" in post.content
+    assert "@everyone" not in post.content and "<@&" not in post.content
+    assert post.mention_everyone is False and post.role_mentions == []
+    request = last_request(w.env, "POST", rf"/channels/{w.agents.id}/messages$")
+    assert request.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_buttons_on_old_posts_still_work_after_a_restart(d: DiscordDesk) -> None:
+    post = await escalate_from_dm(d)
+    w = d.world
+    old_client = d.adapter.client
+    await d.restart()
+    assert d.adapter.client is not old_client
+
+    await w.dana.click(post, label="Claim")
+    await d.deliver()
+    assert "Dana from our team has joined" in shown(w.customer.dm_channel.last_message)
+    opened = await w.dana.click(post, label="Reply")
+    await w.dana.submit_modal(opened, {"text": "Still here after the restart."})
+    await d.deliver()
+    assert (
+        shown(w.customer.dm_channel.last_message) == "Dana (Support): Still here after the restart."
+    )
+
+
+async def test_a_mention_in_a_support_channel_is_answered_in_a_thread_from_the_message(
+    d: DiscordDesk,
+) -> None:
+    w = d.world
+    asked = await w.member.send(w.support, f"{w.env.bot.user.mention} I forgot my password")
+    await d.deliver()
+    (thread,) = w.support.threads
+    assert thread.id == asked.id
+    bot_id = w.env.bot.user.id
+    said_in_channel = [
+        m for m in w.support.history() if m.author.id == bot_id and m.type == MessageType.default
+    ]
+    assert said_in_channel == []  # the channel stays clean: answers go to the thread
+    answer = thread.last_message
+    assert answer is not None and "Reset your password" in shown(answer)
+
+    await w.member.click(answer, label="Talk to a person")  # no mention needed in our thread
+    await d.deliver()
+    assert "case #1" in shown(thread.last_message)
+    assert "I forgot my password" in shown(w.agents.history()[0])
+
+
+async def test_attachments_get_a_clear_refusal_and_bots_are_ignored(d: DiscordDesk) -> None:
+    w = d.world
+    mention = w.env.bot.user.mention
+    await w.member.send(w.support, mention, attachments=[("crash.log", b"boom")])
+    await d.deliver()
+    (thread,) = w.support.threads
+    assert "can't take attachments" in shown(thread.last_message)
+
+    other_bot = w.guild.add_member(w.env.create_user("otherbot", bot=True))
+    await other_bot.send(w.support, f"{mention} I forgot my password")
+    await d.deliver()
+    assert len(w.support.threads) == 1  # no thread, no answer for another bot
+
+
+async def test_someone_without_the_agent_role_cannot_claim(d: DiscordDesk) -> None:
+    post = await escalate_from_dm(d)
+    w = d.world
+    await w.member.click(post, label="Claim")
+    await d.deliver()
+    assert "only agents can do that" in shown(w.agents.history()[-1]).lower()
+    assert "unclaimed" in shown(w.agents.history()[0])
+
+
+async def test_the_helpdesk_app_command_works_for_customers_and_in_case_threads(
+    d: DiscordDesk,
+) -> None:
+    await escalate_from_dm(d)
+    w = d.world
+    dm = w.customer.dm_channel
+    (thread,) = w.agents.threads
+
+    result = await w.dana.slash(thread, "helpdesk", command="reply Your link is in your inbox.")
+    assert result.acknowledged
+    await d.deliver()
+    assert shown(dm.last_message) == "Dana (Support): Your link is in your inbox."
+    assert all("thinking" not in m.content for m in thread.history())
+
+    await w.customer.slash("helpdesk", command="status")
+    await d.deliver()
+    assert "#1" in shown(dm.last_message) and "I forgot my password" in shown(dm.last_message)
