@@ -2,7 +2,8 @@
 
 On disk (``model_dir``):
 
-* ``classifier.npz`` — the classifier's arrays (coefficients, intercepts, in-scope vectors);
+* ``classifier.npz`` — the classifier's arrays (coefficients, intercepts, the training
+  examples' vectors and labels);
 * ``model.json`` — metadata, classifier settings, entity extractor configuration. It is written
   last, so a directory with a ``model.json`` holds a complete model.
 
@@ -30,7 +31,7 @@ from nlu.errors import ModelNotFoundError, NluError
 
 __all__ = ["FORMAT_VERSION", "ModelMetadata", "NluModel", "ParseResult"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the classifier stores its examples' labels (neighbour vote)
 METADATA_FILE = "model.json"
 ARRAYS_FILE = "classifier.npz"
 RANKING_LENGTH = 10  # as Rasa's /model/parse

@@ -64,7 +64,9 @@ def train(
     cache.save(keep=texts)
     if progress is not None:
         progress("fitting", 0, 1)
-    classifier = IntentClassifier(c=c, thresholds=thresholds or Thresholds()).fit(vectors, labels)
+    classifier = IntentClassifier(c=c, thresholds=thresholds or Thresholds()).fit(
+        vectors, labels, previous=_previous_classifier(directory)
+    )
     if progress is not None:
         progress("fitting", 1, 1)
     metadata = ModelMetadata(
@@ -95,6 +97,14 @@ def train(
         data_hash=metadata.data_hash,
         warnings=list(data.warnings),
     )
+
+
+def _previous_classifier(model_dir: Path) -> IntentClassifier | None:
+    """The classifier already saved in ``model_dir`` (a warm start for retraining), if any."""
+    try:
+        return NluModel.load(model_dir).classifier
+    except (ModelNotFoundError, OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def is_current(

@@ -311,7 +311,7 @@ def to_rasa_yaml(intent_examples: dict[str, list[str]]) -> str:
     """
     out = ['version: "3.1"', "nlu:"]
     for intent, examples in intent_examples.items():
-        name = intent if _SIMPLE_NAME.match(intent) else json.dumps(intent)
+        name = intent if _plain_scalar_ok(intent) else json.dumps(intent)
         cleaned = []
         for example in examples:
             text = _CONTROL.sub(" ", example).replace("[", "(").replace("]", ")")
@@ -324,6 +324,17 @@ def to_rasa_yaml(intent_examples: dict[str, list[str]]) -> str:
         out.append("  examples: |")
         out.extend(f"    - {text}" for text in cleaned)
     return "\n".join(out) + "\n"
+
+
+def _plain_scalar_ok(name: str) -> bool:
+    """Whether ``name`` reads back as this same string unquoted (``yes``, ``no``, ``null``,
+    ``1.5`` would turn into other types)."""
+    if not _SIMPLE_NAME.match(name):
+        return False
+    try:
+        return bool(yaml.safe_load(name) == name)
+    except yaml.YAMLError:
+        return False
 
 
 def describe(data: TrainingData) -> dict[str, Any]:

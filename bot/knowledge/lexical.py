@@ -78,10 +78,14 @@ class LexicalIndex:
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
 
 
-def reciprocal_rank_fusion(rankings: Iterable[Sequence[K]], *, k: int = RRF_K) -> dict[K, float]:
-    """Fuse rankings (best first): each item scores the sum of ``1 / (k + rank)``."""
+def reciprocal_rank_fusion(
+    rankings: Iterable[Sequence[K]], *, k: float = RRF_K, weights: Sequence[float] | None = None
+) -> dict[K, float]:
+    """Fuse rankings (best first): each item scores the sum of ``weight / (k + rank)``
+    (every weight 1 unless ``weights`` gives one per ranking)."""
     fused: dict[K, float] = {}
-    for ranking in rankings:
+    for n, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else weights[n]
         for rank, item in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return fused

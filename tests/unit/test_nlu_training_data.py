@@ -167,6 +167,15 @@ def test_writer_output_loads_back_unchanged_where_rasa_allows() -> None:
     assert data.texts("weird name!") == ["a (bracket) here", "multi line"]
 
 
+def test_writer_keeps_intent_names_yaml_would_turn_into_booleans_or_numbers() -> None:
+    # CLINC150 has intents called "yes", "no" and "maybe"
+    examples = {"yes": ["yep"], "no": ["nope"], "on": ["switch it"], "1.5": ["x"], "maybe": ["?"]}
+
+    data = parse_training_yaml(to_rasa_yaml(examples))
+
+    assert list(data.intents) == ["yes", "no", "on", "1.5", "maybe"]
+
+
 def test_bundled_data_is_valid_and_covers_the_product_intents() -> None:
     data = load_training_data(Path(__file__).parents[2] / "nlu" / "data")
 

@@ -1,0 +1,164 @@
+"""Intent benchmarks (BANKING77, CLINC150) through the project's training path.
+
+The training split is written as Rasa YAML with ``to_rasa_yaml``, trained by ``nlu.train.train``
+into a temporary model directory and classified by the saved model's classifier. The training
+run starts from the benchmark's embedding cache (``benchmarks/.cache``), so its time is fitting
+plus encoding the few texts the Rasa writer changed; ``cold=True`` starts from an empty cache and
+so includes encoding every example.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.datasets import IntentSplit, load_banking77, load_clinc150
+from benchmarks.report import metric, result_document
+from benchmarks.vectors import cache_path, cached_vectors
+from nlu.classifier import OUT_OF_SCOPE
+from nlu.embedding import Embedder
+from nlu.model import NluModel
+from nlu.thresholds import tune_thresholds
+from nlu.train import CACHE_FILE, train
+from nlu.training_data import to_rasa_yaml
+
+RETRAIN_EXTRA = 5  # examples added before the "retrain" timing
+
+
+def sample_shots(split: IntentSplit, shots: int, seed: int) -> IntentSplit:
+    """``shots`` examples per intent, drawn with ``seed``."""
+    rng = random.Random(seed)
+    texts: list[str] = []
+    labels: list[str] = []
+    for intent, examples in sorted(split.by_intent().items()):
+        chosen = rng.sample(examples, min(shots, len(examples)))
+        texts += chosen
+        labels += [intent] * len(chosen)
+    return IntentSplit(texts, labels)
+
+
+def _model_bytes(model_dir: Path) -> int:
+    return sum(p.stat().st_size for p in model_dir.iterdir() if p.name != CACHE_FILE)
+
+
+def train_and_time(
+    cache_name: str, split: IntentSplit, embedder: Embedder, workdir: Path, *, cold: bool
+) -> tuple[NluModel, dict[str, Any]]:
+    """Train on ``split`` through ``nlu.train.train``; then retrain with a few more examples."""
+    data = workdir / "nlu.yml"
+    model_dir = workdir / "model"
+    model_dir.mkdir()
+    by_intent = split.by_intent()
+    data.write_text(to_rasa_yaml(by_intent), encoding="utf-8")
+    if not cold:
+        cached_vectors(cache_name, split.texts, embedder)  # make sure every example is cached
+        shutil.copyfile(cache_path(cache_name), model_dir / CACHE_FILE)
+    report = train(data, model_dir, embedder)
+    model = NluModel.load(model_dir)
+    size = _model_bytes(model_dir)
+    # A few new examples (new texts, so they must be encoded), then the same training path.
+    extra = {
+        intent: [f"{texts[0]} please"] for intent, texts in list(by_intent.items())[:RETRAIN_EXTRA]
+    }
+    data.write_text(
+        to_rasa_yaml({i: t + extra.get(i, []) for i, t in by_intent.items()}), encoding="utf-8"
+    )
+    retrain = train(data, model_dir, embedder)
+    timing = {
+        "training_seconds": report.seconds,
+        "training_encoded": report.encoded,
+        "training_examples": report.examples,
+        "cold": cold,
+        "retrain_seconds": retrain.seconds,
+        "retrain_encoded": retrain.encoded,
+        "model_bytes": size,
+    }
+    return model, timing
+
+
+def _head(model: NluModel) -> dict[str, Any]:
+    """The classifier's head settings (no intent list; thresholds are reported separately)."""
+    return {
+        k: v for k, v in model.classifier.config().items() if k not in ("classes", "thresholds")
+    }
+
+
+def top_intents(model: NluModel, vectors: np.ndarray) -> list[str]:
+    """The best-ranked intent per row (closed-set accuracy: no out-of-scope rejection)."""
+    probs = model.classifier.probabilities(vectors)
+    return [model.classifier.classes[i] for i in probs.argmax(axis=1)]
+
+
+def run_banking77(
+    datasets_dir: Path,
+    embedder: Embedder,
+    *,
+    shots: int | None = None,
+    seed: int = 0,
+    cold: bool = False,
+) -> dict[str, Any]:
+    train_split, test = load_banking77(datasets_dir)
+    split_name = "train"
+    if shots:
+        train_split = sample_shots(train_split, shots, seed)
+        split_name = f"train, {shots} per intent (seed {seed})"
+    with tempfile.TemporaryDirectory(prefix="bench-banking77-") as tmp:
+        model, timing = train_and_time("banking77", train_split, embedder, Path(tmp), cold=cold)
+    vectors = cached_vectors("banking77", test.texts, embedder)
+    predicted = top_intents(model, vectors)
+    accuracy = float(np.mean([p == g for p, g in zip(predicted, test.labels, strict=True)]))
+    name = f"banking77-{shots}shot" if shots else "banking77"
+    name += "-cold" if cold else ""
+    return result_document(
+        name,
+        "BANKING77 (Casanueva et al. 2020)",
+        [metric("test", "accuracy", accuracy, len(test.texts))],
+        training_split=split_name,
+        classifier=_head(model),
+        **timing,
+    )
+
+
+def run_clinc150(datasets_dir: Path, embedder: Embedder, *, cold: bool = False) -> dict[str, Any]:
+    splits = load_clinc150(datasets_dir)
+    with tempfile.TemporaryDirectory(prefix="bench-clinc150-") as tmp:
+        model, timing = train_and_time("clinc150", splits["train"], embedder, Path(tmp), cold=cold)
+    val_texts = splits["val"].texts + splits["oos_val"].texts
+    val_labels = splits["val"].labels + splits["oos_val"].labels
+    val_vectors = cached_vectors("clinc150", val_texts, embedder)
+    rows: list[dict[str, Any]] = []
+    chosen: dict[str, dict[str, float]] = {}
+    operating_points = {
+        "accuracy": {"objective": "accuracy"},
+        "oos_recall_0.8": {"min_oos_recall": 0.8},
+        "balanced": {"objective": "balanced"},
+    }
+    for point, options in operating_points.items():
+        tuned, _ = tune_thresholds(model.classifier, val_vectors, val_labels, **options)  # type: ignore[arg-type]
+        chosen[point] = tuned.to_dict()
+        model.classifier.thresholds = tuned
+        suffix = "" if point == "accuracy" else f" ({point} on val)"
+        for split in ("test", "oos_test"):
+            data = splits[split]
+            vectors = cached_vectors("clinc150", data.texts, embedder)
+            predicted = [p.intent or OUT_OF_SCOPE for p in model.classifier.predict_many(vectors)]
+            hits = [p == g for p, g in zip(predicted, data.labels, strict=True)]
+            name = "in_scope_accuracy" if split == "test" else "out_of_scope_recall"
+            rows.append(metric(split, name + suffix, float(np.mean(hits)), len(hits)))
+    closed = top_intents(model, cached_vectors("clinc150", splits["test"].texts, embedder))
+    closed_acc = np.mean([p == g for p, g in zip(closed, splits["test"].labels, strict=True)])
+    rows.append(metric("test", "accuracy_without_rejection", float(closed_acc), len(closed)))
+    return result_document(
+        "clinc150-cold" if cold else "clinc150",
+        "CLINC150 data_full (Larson et al. 2019), thresholds tuned on val + oos_val",
+        rows,
+        training_split="train (in-scope only)",
+        thresholds=chosen,
+        classifier=_head(model),
+        **timing,
+    )

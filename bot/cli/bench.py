@@ -1,0 +1,107 @@
+"""``helpdesk bench``: accuracy benchmarks on public data sets, through the project's own
+training and search code. Each run writes ``benchmarks/results/<name>.json``.
+
+The data sets are read from ``HELPDESK_DATASETS_DIR`` (default ``../shared/datasets``); their
+embeddings are cached under ``benchmarks/.cache`` so reruns encode nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    help="Benchmarks on public data sets (results in benchmarks/results).", no_args_is_help=True
+)
+
+
+class IntentDataset(StrEnum):
+    banking77 = "banking77"
+    clinc150 = "clinc150"
+
+
+class RetrievalDataset(StrEnum):
+    stackfaq = "stackfaq"
+    covidfaq = "covidfaq"
+
+
+class Mode(StrEnum):
+    dense = "dense"
+    lexical = "lexical"
+    hybrid = "hybrid"
+    all = "all"
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="print the whole result as JSON")]
+
+
+def _datasets_dir() -> Path:
+    from bot.config import Settings
+
+    return Settings().datasets_dir
+
+
+def _embedder() -> Any:
+    from nlu.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+def _finish(document: dict[str, Any], as_json: bool) -> None:
+    from benchmarks.report import write_result
+
+    path = write_result(document["name"], document)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{document['dataset']}")
+    for row in document["metrics"]:
+        typer.echo(f"  {row['split']:40} {row['metric']:28} {row['value']:.4f}  (n={row['n']})")
+    for key in ("training_seconds", "retrain_seconds", "model_bytes"):
+        if key in document:
+            typer.echo(f"  {key:69} {document[key]}")
+    typer.echo(f"-> {path}")
+
+
+@app.command("intents")
+def intents(
+    dataset: Annotated[IntentDataset, typer.Option("--dataset", help="which data set")],
+    shots: Annotated[
+        int | None, typer.Option("--shots", min=1, help="train on N examples per intent")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the --shots sample")] = 0,
+    cold: Annotated[
+        bool, typer.Option("--cold", help="train from an empty embedding cache (times encoding)")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Intent accuracy: train through `nlu.train` on the data set's training split, score its
+    test split (CLINC150: out-of-scope threshold tuned on the validation split)."""
+    from benchmarks.intents import run_banking77, run_clinc150
+
+    root = _datasets_dir()
+    if dataset is IntentDataset.banking77:
+        document = run_banking77(root, _embedder(), shots=shots, seed=seed, cold=cold)
+    else:
+        if shots:
+            raise typer.BadParameter("--shots applies to banking77 only", param_hint="--shots")
+        document = run_clinc150(root, _embedder(), cold=cold)
+    _finish(document, as_json)
+
+
+@app.command("retrieval")
+def retrieval(
+    dataset: Annotated[RetrievalDataset, typer.Option("--dataset", help="which data set")],
+    mode: Annotated[Mode, typer.Option("--mode", help="search mode to score")] = Mode.all,
+    as_json: JsonOption = False,
+) -> None:
+    """FAQ retrieval: index the FAQ as articles, score Recall@1/5/10 and MRR@10 per mode."""
+    from benchmarks.retrieval import MODES, run_retrieval
+
+    modes = MODES if mode is Mode.all else (mode.value,)
+    document = run_retrieval(dataset.value, _datasets_dir(), _embedder(), modes)  # type: ignore[arg-type]
+    _finish(document, as_json)

@@ -1,0 +1,81 @@
+"""The hybrid fusion the bot uses: the dense ranking leads, BM25 only breaks near-ties.
+
+A fake embedder places each article where the test wants it, so the dense ranking and the
+lexical (BM25) ranking can disagree on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bot.knowledge.index import article_entries, build_index
+from bot.knowledge.search import Fusion, KnowledgeSearch
+
+DIM = 8
+
+
+class PlacedEmbedder:
+    """Each text goes to the direction of the first keyword it contains."""
+
+    model_name = "placed-test"
+    dimension = DIM
+
+    def __init__(self, places: dict[str, np.ndarray]) -> None:
+        self.places = places
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        rows = []
+        for text in texts:
+            vec = next((v for key, v in self.places.items() if key in text), np.ones(DIM))
+            rows.append(vec / np.linalg.norm(vec))
+        return np.array(rows, dtype=np.float32)
+
+
+def build(tmp_path: Path, dense_order: list[str]) -> KnowledgeSearch:
+    """Articles whose cosine to the query falls in ``dense_order``; only "invoices" contains
+    the query's words."""
+    query_dir = np.eye(DIM)[0]
+    places = {}
+    bodies = {
+        "shipping": "Parcels leave the warehouse daily.",
+        "returns": "Send the item back within thirty days.",
+        "invoices": "Download invoice PDF from the billing page.",
+    }
+    for rank, slug in enumerate(dense_order):
+        places[bodies[slug]] = query_dir + (0.3 + 0.3 * rank) * np.eye(DIM)[rank + 1]
+    entries = []
+    for slug, body in bodies.items():
+        entries += article_entries(
+            slug=slug, title=slug.title(), category="", questions=[],
+            chunks=[(0, "", f"{slug.title()}\n\n{body}", slug)],
+        )  # fmt: skip
+    build_index(entries, PlacedEmbedder(places), tmp_path / slug)
+    return KnowledgeSearch.load(tmp_path / slug)
+
+
+QUERY = "invoice pdf download"
+QUERY_VECTOR = np.eye(DIM, dtype=np.float32)[0]
+
+
+def test_a_lexical_match_far_down_the_dense_ranking_does_not_jump_to_the_top(
+    tmp_path: Path,
+) -> None:
+    search = build(tmp_path, ["shipping", "returns", "invoices"])
+
+    default = search.search_vector(QUERY, QUERY_VECTOR, 3)
+    equal_weights = KnowledgeSearch(search.index, fusion=Fusion(k=60, lexical_weight=1.0))
+
+    assert default[0].slug == "shipping"
+    assert equal_weights.search_vector(QUERY, QUERY_VECTOR, 3)[0].slug == "invoices"
+
+
+def test_shared_words_break_a_near_tie_in_the_dense_ranking(tmp_path: Path) -> None:
+    search = build(tmp_path, ["shipping", "invoices", "returns"])
+
+    hits = search.search_vector(QUERY, QUERY_VECTOR, 3)
+
+    assert hits[0].slug == "invoices"
+    assert search.search_vector(QUERY, QUERY_VECTOR, 3, mode="dense")[0].slug == "shipping"
