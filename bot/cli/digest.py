@@ -1,0 +1,90 @@
+"""``helpdesk digest --now``: the manager digest for a period, printed (or as JSON), with its
+chart written to a PNG file. The scheduler posts the same digest to the managers' channel."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from bot.reports.digest import Digest
+
+
+def digest(
+    now: Annotated[bool, typer.Option("--now", help="Build the digest now and print it.")] = False,
+    period: Annotated[
+        str, typer.Option("--period", help="day, week or month.", case_sensitive=False)
+    ] = "day",
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="ISO time to report as of (default: now). Naive is UTC."),
+    ] = None,
+    to_date: Annotated[
+        bool,
+        typer.Option("--to-date", help="The current period so far, not the last complete one."),
+    ] = False,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Where to write the chart PNG (default: data/digests/)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Print the manager digest: by default the last complete day / ISO week / month, as the
+    scheduled digest covers it."""
+    import asyncio
+
+    from bot.config import Settings, load_desk_config
+    from bot.errors import ConfigError
+    from bot.reports.digest import PERIODS, window
+
+    if not now:
+        typer.echo("Nothing to do: add --now to build the digest (see --help).", err=True)
+        raise typer.Exit(2)
+    period = period.lower()
+    if period not in PERIODS:
+        typer.echo(f"--period must be one of {', '.join(PERIODS)}", err=True)
+        raise typer.Exit(2)
+    try:
+        moment = _parse_time(as_of) if as_of else datetime.now(UTC)
+    except ValueError as exc:
+        typer.echo(f"--as-of: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    settings = Settings()
+    try:
+        desk = load_desk_config(settings.config_file)
+    except ConfigError as exc:
+        typer.echo(f"Invalid configuration: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    timezone = desk.digest_timezone
+    if chart is None:
+        key = window(period, moment, timezone, complete=not to_date).key
+        chart = settings.data_dir / "digests" / f"digest-{period}-{key}.png"
+    result = asyncio.run(_build(period, moment, timezone, not to_date, chart))
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        typer.echo(result.text)
+
+
+def _parse_time(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def _build(
+    period: str, as_of: datetime, timezone: str, complete: bool, chart: Path
+) -> Digest:
+    from bot.cli.database import open_database
+    from bot.clock import FrozenClock
+    from bot.reports.digest import build_digest
+    from bot.storage.uow import UnitOfWork
+
+    async with open_database() as sessions, UnitOfWork(sessions, FrozenClock(as_of)) as uow:
+        result = await build_digest(
+            uow, period, as_of, timezone, complete=complete, chart_path=chart
+        )
+    return result

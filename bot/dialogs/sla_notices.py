@@ -1,0 +1,152 @@
+"""SLA timers wired into the desk, and what they say.
+
+- ``apply_sla_events`` runs before every commit (registered on the unit of work by the
+  composition root): a new case gets its due times, ``pending`` stops the clock, the
+  customer's answer restarts it, a priority change or a reopen re-targets it.
+- ``opening_hours_note`` is the line a customer gets when they open a case while the team is
+  away.
+- ``run_sla_check`` is the scheduled job: the escalation ladder (warning in the case thread,
+  breach in the queue channel and the managers' channel, re-pings for unclaimed cases) and
+  stale pending cases (a nudge, then closing). ``bot.escalation.sla`` decides and records;
+  this module writes the words to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.cases import service as cases
+from bot.config import DeskConfig
+from bot.dialogs import notify, replies
+from bot.dialogs.states import State
+from bot.errors import UserFacingError
+from bot.escalation import sla
+from bot.escalation.calendar import BusinessCalendar
+from bot.events import CaseOpened, CasePending, CaseReopened, CustomerMessageAdded, PriorityChanged
+from bot.messages import ChannelRef, Outbound
+from bot.storage.models import Case
+from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
+
+logger = logging.getLogger(__name__)
+
+
+def calendar_of(desk: DeskConfig) -> BusinessCalendar:
+    return BusinessCalendar.from_config(desk.business_hours)
+
+
+def opening_hours_note(desk: DeskConfig, now: datetime) -> str | None:
+    """For a case opened out of hours: when the team will be back (None when open now)."""
+    calendar = calendar_of(desk)
+    if calendar.is_open(now):
+        return None
+    return replies.outside_hours(calendar.local(calendar.next_open(now)))
+
+
+async def apply_sla_events(uow: UnitOfWork, desk: DeskConfig) -> None:
+    """Keep each case's SLA clock in step with what happened in this unit of work."""
+    calendar = calendar_of(desk)
+    now = uow.clock.now()
+    # Events stay on the unit of work after a rollback, so each handler checks that the case
+    # really is in the state the event announced (and each is idempotent).
+    for event in uow.events:
+        case = await uow.session.get(Case, event.case_number)
+        if case is None:
+            continue
+        match event:
+            case CaseOpened() if case.first_response_due_at is None:
+                sla.start_clock(case, desk.sla, calendar, case.created_at)
+            case CasePending() if case.status == "pending":
+                sla.pause(case, now)
+            case CustomerMessageAdded() if case.status != "pending":
+                sla.resume(case, calendar, now)
+            case PriorityChanged():
+                sla.retarget(case, desk.sla, calendar)
+            case CaseReopened() if case.status in ("new", "open") and case.resolved_at is None:
+                sla.restart_resolution(case, desk.sla, calendar, now)
+
+
+@dataclass(frozen=True)
+class SlaCheckResult:
+    warnings: int = 0
+    breaches: int = 0
+    pings: int = 0
+    nudged: int = 0
+    closed: int = 0
+
+
+async def run_sla_check(uow_factory: UnitOfWorkFactory, desk: DeskConfig) -> SlaCheckResult:
+    """One pass of the escalation ladder and stale handling, in one transaction."""
+    calendar = calendar_of(desk)
+    async with uow_factory() as uow:
+        now = uow.clock.now()
+        alerts = await sla.ladder(uow, desk.sla, calendar, now)
+        for alert in alerts:
+            _announce(uow, desk, calendar, alert, now)
+        stale = await sla.stale_cases(uow, desk.sla, now)
+        for case in stale.nudge:
+            notify.to_customer(uow, case.conversation, replies.nudge_customer(case.id))
+            notify.to_agents(uow, desk, case, replies.nudged_for_agents(case.id))
+        closed = 0
+        for case in stale.close:
+            closed += await _close_stale(uow, desk, case)
+        await uow.commit()
+    stages = [a.stage for a in alerts]
+    return SlaCheckResult(
+        warnings=stages.count("warning"),
+        breaches=stages.count("breach"),
+        pings=stages.count("unclaimed"),
+        nudged=len(stale.nudge),
+        closed=closed,
+    )
+
+
+def _announce(
+    uow: UnitOfWork,
+    desk: DeskConfig,
+    calendar: BusinessCalendar,
+    alert: sla.SlaAlert,
+    now: datetime,
+) -> None:
+    case = alert.case
+    if alert.stage == "unclaimed":
+        waited = int((now - case.created_at).total_seconds() // 60)
+        text = replies.still_unclaimed(case.id, case.subject, waited)
+        uow.send(Outbound(channel=notify.queue_channel(desk, case), text=text))
+        return
+    assert alert.due_at is not None
+    due_local = calendar.local(alert.due_at)
+    if alert.stage == "warning":
+        text = replies.sla_warning(case.id, alert.target, due_local, case.assignee_name)
+        notify.to_agents(uow, desk, case, text)
+        return
+    text = replies.sla_breach(case.id, alert.target, due_local, case.assignee_name)
+    uow.send(Outbound(channel=notify.queue_channel(desk, case), text=text))
+    if desk.managers_channel:
+        uow.send(
+            Outbound(
+                channel=ChannelRef.parse(desk.managers_channel),
+                text=replies.sla_breach_for_managers(
+                    case.id,
+                    case.subject,
+                    case.priority,
+                    alert.target,
+                    due_local,
+                    case.assignee_name,
+                ),
+            )
+        )
+
+
+async def _close_stale(uow: UnitOfWork, desk: DeskConfig, case: Case) -> int:
+    try:
+        await cases.close_case(uow, case.id, "bot", "SLA")
+    except UserFacingError:
+        logger.info("stale case #%s was already closed", case.id)
+        return 0
+    notify.to_customer(uow, case.conversation, replies.stale_closed_for_customer(case.id))
+    notify.to_agents(uow, desk, case, replies.stale_closed_for_agents(case.id))
+    await notify.update_escalation(uow, desk, case)
+    await notify.set_customer_state(uow, case.conversation, State.IDLE)
+    return 1

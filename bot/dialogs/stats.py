@@ -1,0 +1,29 @@
+"""``stats [today|week|month]`` for managers: the digest of the current period so far, answered
+where they asked (an agent channel or the managers' channel)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.commands import Role
+from bot.dialogs import replies
+from bot.dialogs.desk_context import DeskContext
+from bot.errors import InvalidCommand
+from bot.reports.digest import build_digest
+
+logger = logging.getLogger(__name__)
+
+PERIODS = {"": "day", "today": "day", "day": "day", "week": "week", "month": "month"}
+
+
+async def answer_stats(ctx: DeskContext, args: str) -> None:
+    if not ctx.has(Role.MANAGER):
+        logger.warning("refused stats from %s (not a manager)", ctx.agent)
+        ctx.answer(replies.NOT_A_MANAGER)
+        return
+    period = PERIODS.get(args.strip().lower())
+    if period is None:
+        raise InvalidCommand(replies.STATS_USAGE)
+    now = ctx.uow.clock.now()
+    digest = await build_digest(ctx.uow, period, now, ctx.desk.digest_timezone, complete=False)
+    ctx.answer(digest.text)

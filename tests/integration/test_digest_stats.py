@@ -1,0 +1,58 @@
+"""``stats`` for managers, in the managers' channel or an agent channel (SQLite and
+PostgreSQL): the figures of the period so far; others are refused."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FrozenClock
+from bot.config import RoleMembers, Roles
+from bot.dialogs import replies
+from tests.support.desk import Transcript, build_transcript, test_desk
+
+
+@pytest.fixture
+async def t(migrated_url: str, clock: FrozenClock, tmp_path: Path) -> AsyncIterator[Transcript]:
+    desk = test_desk().model_copy(
+        update={
+            "managers_channel": "fake:managers",
+            "roles": Roles(agents=RoleMembers(fake=["dana"]), managers=RoleMembers(fake=["mia"])),
+        }
+    )
+    transcript = await build_transcript(migrated_url, clock, tmp_path, desk=desk)
+    yield transcript
+    await transcript.helpdesk.close()
+
+
+async def test_a_manager_asks_for_todays_stats(t: Transcript, clock: FrozenClock) -> None:
+    await t.say("I need a human")
+    await t.say("my hub is dead")
+    clock.advance(minutes=30)
+    await t.agent("reply 1 On it!")
+    clock.advance(hours=2)
+    await t.agent("resolve 1")
+    await t.click("5 ☺")
+    clock.advance(minutes=5)
+
+    (answer,) = await t.agent("stats today", user="mia", name="Mia", channel="fake:managers")
+    lines = answer.splitlines()
+    assert lines[0] == "Daily digest — Mon 05 Jan 2026 (UTC)"
+    assert lines[1].startswith("Cases: 1 opened · 1 resolved · backlog 0")
+    assert "First response: median 30 min · p90 30 min (1 cases)" in lines
+    assert "Resolution: median 2 h 30 min · p90 2 h 30 min (1 cases)" in lines
+    assert "CSAT: 5.00 from 1 ratings (1★ 0 · 2★ 0 · 3★ 0 · 4★ 0 · 5★ 1)" in lines
+    assert "Agents: Dana 1 claimed, 1 resolved, 0 open" in lines
+
+    t.agents_saw()  # what the agents were told so far
+    (weekly,) = await t.agent("stats week", user="mia", name="Mia")
+    assert weekly.startswith("Weekly digest — week 02, 05 Jan – 11 Jan 2026")
+
+
+async def test_stats_are_for_managers_only(t: Transcript) -> None:
+    assert await t.agent("stats", user="dana", name="Dana") == [replies.NOT_A_MANAGER]
+    assert await t.agent("stats year", user="mia", name="Mia", channel="fake:managers") == [
+        replies.STATS_USAGE
+    ]
