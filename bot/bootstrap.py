@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -16,11 +18,17 @@ from bot.dialogs.desk import AgentDesk
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.intake import Intake
 from bot.dialogs.roles import RoleBook
+from bot.dialogs.sla_notices import apply_sla_events, run_sla_check
 from bot.dialogs.understanding import EmbeddingUnderstander, Understander
 from bot.escalation.routing import agent_channels
 from bot.messages import Channel, Inbound
 from bot.storage.db import create_engine, session_factory
-from bot.storage.uow import UnitOfWork
+from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from bot.reports.scheduler import DeskScheduler
+    from nlu.model import NluModel
+    from nlu.rasa_http import RasaParser
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +94,23 @@ async def build_understander(
     search = await asyncio.to_thread(KnowledgeSearch.load, settings.index_dir)
     return EmbeddingUnderstander(
         encoder=encoder,
-        parser=model,
+        parser=_intent_parser(settings, model),
         searcher=search,
         supported_languages=desk.supported_languages,
         answer_threshold=desk.answer_threshold,
     )
+
+
+def _intent_parser(settings: Settings, model: NluModel) -> NluModel | RasaParser:
+    """The built-in model, or a Rasa server in front of it with ``NLU_BACKEND=rasa``."""
+    if settings.nlu_backend != "rasa":
+        return model
+    if not settings.rasa_url:
+        logger.warning("NLU_BACKEND=rasa but RASA_URL is not set; using the built-in classifier")
+        return model
+    from nlu.rasa_http import RasaParser
+
+    return RasaParser(url=settings.rasa_url, fallback=model)
 
 
 async def build_helpdesk(
@@ -114,6 +134,7 @@ async def build_helpdesk(
     def uow_factory() -> UnitOfWork:
         uow = UnitOfWork(sessions, clock)
         uow.after_commit(sender.wake)
+        uow.before_commit(lambda u: apply_sla_events(u, desk))
         return uow
 
     roles = RoleBook(desk.roles)
@@ -124,7 +145,7 @@ async def build_helpdesk(
             uow_factory=uow_factory, understander=understander, desk=desk, clock=clock
         ),
         desk=AgentDesk(uow_factory=uow_factory, desk=desk, roles=roles, clock=clock),
-        agent_channels=agent_channels(desk),
+        agent_channels=agent_channels(desk) | _managers_channels(desk),
         clock=clock,
     )
     return HelpDesk(
@@ -137,6 +158,15 @@ async def build_helpdesk(
         sender=sender,
         channels=channels,
     )
+
+
+def _managers_channels(desk: DeskConfig) -> set[str]:
+    """The managers' channel is served by the agent desk too (``stats``)."""
+    from bot.messages import ChannelRef
+
+    if not desk.managers_channel:
+        return set()
+    return {str(ChannelRef.parse(desk.managers_channel).without_thread)}
 
 
 def build_channels(settings: Settings, *, listen: bool) -> dict[str, Channel]:
@@ -152,7 +182,11 @@ def build_channels(settings: Settings, *, listen: bool) -> dict[str, Channel]:
 
 # Each platform's builder returns its adapter, or None when its credentials are not set.
 # Adapters register here as they are added (bot/adapters/<platform>.py).
-_CHANNEL_BUILDERS: list[Callable[[Settings, bool], Channel | None]] = []
+_CHANNEL_BUILDERS: list[Callable[[Settings, bool], Channel | None]] = [
+    lambda s, listen: __import__("bot.adapters.telegram", fromlist=["build"]).build(s, listen),
+    lambda s, listen: __import__("bot.adapters.slack", fromlist=["build"]).build(s, listen),
+    lambda s, listen: __import__("bot.adapters.discord", fromlist=["build"]).build(s, listen),
+]
 
 
 async def start_channels(helpdesk: HelpDesk) -> None:
@@ -169,8 +203,66 @@ def _accepting(helpdesk: HelpDesk) -> Callable[[Inbound], Awaitable[None]]:
     return on_inbound
 
 
+def job_uow_factory(helpdesk: HelpDesk) -> UnitOfWorkFactory:
+    """Units of work for scheduled jobs: SLA event handlers run before each commit, and the
+    outbox sender wakes after it."""
+
+    def factory() -> UnitOfWork:
+        uow = UnitOfWork(helpdesk.sessions, helpdesk.clock)
+        uow.after_commit(helpdesk.sender.wake)
+        uow.before_commit(lambda u: apply_sla_events(u, helpdesk.desk))
+        return uow
+
+    return factory
+
+
 async def run_scheduler(helpdesk: HelpDesk) -> None:
-    """Scheduled jobs (SLA checks, digests) — none are scheduled yet, so this idles."""
+    """Run the scheduled jobs (SLA checks, digests) until cancelled. Each process keeps its own
+    in-memory schedule; a run acts only after claiming its ``(job, period)`` row, so several
+    scheduler processes never post the same digest twice."""
     import asyncio
 
-    await asyncio.Event().wait()
+    scheduler = await start_scheduler(helpdesk)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown()
+
+
+async def start_scheduler(helpdesk: HelpDesk) -> DeskScheduler:
+    """Catch up on digests missed while no scheduler ran, then start the schedule."""
+    import os
+    import socket
+
+    from bot.reports.scheduler import DeskScheduler
+
+    uow_factory = job_uow_factory(helpdesk)
+    scheduler = DeskScheduler(
+        desk=helpdesk.desk,
+        uow_factory=uow_factory,
+        clock=helpdesk.clock,
+        owner=f"{socket.gethostname()}:{os.getpid()}",
+        chart_dir=_chart_dir(helpdesk),
+        sla_check=lambda: _every_minute(helpdesk, uow_factory),
+    )
+    await scheduler.catch_up()
+    scheduler.start()
+    return scheduler
+
+
+async def _every_minute(helpdesk: HelpDesk, uow_factory: UnitOfWorkFactory) -> None:
+    """The SLA ladder, then desk upkeep (idle claims released, old resolved cases closed)."""
+    from bot.dialogs.upkeep import DeskUpkeep
+
+    await run_sla_check(uow_factory, helpdesk.desk)
+    upkeep = DeskUpkeep(desk=helpdesk.desk)
+    async with uow_factory() as uow:
+        now = uow.clock.now()
+        await upkeep.release_stale_claims(uow, now, upkeep.claim_idle)
+        await upkeep.close_resolved_cases(uow, now, upkeep.reopen_window)
+        await uow.commit()
+
+
+def _chart_dir(helpdesk: HelpDesk) -> Path:
+    configured = helpdesk.desk.digests.chart_dir
+    return Path(configured) if configured else helpdesk.settings.data_dir / "digests"

@@ -28,6 +28,7 @@ VERBS: dict[str, Role] = {
     "human": Role.CUSTOMER,
     "help": Role.CUSTOMER,
     "start": Role.CUSTOMER,
+    "link": Role.CUSTOMER,  # link this platform identity to another (a one-time code)
     "claim": Role.AGENT,
     "release": Role.AGENT,
     "reply": Role.AGENT,

@@ -4,11 +4,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -21,9 +30,12 @@ def _bundled(path: str) -> Path:
 
 
 class RoleMembers(BaseModel):
-    """Who holds a role on each platform: platform -> user ids (or ``group:<id>``)."""
+    """Who holds a role on each platform: platform -> user ids (or ``group:<id>``).
 
-    model_config = {"extra": "forbid"}
+    The known platforms are fields; any other platform name (a stand-in, a new adapter) may be
+    given too, as a list of ids."""
+
+    model_config = {"extra": "allow"}
 
     terminal: list[str] = Field(default_factory=list)
     slack: list[str] = Field(default_factory=list)
@@ -31,8 +43,15 @@ class RoleMembers(BaseModel):
     telegram: list[str] = Field(default_factory=list)
     fake: list[str] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _extra_platforms_are_id_lists(self) -> RoleMembers:
+        for platform, members in (self.model_extra or {}).items():
+            if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+                raise ValueError(f"{platform}: expected a list of user ids")
+        return self
+
     def for_platform(self, platform: str) -> list[str]:
-        members: list[str] = getattr(self, platform, [])
+        members: list[str] = getattr(self, platform, None) or []
         return members
 
 
@@ -52,6 +71,7 @@ class QueueConfig(BaseModel):
     intents: list[str] = Field(default_factory=list)
     priorities: list[str] = Field(default_factory=list)
     platforms: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)  # matches a case carrying any of these tags
 
     @field_validator("channel")
     @classmethod
@@ -59,6 +79,170 @@ class QueueConfig(BaseModel):
         from bot.messages import ChannelRef
 
         ChannelRef.parse(value)
+        return value
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+def _valid_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin)") from exc
+    return value
+
+
+def _minutes(text: str) -> int:
+    hours, sep, minutes = text.strip().partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+        raise ValueError(f"{text!r} is not a HH:MM time")
+    total = int(hours) * 60 + int(minutes)
+    if int(minutes) > 59 or total > 24 * 60:
+        raise ValueError(f"{text!r} is not a time of day")
+    return total
+
+
+def parse_period(text: str) -> tuple[int, int]:
+    """``"09:00-17:30"`` → minutes after midnight (540, 1050); ``24:00`` ends a day."""
+    start, sep, end = text.partition("-")
+    if not sep:
+        raise ValueError(f"{text!r} is not a HH:MM-HH:MM period")
+    begin, finish = _minutes(start), _minutes(end)
+    if begin >= finish:
+        raise ValueError(f"{text!r} ends before it starts")
+    return begin, finish
+
+
+class BusinessHours(BaseModel):
+    """When the team works: a weekly schedule of periods in one time zone, minus holidays."""
+
+    model_config = {"extra": "forbid"}
+
+    timezone: str = "UTC"
+    weekly: dict[str, list[str]] = Field(
+        default_factory=lambda: {day: ["09:00-17:00"] for day in WEEKDAYS[:5]}
+    )
+    holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _valid_timezone(value)
+
+    @field_validator("weekly")
+    @classmethod
+    def _schedule(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, periods in value.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"{day!r} is not a weekday (use {', '.join(WEEKDAYS)})")
+            spans = sorted(parse_period(p) for p in periods)
+            for (_, end), (start, _) in pairwise(spans):
+                if start < end:
+                    raise ValueError(f"{day}: periods overlap")
+        if not any(value.values()):
+            raise ValueError("no working periods at all (leave business_hours out for 24/7)")
+        return value
+
+
+class SlaTarget(BaseModel):
+    """Targets in business hours."""
+
+    model_config = {"extra": "forbid"}
+
+    first_response_hours: float = Field(gt=0)
+    resolution_hours: float = Field(gt=0)
+
+
+def _default_sla_policies() -> dict[str, SlaTarget]:
+    return {
+        "low": SlaTarget(first_response_hours=8, resolution_hours=40),
+        "normal": SlaTarget(first_response_hours=4, resolution_hours=24),
+        "high": SlaTarget(first_response_hours=1, resolution_hours=8),
+        "urgent": SlaTarget(first_response_hours=0.5, resolution_hours=4),
+    }
+
+
+class SlaConfig(BaseModel):
+    """Targets per priority (optionally per queue), the escalation ladder, stale handling."""
+
+    model_config = {"extra": "forbid"}
+
+    policies: dict[str, SlaTarget] = Field(default_factory=_default_sla_policies)
+    queues: dict[str, dict[str, SlaTarget]] = Field(default_factory=dict)
+    warning_fraction: float = Field(default=0.75, gt=0, lt=1)
+    unclaimed_reping_minutes: float = Field(default=60, gt=0)
+    nudge_after_hours: float = Field(default=48, gt=0)  # pending on the customer this long
+    auto_close_after_hours: float = Field(default=72, gt=0)  # after the nudge
+    check_every_seconds: int = Field(default=60, ge=5)
+
+    @field_validator("policies")
+    @classmethod
+    def _priorities(cls, value: dict[str, SlaTarget]) -> dict[str, SlaTarget]:
+        for priority in value:
+            if priority not in PRIORITIES:
+                raise ValueError(f"{priority!r} is not a priority ({', '.join(PRIORITIES)})")
+        return {**_default_sla_policies(), **value}
+
+    @field_validator("queues")
+    @classmethod
+    def _queue_priorities(
+        cls, value: dict[str, dict[str, SlaTarget]]
+    ) -> dict[str, dict[str, SlaTarget]]:
+        for queue, policies in value.items():
+            for priority in policies:
+                if priority not in PRIORITIES:
+                    raise ValueError(f"{queue}: {priority!r} is not a priority")
+        return value
+
+    def target(self, queue: str, priority: str) -> SlaTarget:
+        by_queue = self.queues.get(queue, {})
+        return by_queue.get(priority) or self.policies.get(priority) or self.policies["normal"]
+
+
+class DigestConfig(BaseModel):
+    """Scheduled manager digests; times are local to ``timezone`` (default: business hours')."""
+
+    model_config = {"extra": "forbid"}
+
+    daily: str | None = "09:00"  # HH:MM, or null for none
+    weekly: str | None = "mon 09:00"  # "<weekday> HH:MM", or null
+    timezone: str | None = None
+    channels: list[str] = Field(default_factory=list)  # default: [managers_channel]
+    chart_dir: str = ""  # where chart PNGs go (default: <data dir>/digests)
+
+    @field_validator("daily")
+    @classmethod
+    def _daily(cls, value: str | None) -> str | None:
+        if value is not None:
+            _minutes(value)
+        return value
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekly(cls, value: str | None) -> str | None:
+        if value is not None:
+            day, _, at = value.strip().partition(" ")
+            if day.lower() not in WEEKDAYS:
+                raise ValueError(f"{value!r}: expected '<weekday> HH:MM', e.g. 'mon 09:00'")
+            _minutes(at)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return _valid_timezone(value) if value is not None else None
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: list[str]) -> list[str]:
+        from bot.messages import ChannelRef
+
+        for ref in value:
+            ChannelRef.parse(ref)
         return value
 
 
@@ -77,7 +261,13 @@ class DeskConfig(BaseModel):
     intent_threshold: float = 0.5  # min intent confidence to act on an intent
     stale_after_hours: float = 24.0  # a dialog idle this long starts over
     reopen_window_hours: float = 72.0
+    # an open case whose holder does nothing on it this long goes back to the queue
+    claim_idle_minutes: float = Field(default=60.0, gt=0)
     max_message_chars: int = 4000
+    managers_channel: str | None = None  # a ChannelRef: SLA breaches and digests go here
+    business_hours: BusinessHours | None = None  # None: the team is there around the clock
+    sla: SlaConfig = Field(default_factory=SlaConfig)
+    digests: DigestConfig = Field(default_factory=DigestConfig)
 
     @field_validator("queues")
     @classmethod
@@ -85,6 +275,45 @@ class DeskConfig(BaseModel):
         if not value:
             raise ValueError("at least one queue is needed")
         return value
+
+    @field_validator("managers_channel")
+    @classmethod
+    def _managers_channel(cls, value: str | None) -> str | None:
+        from bot.messages import ChannelRef
+
+        if value is not None:
+            ChannelRef.parse(value)
+        return value
+
+    @model_validator(mode="after")
+    def _queues_consistent(self) -> DeskConfig:
+        names = [queue.name for queue in self.queues]
+        if self.default_queue not in names:
+            raise ValueError(f"default_queue: no queue named {self.default_queue!r}")
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"queues: the name {duplicates[0]!r} is used twice")
+        return self
+
+    @model_validator(mode="after")
+    def _sla_queues_exist(self) -> DeskConfig:
+        names = {queue.name for queue in self.queues}
+        for queue in self.sla.queues:
+            if queue not in names:
+                raise ValueError(f"sla.queues: no queue named {queue!r}")
+        return self
+
+    @property
+    def digest_channels(self) -> list[str]:
+        if self.digests.channels:
+            return list(self.digests.channels)
+        return [self.managers_channel] if self.managers_channel else []
+
+    @property
+    def digest_timezone(self) -> str:
+        if self.digests.timezone:
+            return self.digests.timezone
+        return self.business_hours.timezone if self.business_hours else "UTC"
 
     def queue(self, name: str) -> QueueConfig:
         for queue in self.queues:

@@ -20,13 +20,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.errors import PermanentSendError, RetryableSendError
 from bot.messages import Channel, Outbound, OutboundKind, SentRef
-from bot.storage.models import OutboxMessage, SentRefRecord
+from bot.storage.models import DialogSession, OutboxMessage, SentRefRecord
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,9 @@ class OutboxSender:
             if row is None or row.conversation in blocked:
                 return "skipped"
             now = self._clock.now()
+            if await _is_unreachable(session, row.payload["channel"]):
+                row.status, row.last_error = "parked", "recipient unreachable (blocked the bot)"
+                return "parked"
             if row.next_attempt_at > now:
                 blocked.add(row.conversation)
                 return "waiting"
@@ -137,6 +140,8 @@ class OutboxSender:
                 logger.error("outbox row %s parked: %s", row.id, exc)
                 row.status, row.last_error = "parked", str(exc)[:2000]
                 row.attempts += 1
+                if exc.recipient_gone:
+                    await _mark_unreachable(session, row.payload["channel"], now)
                 return "parked"
             except Exception as exc:  # an adapter bug or an unclassified error: retry, bounded
                 logger.exception("outbox row %s failed", row.id)
@@ -194,3 +199,20 @@ async def _remember_ref(session: AsyncSession, key: str, ref: SentRef, now: date
         )
     else:
         record.ref, record.message_key, record.updated_at = ref.to_dict(), message_key, now
+
+
+async def _is_unreachable(session: AsyncSession, conversation: str) -> bool:
+    blocked = await session.scalar(
+        select(DialogSession.blocked_at).where(DialogSession.conversation == conversation)
+    )
+    return blocked is not None
+
+
+async def _mark_unreachable(session: AsyncSession, conversation: str, now: datetime) -> None:
+    """The customer blocked the bot: stop sending there until they write again."""
+    await session.execute(
+        update(DialogSession)
+        .where(DialogSession.conversation == conversation)
+        .values(blocked_at=now)
+    )
+    logger.warning("conversation %s is unreachable; further messages are parked", conversation)

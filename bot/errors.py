@@ -11,7 +11,8 @@
     ├── ClaimConflict             the case is already claimed (``holder`` says by whom)
     └── SendError                 a platform refused or failed a send (raised by adapters)
         ├── RetryableSendError    try again later (``retry_after`` seconds if the platform said)
-        └── PermanentSendError    never retry (channel gone, bot blocked, bad request)
+        └── PermanentSendError    never retry (channel gone, bot blocked, bad request);
+                                  ``recipient_gone`` when the person blocked the bot
 
 Customers never see exception text: boundaries log the traceback and reply with a kind sentence.
 """
@@ -65,4 +66,10 @@ class RetryableSendError(SendError):
 
 
 class PermanentSendError(SendError):
-    pass
+    """Never retry. ``recipient_gone`` says the person can no longer be reached there at all
+    (they blocked the bot, deleted the chat): the conversation is marked and later messages to
+    it are parked without trying."""
+
+    def __init__(self, message: str, *, recipient_gone: bool = False) -> None:
+        super().__init__(message)
+        self.recipient_gone = recipient_gone

@@ -56,3 +56,19 @@ class CaseClosed(Event):
 @dataclass(frozen=True)
 class CaseReopened(Event):
     by: str
+
+
+@dataclass(frozen=True)
+class CasePending(Event):
+    agent: str
+
+
+@dataclass(frozen=True)
+class PriorityChanged(Event):
+    priority: str
+
+
+@dataclass(frozen=True)
+class CaseTransferred(Event):
+    to_queue: str
+    to_agent: str | None

@@ -35,7 +35,7 @@ def subject_from(text: str) -> str:
     return first_line[: SUBJECT_MAX - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _log(
+def log_event(
     uow: UnitOfWork,
     case: Case,
     kind: EventKind,
@@ -45,6 +45,7 @@ def _log(
     author_name: str = "",
     **data: object,
 ) -> None:
+    """Append one line to the case's transcript and audit trail."""
     uow.session.add(
         CaseEvent(
             case_id=case.id,
@@ -57,6 +58,9 @@ def _log(
         )
     )
     case.updated_at = uow.clock.now()
+
+
+_log = log_event  # the short name used throughout this module
 
 
 async def open_case(
@@ -72,9 +76,11 @@ async def open_case(
     intent: str | None = None,
     priority: str = "normal",
     queue: str = "default",
+    suggested: str | None = None,
+    tags: Sequence[str] = (),
 ) -> Case:
     """Open a case carrying the conversation so far: ``transcript`` is (who, text) pairs, who
-    being "customer" or "bot"."""
+    being "customer" or "bot"; ``suggested`` is the article the bot offered before."""
     now = uow.clock.now()
     description = "\n".join(text for who, text in transcript if who == "customer")
     case = Case(
@@ -90,6 +96,7 @@ async def open_case(
         created_at=now,
         updated_at=now,
         reopen_count=0,
+        tags=list(tags),
     )
     uow.session.add(case)
     await uow.session.flush()
@@ -105,6 +112,8 @@ async def open_case(
             )
         else:
             _log(uow, case, EventKind.BOT_MESSAGE, "bot", text)
+    if suggested:
+        _log(uow, case, EventKind.BOT_MESSAGE, "bot", f"suggested {suggested}", suggested=suggested)
     _log(uow, case, EventKind.STATUS_CHANGE, "bot", "opened", to=CaseStatus.NEW.value)
     uow.emit(CaseOpened(case.id, subject=case.subject, priority=priority))
     return case
@@ -138,8 +147,17 @@ async def add_customer_message(
 ) -> None:
     _log(uow, case, EventKind.CUSTOMER_MESSAGE, author, text, author_name=author_name)
     if case.status == CaseStatus.PENDING.value:  # the customer answered: back to the agent
-        case.status = CaseStatus.OPEN.value
-        _log(uow, case, EventKind.STATUS_CHANGE, author, "customer replied", to=case.status)
+        case.status = (CaseStatus.OPEN if case.assignee else CaseStatus.NEW).value
+        case.pending_since = None
+        _log(
+            uow,
+            case,
+            EventKind.STATUS_CHANGE,
+            author,
+            "customer replied",
+            author_name=author_name,
+            to=case.status,
+        )
     uow.emit(CustomerMessageAdded(case.id, text=text))
 
 
@@ -158,6 +176,7 @@ async def claim_case(uow: UnitOfWork, number: int, agent: str, agent_name: str) 
             status=CaseStatus.OPEN.value,
             claimed_at=uow.clock.now(),
             updated_at=uow.clock.now(),
+            last_agent_activity_at=uow.clock.now(),
         )
         .execution_options(synchronize_session=False)
     )
@@ -176,27 +195,44 @@ async def release_case(uow: UnitOfWork, number: int, agent: str, agent_name: str
     case = await get_case(uow, number)
     if case.assignee != agent:
         raise UserFacingError(f"Case #{number} is not claimed by you.")
-    case.assignee = None
-    case.assignee_name = None
-    case.status = CaseStatus.NEW.value
+    unassign(case)
     _log(uow, case, EventKind.RELEASE, agent, "released", author_name=agent_name)
     uow.emit(CaseReleased(number, agent=agent_name))
     return case
 
 
-def _require_active(case: Case) -> None:
+def unassign(case: Case) -> None:
+    """Back to the queue, unclaimed (a pending case stays pending: it still waits on them)."""
+    case.assignee = None
+    case.assignee_name = None
+    case.last_agent_activity_at = None
+    if case.status == CaseStatus.OPEN.value:
+        case.status = CaseStatus.NEW.value
+
+
+def touch(uow: UnitOfWork, case: Case, agent: str) -> None:
+    """The claimer did something: the auto-release clock starts over."""
+    if case.assignee == agent:
+        case.last_agent_activity_at = uow.clock.now()
+
+
+def require_active(case: Case) -> None:
     if case.status not in ACTIVE_STATUSES:
         raise UserFacingError(f"Case #{case.id} is {case.status}.")
 
 
-async def agent_reply(uow: UnitOfWork, number: int, agent: str, agent_name: str, text: str) -> Case:
+async def agent_reply(
+    uow: UnitOfWork, number: int, agent: str, agent_name: str, text: str, **extra: object
+) -> Case:
+    """Send ``text`` to the customer (``extra`` lands in the transcript line, e.g. a macro)."""
     case = await get_case(uow, number)
-    _require_active(case)
+    require_active(case)
     if case.assignee is None:  # replying is claiming: nobody else should answer in parallel
         case = await claim_case(uow, number, agent, agent_name)
     elif case.assignee != agent:
         raise ClaimConflict(number, case.assignee_name or case.assignee)
-    _log(uow, case, EventKind.AGENT_MESSAGE, agent, text, author_name=agent_name)
+    _log(uow, case, EventKind.AGENT_MESSAGE, agent, text, author_name=agent_name, **extra)
+    touch(uow, case, agent)
     if case.first_response_at is None:
         case.first_response_at = uow.clock.now()
     uow.emit(AgentReplied(number, agent=agent_name, text=text))
@@ -206,15 +242,17 @@ async def agent_reply(uow: UnitOfWork, number: int, agent: str, agent_name: str,
 async def add_note(uow: UnitOfWork, number: int, agent: str, agent_name: str, text: str) -> Case:
     case = await get_case(uow, number)
     _log(uow, case, EventKind.NOTE, agent, text, author_name=agent_name)
+    touch(uow, case, agent)
     uow.emit(NoteAdded(number, agent=agent_name))
     return case
 
 
 async def resolve_case(uow: UnitOfWork, number: int, by: str, by_name: str) -> Case:
     case = await get_case(uow, number)
-    _require_active(case)
+    require_active(case)
     case.status = CaseStatus.RESOLVED.value
     case.resolved_at = uow.clock.now()
+    case.pending_since = None
     _log(uow, case, EventKind.STATUS_CHANGE, by, "resolved", author_name=by_name, to=case.status)
     uow.emit(CaseResolved(number, by=by_name))
     return case
@@ -237,6 +275,14 @@ async def rate_case(uow: UnitOfWork, number: int, rating: int, by: str) -> Case:
     case = await get_case(uow, number)
     case.csat = rating
     _log(uow, case, EventKind.RATING, by, str(rating), rating=rating)
+    return case
+
+
+async def comment_on_rating(uow: UnitOfWork, number: int, comment: str, by: str) -> Case:
+    """The customer's words after their rating (kept with it for the reports)."""
+    case = await get_case(uow, number)
+    case.csat_comment = comment[:2000]
+    _log(uow, case, EventKind.RATING, by, comment, comment=True)
     return case
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from bot.config import PRIORITIES
+
 
 class EventKind(enum.StrEnum):
     CUSTOMER_MESSAGE = "customer_message"
@@ -13,7 +15,10 @@ class EventKind(enum.StrEnum):
     STATUS_CHANGE = "status_change"
     CLAIM = "claim"
     RELEASE = "release"
-    RATING = "rating"
+    RATING = "rating"  # the score, and the customer's comment on it (data: comment)
+    TRANSFER = "transfer"
+    PRIORITY = "priority"
+    REOPEN = "reopen"
 
 
 class CaseStatus(enum.StrEnum):
@@ -25,3 +30,5 @@ class CaseStatus(enum.StrEnum):
 
 
 ACTIVE_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING)
+
+__all__ = ["ACTIVE_STATUSES", "PRIORITIES", "CaseStatus", "EventKind"]

@@ -98,3 +98,101 @@ def current(
         return
     state = "up to date" if revision == head else f"behind head {head}: run 'helpdesk db upgrade'"
     typer.echo(f"{_display(target)}: revision {revision or '(none)'} ({state})")
+
+
+@app.command()
+def seed(
+    demo: bool = typer.Option(False, "--demo", help="Fill the database with a demo history."),
+    seed_value: int = typer.Option(7, "--seed", help="Random seed: same seed, same history."),
+    until: str | None = typer.Option(
+        None, "--until", help="ISO time the history ends (default: today 00:00 UTC)."
+    ),
+    weeks: int = typer.Option(8, "--weeks", min=1, max=104, help="How many weeks of history."),
+    url: str | None = typer.Option(
+        None, "--url", help="Database URL (default: DATABASE_URL, else data/helpdesk.db)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON object."),
+) -> None:
+    """Fill an empty database with a realistic, reproducible history (for digests, stats and
+    demos): a few hundred cases over eight weeks, with claims, replies, CSAT and feedback."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.errors import ConfigError
+
+    if not demo:
+        typer.echo("Nothing to do: 'helpdesk db seed --demo' writes the demo history.", err=True)
+        raise typer.Exit(2)
+    try:
+        end = datetime.fromisoformat(until) if until else None
+    except ValueError as exc:
+        typer.echo(f"--until: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if end is None:
+        end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    elif end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)
+    target = _configured_url(url)
+    try:
+        summary = asyncio.run(_seed_demo(target, end, seed_value, weeks))
+    except (ConfigError, SQLAlchemyError, OSError) as exc:
+        raise _fail(target, exc) from exc
+    if summary is None:
+        typer.echo(f"{_display(target)}: already has cases; seed an empty database.", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps({"database": _display(target), **summary}))
+    else:
+        typer.echo(
+            f"{_display(target)}: {summary['cases']} cases, {summary['feedback']} answer "
+            f"feedback rows, {summary['customers']} customers "
+            f"({str(summary['start'])[:10]} – {str(summary['until'])[:10]}, seed {seed_value})"
+        )
+
+
+async def _seed_demo(
+    url: str, until: object, seed_value: int, weeks: int
+) -> dict[str, object] | None:
+    from datetime import datetime
+
+    from sqlalchemy import func, select
+
+    from bot.clock import FrozenClock
+    from bot.config import Settings, load_desk_config
+    from bot.escalation import sla
+    from bot.escalation.calendar import BusinessCalendar
+    from bot.reports.seed import seed_demo
+    from bot.storage.db import create_engine, session_factory
+    from bot.storage.migrate import upgrade_database
+    from bot.storage.models import Case
+    from bot.storage.uow import UnitOfWork
+
+    assert isinstance(until, datetime)
+    desk = load_desk_config(Settings().config_file)
+    calendar = BusinessCalendar.from_config(desk.business_hours)
+    await upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        async with UnitOfWork(session_factory(engine), FrozenClock(until)) as uow:
+            if await uow.session.scalar(select(func.count()).select_from(Case)):
+                return None
+            summary = await seed_demo(
+                uow,
+                until=until,
+                seed=seed_value,
+                weeks=weeks,
+                due_times=lambda case: sla.start_clock(case, desk.sla, calendar, case.created_at),
+            )
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    return {
+        "customers": summary.customers,
+        "cases": summary.cases,
+        "feedback": summary.feedback,
+        "start": summary.start.isoformat(),
+        "until": summary.until.isoformat(),
+        "seed": seed_value,
+    }

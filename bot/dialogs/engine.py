@@ -11,45 +11,44 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 
 from bot.cases import service as cases
 from bot.cases.customers import customer_for
+from bot.cases.handoff import can_reopen
 from bot.clock import Clock
 from bot.commands import Role, looks_like_command, parse_command
 from bot.config import DeskConfig
 from bot.dialogs import notify, replies
+from bot.dialogs.casework import CustomerCommands
 from bot.dialogs.states import (
-    AddToCase,
     Clicked,
-    CloseCase,
-    Command,
     Decision,
-    OpenCase,
     Policy,
-    RateCase,
-    RecordFeedback,
-    RecordSuggestion,
-    Reply,
-    ShowStatus,
     Signal,
     State,
     Verb,
     decide,
 )
 from bot.dialogs.understanding import Understander
-from bot.errors import InvalidCommand, UserFacingError
-from bot.escalation.routing import route
+from bot.errors import InvalidCommand
 from bot.messages import Inbound, InboundKind, split_payload
-from bot.storage.models import AnswerFeedback, Customer, DialogSession
+from bot.storage.models import Case, DialogSession
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 from bot.text import clean_text, looks_binary
 
 logger = logging.getLogger(__name__)
 
-RESTING_STATES = {State.IDLE, State.SUGGESTED, State.COLLECTING, State.RESOLVED}
+RESTING_STATES = {
+    State.IDLE,
+    State.SUGGESTED,
+    State.COLLECTING,
+    State.RESOLVED,
+    State.COMMENTING,
+}
+# how long after a rating the next message still counts as a comment on it
+COMMENT_WAIT = timedelta(minutes=30)
 
 
 class DialogEngine:
@@ -69,6 +68,7 @@ class DialogEngine:
         self._clock = clock
         self._policy = Policy(desk.answer_threshold, desk.intent_threshold)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._commands = CustomerCommands(desk=desk, clock=clock)
 
     async def handle(self, inbound: Inbound) -> None:
         conversation = str(inbound.channel)
@@ -90,7 +90,7 @@ class DialogEngine:
                 data = dict(decision.data)
                 next_state = decision.state
                 for command in decision.commands:
-                    more, next_state = await self._run(
+                    more, next_state = await self._commands.run(
                         uow, command, inbound, customer, data, next_state
                     )
                     replies_out.extend(more)
@@ -117,7 +117,7 @@ class DialogEngine:
                 return None, exc.safe_message
             if call.role != Role.CUSTOMER:
                 return None, replies.HELP
-            return Verb(call.verb, call.case_number), None
+            return Verb(call.verb, call.case_number, call.args), None
         if not text and not inbound.attachments:
             return None, replies.EMPTY_MESSAGE
         if len(text) > self._desk.max_message_chars:
@@ -155,6 +155,7 @@ class DialogEngine:
             )
             uow.session.add(session)
             await uow.session.flush()
+        session.blocked_at = None  # they wrote to us: they can be reached again
         stale = now - session.updated_at > timedelta(hours=self._desk.stale_after_hours)
         if stale and State(session.state) in RESTING_STATES:
             session.state, session.data = State.IDLE.value, {}
@@ -163,124 +164,16 @@ class DialogEngine:
             case = await cases.active_case_for(uow, conversation)
             if case is None:
                 session.state, session.data = State.IDLE.value, {}
+        elif State(session.state) in (State.RESOLVED, State.COMMENTING):
+            # Only a case still inside its reopen window is reopened by a new message.
+            number = (session.data or {}).get("case")
+            case = await uow.session.get(Case, number) if number else None
+            window = timedelta(hours=self._desk.reopen_window_hours)
+            if case is None or not can_reopen(case, now, window):
+                session.state, session.data = State.IDLE.value, {}
+            elif session.state == State.COMMENTING and now - session.updated_at > COMMENT_WAIT:
+                session.state = State.RESOLVED.value  # too late to be a comment on the rating
         return session
-
-    async def _run(
-        self,
-        uow: UnitOfWork,
-        command: Command,
-        inbound: Inbound,
-        customer: Customer,
-        data: dict[str, Any],
-        state: State,
-    ) -> tuple[list[Reply], State]:
-        conversation = str(inbound.channel)
-        author = f"customer:{inbound.platform}:{inbound.user_id}"
-        match command:
-            case OpenCase():
-                queue = route(
-                    self._desk,
-                    intent=command.intent,
-                    priority=command.priority,
-                    platform=inbound.platform,
-                )
-                case = await cases.open_case(
-                    uow,
-                    customer_id=customer.id,
-                    customer_author=author,
-                    customer_name=customer.display_name,
-                    conversation=conversation,
-                    platform=inbound.platform,
-                    subject=command.subject,
-                    transcript=[("customer", text) for text in command.history],
-                    intent=command.intent,
-                    priority=command.priority,
-                    queue=queue.name,
-                )
-                data["case"] = case.id
-                await notify.post_escalation(uow, self._desk, case, command.suggested or "")
-                return [Reply(replies.case_opened(case.id))], State.CASE_OPEN
-            case AddToCase():
-                active = await cases.active_case_for(uow, conversation)
-                if active is None:
-                    return [Reply(replies.RESET_DONE)], State.IDLE
-                await cases.add_customer_message(
-                    uow, active, author, customer.display_name, command.text
-                )
-                notify.to_agents(
-                    uow,
-                    self._desk,
-                    active,
-                    notify.relayed_customer_text(active, customer.display_name, command.text),
-                )
-                data["case"] = active.id
-                ack = [Reply(replies.added_to_case(active.id))] if command.acknowledge else []
-                return ack, state
-            case ShowStatus():
-                rows = await cases.cases_of_customer(uow, customer.id)
-                if not rows:
-                    return [Reply(replies.NO_CASES)], state
-                listing = [(c.id, c.subject, c.status, c.created_at) for c in rows]
-                return [Reply(replies.case_list(listing))], state
-            case CloseCase():
-                return await self._close(uow, command, customer, conversation, author, state)
-            case RecordSuggestion():
-                feedback = AnswerFeedback(
-                    conversation=conversation,
-                    customer_id=customer.id,
-                    query=command.query,
-                    article_slug=command.slug,
-                    score=command.score,
-                    helpful=None,
-                    created_at=self._clock.now(),
-                )
-                uow.session.add(feedback)
-                await uow.session.flush()
-                data["feedback"] = feedback.id
-                return [], state
-            case RecordFeedback():
-                feedback_id = command.feedback_id
-                row = await uow.session.get(AnswerFeedback, feedback_id) if feedback_id else None
-                if row is not None:
-                    row.helpful = command.helpful
-                    row.answered_at = self._clock.now()
-                return [], state
-            case RateCase():
-                case = await cases.get_case(uow, command.case_number)
-                if case.customer_id != customer.id:
-                    return [Reply(replies.HELP)], state
-                await cases.rate_case(uow, case.id, command.rating, author)
-                notify.to_agents(
-                    uow, self._desk, case, replies.customer_rated(case.id, command.rating)
-                )
-                data.pop("case", None)
-                return [], state
-        raise AssertionError(f"unhandled command {command!r}")
-
-    async def _close(
-        self,
-        uow: UnitOfWork,
-        command: CloseCase,
-        customer: Customer,
-        conversation: str,
-        author: str,
-        state: State,
-    ) -> tuple[list[Reply], State]:
-        number = command.case_number
-        case = (
-            await cases.get_case(uow, number)
-            if number
-            else await cases.active_case_for(uow, conversation)
-        )
-        if case is None or case.customer_id != customer.id or case.status == "closed":
-            return [Reply(replies.NO_OPEN_CASE)], state
-        try:
-            await cases.close_case(uow, case.id, author, customer.display_name)
-        except UserFacingError as exc:
-            return [Reply(exc.safe_message)], state
-        notify.to_agents(uow, self._desk, case, replies.customer_closed(case.id))
-        await notify.update_escalation(uow, self._desk, case)
-        return [Reply(replies.case_closed(case.id))], State.IDLE
 
 
 def decision_summary(decision: Decision) -> str:

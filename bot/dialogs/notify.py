@@ -8,10 +8,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from bot.cases import queries
 from bot.config import DeskConfig
 from bot.dialogs import replies
-from bot.messages import Button, ChannelRef, Outbound, OutboundKind
-from bot.storage.models import Case, Customer, DialogSession
+from bot.messages import Button, ChannelRef, Outbound, OutboundKind, SentRef
+from bot.storage.models import Case, Customer, DialogSession, SentRefRecord
 from bot.storage.uow import UnitOfWork
 from bot.text import neutralize_mentions
 
@@ -37,7 +38,7 @@ async def _customer_name(uow: UnitOfWork, case: Case) -> str:
     return customer.display_name if customer else ""
 
 
-async def _post_text(uow: UnitOfWork, case: Case, suggested: str) -> str:
+async def _post_text(uow: UnitOfWork, case: Case) -> str:
     return replies.escalation_post(
         case.id,
         neutralize_mentions(await _customer_name(uow, case)),
@@ -45,18 +46,26 @@ async def _post_text(uow: UnitOfWork, case: Case, suggested: str) -> str:
         case.priority,
         neutralize_mentions(case.subject),
         neutralize_mentions(case.description[:1500]),
-        suggested,
+        await queries.suggestion_of(uow, case.id),
         _status_line(case),
+        queue=case.queue,
+        first_response_due=case.first_response_due_at if case.first_response_at is None else None,
+        reopened=case.reopen_count or 0,
     )
 
 
-async def post_escalation(uow: UnitOfWork, desk: DeskConfig, case: Case, suggested: str) -> None:
-    text = await _post_text(uow, case, suggested)
+def _buttons(case: Case) -> tuple[Button, ...]:
+    return replies.escalation_buttons(case.id) if case.status not in ("resolved", "closed") else ()
+
+
+async def post_escalation(uow: UnitOfWork, desk: DeskConfig, case: Case) -> None:
+    """The case's post in its queue's channel: what agents claim from, and whose reply chain
+    is the case thread."""
     uow.send(
         Outbound(
             channel=queue_channel(desk, case),
-            text=text,
-            buttons=replies.escalation_buttons(case.id),
+            text=await _post_text(uow, case),
+            buttons=_buttons(case),
             title=f"#{case.id} {case.subject}"[:90],
         ),
         ref_key=post_key(case.id),
@@ -65,19 +74,43 @@ async def post_escalation(uow: UnitOfWork, desk: DeskConfig, case: Case, suggest
 
 async def update_escalation(uow: UnitOfWork, desk: DeskConfig, case: Case) -> None:
     """Edit the escalation post in place so every agent sees who holds the case."""
-    text = await _post_text(uow, case, "")
-    buttons: Sequence[Button] = (
-        replies.escalation_buttons(case.id) if case.status not in ("resolved", "closed") else ()
-    )
     uow.send(
         Outbound(
             channel=queue_channel(desk, case),
-            text=text,
+            text=await _post_text(uow, case),
             kind=OutboundKind.EDIT,
-            buttons=tuple(buttons),
+            buttons=_buttons(case),
         ),
         edit_key=post_key(case.id),
     )
+
+
+async def move_escalation(
+    uow: UnitOfWork, desk: DeskConfig, case: Case, from_queue: str, target: str, by: str
+) -> None:
+    """After a transfer to another queue: the old post says where the case went (and loses its
+    buttons), the old thread is told, and the new queue's channel gets a fresh post."""
+    old_channel = ChannelRef.parse(desk.queue(from_queue).channel)
+    record = await uow.session.get(SentRefRecord, post_key(case.id))
+    if record is not None:  # the old post was delivered: edit it where it is
+        uow.send(
+            Outbound(
+                channel=old_channel,
+                text=replies.transferred_away_post(
+                    case.id, neutralize_mentions(case.subject), target, by
+                ),
+                kind=OutboundKind.EDIT,
+                edit_of=SentRef.from_dict(record.ref),
+            )
+        )
+        thread = record.ref.get("thread") or record.ref.get("message_id")
+        uow.send(
+            Outbound(
+                channel=old_channel.in_thread(str(thread)),
+                text=replies.transferred_to(case.id, target, by),
+            )
+        )
+    await post_escalation(uow, desk, case)
 
 
 def to_agents(uow: UnitOfWork, desk: DeskConfig, case: Case, text: str) -> None:

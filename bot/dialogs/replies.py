@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.messages import Button, button_payload
+from bot.messages import BUTTON_PAYLOAD_MAX_BYTES, Button, button_payload
 
 GREETING = (
     "Hi! I'm the help desk bot. Ask me anything about your account, orders, billing or "
@@ -14,7 +14,7 @@ GREETING = (
 )
 HELP = (
     "Just type your question. Commands: /status (your cases), /close (close your case), "
-    "/reset (start over), /human (talk to a person)."
+    "/reset (start over), /human (talk to a person), /link (use your history on another app)."
 )
 THANKS = "You're welcome! Anything else I can help with?"
 GOODBYE = "Goodbye! Write any time if you need help again."
@@ -42,12 +42,27 @@ ATTACHMENT_REFUSED = (
     "I can't take attachments here. Please describe the problem in words — an agent can ask "
     "for files later if needed."
 )
-RATING_THANKS = "Thank you for your rating!"
-NOT_AN_AGENT = "Sorry, only agents can do that."
-NOT_AGENT_COMMAND = (
-    "That isn't an agent command. Agent commands: claim, release, reply, note, resolve, "
-    "cases, case."
+RATING_THANKS = (
+    "Thank you for your rating! If you'd like to tell us more, just write it here — or press Skip."
 )
+COMMENT_THANKS = "Thank you — your comment goes straight to the team."
+COMMENT_SKIPPED = "No problem. Write any time if you need help again."
+NOT_AN_AGENT = "Sorry, only agents can do that."
+NOT_AN_ADMIN = "Sorry, only admins can change macros."
+NOT_AGENT_COMMAND = (
+    "That isn't an agent command. Agent commands: claim, release, reply, note, pending, "
+    "resolve, transfer, priority, macro, cases, case."
+)
+CASES_USAGE = "Try 'cases', 'cases unclaimed', 'cases mine' or 'cases customer <name or id>'."
+MACRO_USAGE = (
+    "Macros: 'macro list', 'macro show NAME', 'macro N NAME' (sends it to case N; in a case "
+    "thread just 'macro NAME'); admins: 'macro set NAME text…', 'macro delete NAME'."
+)
+NO_MACROS = "No macros yet. An admin can add one: 'macro set greeting Hi {customer_name}!'."
+LINK_UNKNOWN = "I don't know that code. Check it, or type /link on your other app for a new one."
+LINK_EXPIRED = "That code has expired. Type /link on your other app for a new one."
+LINK_USED = "That code was already used. Type /link on your other app for a new one."
+LINK_SAME = "That code is from this same account — type it on your other app instead."
 
 
 def too_long(limit: int) -> str:
@@ -76,10 +91,13 @@ def rating_buttons(case_number: int) -> tuple[Button, ...]:
     )
 
 
-def case_opened(number: int) -> str:
+def case_opened(number: int, position: int = 1) -> str:
+    place = (
+        "You're next in the queue." if position <= 1 else f"You're number {position} in the queue."
+    )
     return (
-        f"I've opened case #{number} for you. A person from our team will reply right here. "
-        "Anything you write now is added to the case."
+        f"I've opened case #{number} for you. {place} A person from our team will reply right "
+        "here. Anything you write now is added to the case."
     )
 
 
@@ -125,6 +143,46 @@ def case_released_to_customer(number: int) -> str:
     return f"Your case #{number} is back in the queue; the next free person will pick it up."
 
 
+def case_pending_to_customer(number: int) -> str:
+    return f"Your case #{number} is waiting for your answer — just write here when you can."
+
+
+def transferred_to_agent_for_customer(number: int, agent_name: str) -> str:
+    return f"Your case #{number} has been passed to {agent_name}, who will continue with you."
+
+
+def transferred_to_queue_for_customer(number: int) -> str:
+    return (
+        f"Your case #{number} has been passed to the team best placed to help; "
+        "someone there will pick it up shortly."
+    )
+
+
+def case_reopened_for_customer(number: int, agent_name: str | None) -> str:
+    who = agent_name or "the team"
+    return f"I've reopened your case #{number} and passed your message on; {who} will reply here."
+
+
+def case_auto_closed(number: int) -> str:
+    return f"Your case #{number} is now closed. Write any time if you need help again."
+
+
+def link_code(code: str, minutes: int) -> str:
+    return (
+        f"Your link code is {code}. On your other app, send the help desk /link {code} within "
+        f"{minutes} minutes, and your cases and history there will be one."
+    )
+
+
+def linked(name: str) -> str:
+    who = f", {name}" if name else ""
+    return f"Linked{who}! Your cases and history from your other app are here now."
+
+
+def skip_button() -> tuple[Button, ...]:
+    return (Button("Skip", button_payload("skip")),)
+
+
 # --- agent channel -------------------------------------------------------------------------
 
 
@@ -137,20 +195,28 @@ def escalation_post(
     customer_words: str,
     suggested: str,
     status_line: str,
+    *,
+    queue: str = "",
+    first_response_due: datetime | None = None,
+    reopened: int = 0,
 ) -> str:
     lines = [
-        f"New case #{number} — {subject}",
-        f"Customer: {customer_name or 'unknown'} ({platform}) · Priority: {priority}",
-        f"Status: {status_line}",
+        f"{'New case' if status_line == 'unclaimed' else 'Case'} #{number} — {subject}",
+        f"Customer: {customer_name or 'unknown'} ({platform}) · Priority: {priority}"
+        + (f" · Queue: {queue}" if queue else ""),
+        f"Status: {status_line}" + (f" · reopened {reopened}×" if reopened else ""),
     ]
+    if first_response_due is not None:
+        lines.append(f"First response due: {first_response_due:%Y-%m-%d %H:%M} UTC")
     if customer_words:
         lines.append(f"Customer wrote: {customer_words}")
     if suggested:
         lines.append(f"Bot suggested: {suggested}")
-    lines.append(
-        f"Commands: claim {number} · reply {number} <text> · note {number} <text> · "
-        f"resolve {number}"
-    )
+    if status_line not in ("resolved", "closed"):
+        lines.append(
+            f"Commands: claim {number} · reply {number} <text> · note {number} <text> · "
+            f"pending {number} · transfer {number} <queue or @agent> · resolve {number}"
+        )
     return "\n".join(lines)
 
 
@@ -159,8 +225,13 @@ def escalation_buttons(number: int) -> tuple[Button, ...]:
         Button("Claim", button_payload("claim", number), style="primary"),
         Button("Release", button_payload("release", number)),
         Button("Reply", button_payload("reply", number), opens_form=True),
+        Button("Transfer", button_payload("transfer", number)),  # answered with queue buttons
         Button("Resolve", button_payload("resolve", number), style="danger"),
     )
+
+
+def transferred_away_post(number: int, subject: str, target: str, agent_name: str) -> str:
+    return f"Case #{number} — {subject}\nTransferred to {target} by {agent_name}."
 
 
 def customer_wrote(number: int, customer_name: str, text: str) -> str:
@@ -207,3 +278,185 @@ def agent_case_list(rows: Sequence[tuple[int, str, str, str | None]]) -> str:
         who = f" · {assignee}" if assignee else ""
         lines.append(f"#{number} [{status}{who}] {subject}")
     return "\n".join(lines)
+
+
+# --- SLA notices, stale cases, manager stats (bot.dialogs.sla_notices, bot.dialogs.stats) --
+
+_SLA_TARGETS = {"first_response": "first response", "resolution": "resolution"}
+STATS_USAGE = "Try 'stats', 'stats today', 'stats week' or 'stats month'."
+NOT_A_MANAGER = "Sorry, only managers can see stats."
+
+
+def outside_hours(opens_at: datetime) -> str:
+    """Told to a customer who opens a case while the team is away; ``opens_at`` is local."""
+    return (
+        f"Our team is away right now and back {opens_at:%A %d %B at %H:%M} ({opens_at:%Z}); "
+        "we'll answer then."
+    )
+
+
+def _who(assignee_name: str | None) -> str:
+    return assignee_name or "the queue (unclaimed)"
+
+
+def sla_warning(number: int, target: str, due_local: datetime, assignee_name: str | None) -> str:
+    return (
+        f"⏰ #{number}: the {_SLA_TARGETS.get(target, target)} target is due "
+        f"{due_local:%a %H:%M %Z} — {_who(assignee_name)}."
+    )
+
+
+def sla_breach(number: int, target: str, due_local: datetime, assignee_name: str | None) -> str:
+    return (
+        f"🚨 #{number} breached its {_SLA_TARGETS.get(target, target)} target "
+        f"(due {due_local:%a %H:%M %Z}) — {_who(assignee_name)}."
+    )
+
+
+def sla_breach_for_managers(
+    number: int,
+    subject: str,
+    priority: str,
+    target: str,
+    due_local: datetime,
+    assignee_name: str | None,
+) -> str:
+    return (
+        f"🚨 SLA breach: #{number} ({priority}) {subject} — {_SLA_TARGETS.get(target, target)} "
+        f"was due {due_local:%a %d %b %H:%M %Z}; {_who(assignee_name)}."
+    )
+
+
+def still_unclaimed(number: int, subject: str, waited_minutes: int) -> str:
+    hours, minutes = divmod(waited_minutes, 60)
+    waited = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    return f"#{number} is still unclaimed after {waited}: {subject} — 'claim {number}'."
+
+
+def nudge_customer(number: int) -> str:
+    return (
+        f"We're still waiting for your answer on case #{number}. Just write here when you can — "
+        "otherwise we'll close it in a while (you can reopen it any time)."
+    )
+
+
+def stale_closed_for_customer(number: int) -> str:
+    return (
+        f"We haven't heard back, so case #{number} is now closed. If you still need help, just "
+        "write here and it reopens."
+    )
+
+
+def nudged_for_agents(number: int) -> str:
+    return f"#{number}: the customer was reminded that we're waiting for their answer."
+
+
+def stale_closed_for_agents(number: int) -> str:
+    return f"#{number} closed: no answer from the customer after the reminder."
+
+
+def pending_set(number: int, agent_name: str) -> str:
+    return f"#{number} is waiting on the customer (pending), set by {agent_name}."
+
+
+def priority_changed(number: int, priority: str, agent_name: str) -> str:
+    return f"#{number} priority set to {priority} by {agent_name}."
+
+
+def transferred_to(number: int, target: str, agent_name: str) -> str:
+    return f"#{number} transferred to {target} by {agent_name}."
+
+
+def transfer_usage(number: int, queues: Sequence[str]) -> str:
+    return (
+        f"Transfer to whom? Try 'transfer {number} <queue>' (queues: {', '.join(queues)}) "
+        f"or 'transfer {number} @agent-id'."
+    )
+
+
+def transfer_buttons(number: int, queues: Sequence[str]) -> tuple[Button, ...]:
+    """One button per queue (those whose name fits a button payload)."""
+    return tuple(
+        Button(f"→ {name}", button_payload("transfer", number, name))
+        for name in queues
+        if len(button_payload("transfer", number, name).encode()) <= BUTTON_PAYLOAD_MAX_BYTES
+    )[:5]
+
+
+def transfer_target_unknown(target: str, queues: Sequence[str]) -> str:
+    return (
+        f"I don't know an agent or queue called '{target[:40]}'. "
+        f"Queues: {', '.join(queues)}; agents by @id or by the name they act under."
+    )
+
+
+def auto_released(number: int, holder: str, minutes: int) -> str:
+    return (
+        f"#{number} released automatically: {holder} did nothing on it for {minutes} minutes. "
+        "It is unclaimed again."
+    )
+
+
+def auto_closed(number: int) -> str:
+    return f"#{number} closed: its reopen window has passed."
+
+
+def reopened_by_customer(number: int, customer_name: str, text: str, count: int) -> str:
+    return f"#{number} reopened by {customer_name or 'the customer'} ({count}×): {text}"
+
+
+def customer_commented(number: int, text: str) -> str:
+    return f"#{number} customer's comment on their rating: {text}"
+
+
+def agent_attachment_refused(names: Sequence[str]) -> str:
+    listed = ", ".join(n[:60] for n in names[:5])
+    return (
+        f"Files can't be passed on to customers yet, so {listed} did not reach anyone. "
+        "Describe it in words or share a link in a reply."
+    )
+
+
+def macro_list(rows: Sequence[tuple[str, str]]) -> str:
+    lines = ["Macros:"]
+    lines.extend(f"{name} — {body[:60]}" for name, body in rows)
+    return "\n".join(lines)
+
+
+def macro_preview(name: str, text: str, number: int | None) -> str:
+    where = f" (for #{number})" if number else ""
+    return f"Macro {name}{where}:\n{text}"
+
+
+def macro_saved(name: str, created: bool) -> str:
+    return f"Macro {name} {'added' if created else 'updated'}."
+
+
+def macro_deleted(name: str) -> str:
+    return f"Macro {name} deleted."
+
+
+def case_header(
+    number: int,
+    subject: str,
+    status: str,
+    *,
+    customer: str,
+    platform: str,
+    priority: str,
+    queue: str,
+    assignee: str | None,
+    reopened: int,
+    csat: int | None,
+    csat_comment: str | None,
+) -> list[str]:
+    lines = [
+        f"Case #{number} — {subject} — {status}",
+        f"Customer: {customer or 'unknown'} ({platform}) · Priority: {priority} · Queue: {queue}"
+        + (f" · With: {assignee}" if assignee else ""),
+    ]
+    if reopened:
+        lines.append(f"Reopened {reopened}×")
+    if csat is not None:
+        lines.append(f"Rating: {csat}/5" + (f" — {csat_comment}" if csat_comment else ""))
+    return lines

@@ -6,7 +6,10 @@ carries out the returned commands. States::
     idle ──question──► suggested ──"helped"──► idle
       │  └─miss──► idle(misses=1) ──miss──► case_open
       └─"talk to a person" (nothing asked yet) ──► collecting ──details──► case_open
-    case_open ──agent claims──► with_agent ──agent resolves──► resolved ──rating──► idle
+    case_open ──agent claims──► with_agent ──agent resolves──► resolved ⇄ commenting
+    resolved: a rating ──► commenting ──a message (the comment) or Skip──► resolved
+    resolved ──the customer writes again (within the reopen window)──► case_open / with_agent
+    resolved ──the reopen window passes (the engine checks the case)──► idle
 
 ``reset`` goes back to idle from anywhere (an open case stays open); a session left alone longer
 than the stale timeout starts over.
@@ -30,9 +33,15 @@ class State(enum.StrEnum):
     CASE_OPEN = "case_open"
     WITH_AGENT = "with_agent"
     RESOLVED = "resolved"
+    COMMENTING = "commenting"  # rated; the next message is a comment on the rating
 
 
 SMALL_TALK = {"greet", "thanks", "goodbye", "affirm", "deny", "bot_challenge"}
+_SMALL_TALK_REPLIES = {
+    "greet": replies.GREETING,
+    "thanks": replies.THANKS,
+    "bot_challenge": replies.BOT_CHALLENGE,
+}
 HISTORY_LIMIT = 12
 
 
@@ -74,6 +83,7 @@ class Verb:
 
     verb: str
     case_number: int | None = None
+    arg: str = ""  # the rest of the command (``/link CODE``)
 
 
 Signal = Said | Clicked | Verb
@@ -134,8 +144,43 @@ class RateCase:
     rating: int
 
 
+@dataclass(frozen=True)
+class CommentOnRating:
+    case_number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ReopenCase:
+    """The customer wrote after their case was resolved: reopen it with this message (the
+    engine only lets a session stay ``resolved`` while the reopen window is open)."""
+
+    case_number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ShowLinkCode:
+    pass
+
+
+@dataclass(frozen=True)
+class LinkIdentity:
+    code: str
+
+
 Command = (
-    OpenCase | AddToCase | ShowStatus | CloseCase | RecordSuggestion | RecordFeedback | RateCase
+    OpenCase
+    | AddToCase
+    | ShowStatus
+    | CloseCase
+    | RecordSuggestion
+    | RecordFeedback
+    | RateCase
+    | CommentOnRating
+    | ReopenCase
+    | ShowLinkCode
+    | LinkIdentity
 )
 
 
@@ -199,6 +244,9 @@ def _on_verb(d: _Draft, verb: Verb) -> _Draft:
             return _handoff(d, intent="human_handoff")
         case "start":
             return d.say(replies.GREETING)
+        case "link":  # a code of digits only parses as a case number: it is still the code
+            code = verb.arg or (str(verb.case_number) if verb.case_number is not None else "")
+            return d.do(LinkIdentity(code) if code else ShowLinkCode())
         case _:
             return d.say(replies.HELP)
 
@@ -216,7 +264,12 @@ def _on_click(d: _Draft, click: Clicked) -> _Draft:
             return _handoff(d, intent="human_handoff")
         case "rate" if click.case.isdigit() and click.arg.isdigit():
             d.do(RateCase(int(click.case), int(click.arg)))
-            return d.to(_resting_state(d)).say(replies.RATING_THANKS)
+            if d.state in (State.CASE_OPEN, State.WITH_AGENT, State.COLLECTING):
+                return d.say(replies.RATING_THANKS)  # an old case's buttons: stay where we are
+            d.data = {"case": int(click.case)}
+            return d.to(State.COMMENTING).say(replies.RATING_THANKS, replies.skip_button())
+        case "skip" if d.state == State.COMMENTING:
+            return d.to(State.RESOLVED).say(replies.COMMENT_SKIPPED)
         case _:
             return d.say(replies.HELP)
 
@@ -235,11 +288,21 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
     if said.has_attachments and not said.text:
         return d.say(replies.ATTACHMENT_REFUSED)
 
-    if d.state == State.RESOLVED:
+    if d.state == State.COMMENTING and d.data.get("case") and said.text:
+        d.do(CommentOnRating(int(d.data["case"]), said.text))
+        return d.to(State.RESOLVED).say(replies.COMMENT_THANKS)
+
+    if d.state == State.RESOLVED and d.data.get("case"):
+        number = int(d.data["case"])
         rating = said.text.strip()
-        if rating in {"1", "2", "3", "4", "5"} and d.data.get("case"):
-            d.do(RateCase(int(d.data["case"]), int(rating)))
-            return d.to(State.IDLE).say(replies.RATING_THANKS)
+        if rating in {"1", "2", "3", "4", "5"}:
+            d.do(RateCase(number, int(rating)))
+            return d.to(State.COMMENTING).say(replies.RATING_THANKS, replies.skip_button())
+        if intent in SMALL_TALK:  # "thanks!" after a resolution is not a new problem
+            return d.say(_SMALL_TALK_REPLIES.get(intent, replies.GOODBYE))
+        if said.text:
+            return d.to(State.CASE_OPEN).do(ReopenCase(number, said.text))
+    if d.state in (State.RESOLVED, State.COMMENTING):
         d.to(State.IDLE)
 
     if d.state == State.COLLECTING:
@@ -343,6 +406,3 @@ def _reset(d: _Draft) -> _Draft:
     d.data = {}
     return d.to(State.IDLE).say(replies.RESET_DONE)
 
-
-def _resting_state(d: _Draft) -> State:
-    return State.IDLE if d.state in (State.RESOLVED, State.SUGGESTED, State.IDLE) else d.state

@@ -7,7 +7,7 @@ back together.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
@@ -28,6 +28,7 @@ class UnitOfWork:
         self.events: list[Event] = []
         self._session: AsyncSession | None = None
         self._after_commit: list[Callable[[], None]] = []
+        self._before_commit: list[Callable[[UnitOfWork], Awaitable[None]]] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -55,6 +56,8 @@ class UnitOfWork:
             self._session = None
 
     async def commit(self) -> None:
+        for handler in self._before_commit:  # event handlers: changes commit with the rest
+            await handler(self)
         await self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
@@ -62,6 +65,10 @@ class UnitOfWork:
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
+
+    def before_commit(self, handler: Callable[[UnitOfWork], Awaitable[None]]) -> None:
+        """Run ``handler`` (e.g. on ``self.events``) inside the transaction, before each commit."""
+        self._before_commit.append(handler)
 
     def emit(self, event: Event) -> None:
         self.events.append(event)

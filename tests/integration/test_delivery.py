@@ -97,3 +97,29 @@ async def test_an_edit_finds_the_message_it_edits_once_that_is_delivered(
     assert post.text == "New case #1"
     assert reply.channel.thread == "1"
     assert edit.edit_of is not None and edit.edit_of.message_id == "1"
+
+
+async def test_a_customer_who_blocked_the_bot_is_marked_and_not_tried_again(
+    sessions: async_sessionmaker[AsyncSession],
+    uow_factory: UnitOfWorkFactory,
+    clock: FrozenClock,
+    fake: FakeChannel,
+) -> None:
+    from bot.storage.models import Customer, DialogSession
+
+    async with sessions.begin() as s:
+        customer = Customer(display_name="Ada", created_at=clock.now())
+        s.add(customer)
+        await s.flush()
+        s.add(
+            DialogSession(conversation="fake:dm", customer_id=customer.id, updated_at=clock.now())
+        )
+    await queue(uow_factory, ("fake:dm", "your case is resolved"), ("fake:dm", "rate us"))
+    fake.failures.append(PermanentSendError("blocked by the user", recipient_gone=True))
+    assert await sender_for(sessions, fake, clock).drain() == 0
+    assert fake.sent == []  # the second message was not even tried
+    async with sessions() as s:
+        blocked = await s.scalar(select(DialogSession.blocked_at))
+        statuses = list(await s.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
+    assert blocked is not None
+    assert statuses == ["parked", "parked"]  # kept, not lost

@@ -18,6 +18,7 @@ from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
 from bot.dialogs.states import Hit
 from bot.dialogs.understanding import Understanding
 from bot.messages import ChannelRef, Inbound, InboundKind, Outbound, split_payload
+from bot.storage.models import SentRefRecord
 
 ARTICLES = {
     "password": Hit(
@@ -90,16 +91,22 @@ class Transcript:
         return Inbound(**values)  # type: ignore[arg-type]
 
     async def say(self, text: str, **kw: object) -> list[str]:
-        await self._send(self._inbound(text=text, **kw))
-        return self.new_for(self.customer)
+        """The customer writes (``channel=``, ``user_id=``… play another customer or identity);
+        returns what the bot sent back to that conversation."""
+        inbound = self._inbound(text=text, **kw)
+        await self._send(inbound)
+        return self.new_for(inbound.channel)
 
-    async def click(self, label: str) -> list[str]:
+    async def click(self, label: str, **kw: object) -> list[str]:
+        channel = kw.get("channel", self.customer)
+        assert isinstance(channel, ChannelRef)
         button = next(
-            b for o in reversed(self.sent_to(self.customer)) for b in o.buttons if b.label == label
+            b for o in reversed(self.sent_to(channel)) for b in o.buttons if b.label == label
         )
         verb, case, arg = split_payload(button.payload)
-        await self._send(self._inbound(kind=InboundKind.ACTION, action=verb, value=f"{case}:{arg}"))
-        return self.new_for(self.customer)
+        kw = {"kind": InboundKind.ACTION, "action": verb, "value": f"{case}:{arg}", **kw}
+        await self._send(self._inbound(**kw))
+        return self.new_for(channel)
 
     async def agent(
         self,
@@ -109,19 +116,22 @@ class Transcript:
         name: str = "Dana",
         channel: str = "fake:agents",
         kind: InboundKind = InboundKind.COMMAND,
+        **kw: object,
     ) -> list[str]:
+        """An agent acts in ``channel`` (a queue channel, or a case thread "fake:agents/7");
+        ``kw`` sets other Inbound fields (attachments, groups, action/value for buttons)."""
         ref = ChannelRef.parse(channel)
-        await self._send(
-            Inbound(
-                kind=kind,
-                event_id=f"ev{next(self._ids)}",
-                channel=ref,
-                user_id=user,
-                user_name=name,
-                text=text,
-                is_direct=False,
-            )
-        )
+        values: dict[str, object] = {
+            "kind": kind,
+            "event_id": f"ev{next(self._ids)}",
+            "channel": ref,
+            "user_id": user,
+            "user_name": name,
+            "text": text,
+            "is_direct": False,
+            **kw,
+        }
+        await self._send(Inbound(**values))  # type: ignore[arg-type]
         return self.new_for(ref.without_thread)
 
     def sent_to(self, channel: ChannelRef) -> list[Outbound]:
@@ -135,8 +145,15 @@ class Transcript:
         self._seen[str(channel)] = len(sent)
         return [o.text for o in sent[start:]]
 
-    def agents_saw(self) -> list[str]:
-        return self.new_for(ChannelRef("fake", "agents"))
+    def agents_saw(self, channel: str = "fake:agents") -> list[str]:
+        return self.new_for(ChannelRef.parse(channel))
+
+    async def thread_of(self, number: int) -> str:
+        """The case thread of case ``number``'s escalation post, as a channel ref string."""
+        async with self.helpdesk.sessions() as s:
+            record = await s.get_one(SentRefRecord, f"case:{number}:post")
+        ref = record.ref
+        return f"{ref['platform']}:{ref['channel']}/{ref['thread'] or ref['message_id']}"
 
 
 def test_desk(agent_ids: tuple[str, ...] = ("dana", "eve")) -> DeskConfig:
@@ -165,3 +182,5 @@ async def build_transcript(
         desk=desk or test_desk(),
     )
     return Transcript(helpdesk=helpdesk, channels=channels)
+
+test_desk.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test (pytest collects test_* names)

@@ -9,13 +9,17 @@ from bot.dialogs.states import (
     AddToCase,
     Clicked,
     CloseCase,
+    CommentOnRating,
     Hit,
+    LinkIdentity,
     OpenCase,
     Policy,
     RateCase,
     RecordFeedback,
     RecordSuggestion,
+    ReopenCase,
     Said,
+    ShowLinkCode,
     ShowStatus,
     State,
     Verb,
@@ -150,9 +154,45 @@ def test_urgent_complaints_open_a_high_priority_case() -> None:
     assert isinstance(command, OpenCase) and command.priority == "high"
 
 
-def test_a_rating_after_resolution_is_recorded() -> None:
+def test_a_rating_after_resolution_is_recorded_and_invites_a_comment() -> None:
     d = decide(State.RESOLVED, {"case": 7}, Clicked("rate", "7", "4"), POLICY)
     assert d.commands == (RateCase(7, 4),)
-    assert d.state == State.IDLE
+    assert d.state == State.COMMENTING
+    assert [b.label for b in d.replies[0].buttons] == ["Skip"]
     typed = decide(State.RESOLVED, {"case": 7}, said("5"), POLICY)
     assert typed.commands == (RateCase(7, 5),)
+    assert typed.state == State.COMMENTING
+
+
+def test_the_message_after_a_rating_is_its_comment_and_skip_skips_it() -> None:
+    d = decide(State.COMMENTING, {"case": 7}, said("quick and friendly, thanks"), POLICY)
+    assert d.commands == (CommentOnRating(7, "quick and friendly, thanks"),)
+    assert (d.state, d.replies[0].text) == (State.RESOLVED, replies.COMMENT_THANKS)
+    skipped = decide(State.COMMENTING, {"case": 7}, Clicked("skip"), POLICY)
+    assert (skipped.state, skipped.commands) == (State.RESOLVED, ())
+    assert skipped.replies[0].text == replies.COMMENT_SKIPPED
+
+
+def test_writing_again_after_resolution_reopens_the_case_with_that_message() -> None:
+    d = decide(State.RESOLVED, {"case": 7}, said("it broke again", hit=PASSWORD), POLICY)
+    assert d.commands == (ReopenCase(7, "it broke again"),)
+    assert d.state == State.CASE_OPEN
+    assert d.replies == ()  # no article: the case is back with people
+    thanks = decide(State.RESOLVED, {"case": 7}, said("thanks!", "thanks"), POLICY)
+    assert (thanks.state, thanks.commands) == (State.RESOLVED, ())
+    assert thanks.replies[0].text == replies.THANKS
+
+
+def test_rating_buttons_of_an_old_case_do_not_derail_an_open_one() -> None:
+    d = decide(State.WITH_AGENT, {"case": 9}, Clicked("rate", "7", "5"), POLICY)
+    assert d.commands == (RateCase(7, 5),)
+    assert (d.state, d.data) == (State.WITH_AGENT, {"case": 9})
+
+
+def test_link_shows_a_code_and_link_with_a_code_redeems_it() -> None:
+    assert decide(State.IDLE, {}, Verb("link"), POLICY).commands == (ShowLinkCode(),)
+    assert decide(State.CASE_OPEN, {"case": 2}, Verb("link", arg="K7QXM2P9"), POLICY).commands == (
+        LinkIdentity("K7QXM2P9"),
+    )
+    digits = decide(State.IDLE, {}, Verb("link", case_number=23456789), POLICY)
+    assert digits.commands == (LinkIdentity("23456789"),)  # refused as unknown, not a new code

@@ -1,0 +1,118 @@
+"""Moving a case between people and queues: transfer to a queue or an agent, and reopening a
+resolved case when the customer writes again within the reopen window."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.cases.service import get_case, log_event, require_active, unassign
+from bot.cases.transcript import CaseStatus, EventKind
+from bot.errors import ClaimConflict, UserFacingError
+from bot.events import CaseReopened, CaseTransferred
+from bot.storage.models import Case
+from bot.storage.uow import UnitOfWork
+
+
+def _may_hand_off(case: Case, agent: str, *, manager: bool) -> None:
+    """The holder (or anyone, on an unclaimed case; or a manager) may pass a case on."""
+    if case.assignee not in (None, agent) and not manager:
+        raise ClaimConflict(case.id, case.assignee_name or case.assignee or "")
+
+
+async def transfer_to_queue(
+    uow: UnitOfWork, number: int, queue: str, agent: str, agent_name: str, *, manager: bool = False
+) -> Case:
+    """Send the case to another queue, unclaimed: that queue's agents pick it up."""
+    case = await get_case(uow, number)
+    require_active(case)
+    _may_hand_off(case, agent, manager=manager)
+    if case.queue == queue and case.assignee is None:
+        raise UserFacingError(f"Case #{number} is already in the {queue} queue, unclaimed.")
+    before = case.queue
+    case.queue = queue
+    unassign(case)
+    log_event(
+        uow,
+        case,
+        EventKind.TRANSFER,
+        agent,
+        f"to queue {queue}",
+        author_name=agent_name,
+        queue=queue,
+        from_queue=before,
+    )
+    uow.emit(CaseTransferred(number, to_queue=queue, to_agent=None))
+    return case
+
+
+async def transfer_to_agent(
+    uow: UnitOfWork,
+    number: int,
+    target: str,
+    target_name: str,
+    agent: str,
+    agent_name: str,
+    *,
+    manager: bool = False,
+) -> Case:
+    """Give the case to another agent (``target`` is "platform:user-id"); it stays claimed."""
+    case = await get_case(uow, number)
+    require_active(case)
+    _may_hand_off(case, agent, manager=manager)
+    if case.assignee == target:
+        raise UserFacingError(f"Case #{number} is already with {target_name}.")
+    now = uow.clock.now()
+    case.assignee, case.assignee_name = target, target_name
+    case.claimed_at = now
+    case.last_agent_activity_at = now  # the new holder's auto-release clock starts now
+    if case.status == CaseStatus.NEW.value:
+        case.status = CaseStatus.OPEN.value
+    log_event(
+        uow,
+        case,
+        EventKind.TRANSFER,
+        agent,
+        f"to {target_name}",
+        author_name=agent_name,
+        agent=target,
+        agent_name=target_name,
+    )
+    uow.emit(CaseTransferred(number, to_queue=case.queue, to_agent=target_name))
+    return case
+
+
+def can_reopen(case: Case, now: datetime, window: timedelta) -> bool:
+    return (
+        case.status == CaseStatus.RESOLVED.value
+        and case.resolved_at is not None
+        and now - case.resolved_at <= window
+    )
+
+
+async def reopen_case(
+    uow: UnitOfWork, number: int, by: str, by_name: str, window: timedelta
+) -> Case:
+    """The customer wrote again soon after the resolution: the case is back — with its agent
+    if it had one, in the queue otherwise."""
+    case = await get_case(uow, number)
+    now = uow.clock.now()
+    if not can_reopen(case, now, window):
+        raise UserFacingError(f"Case #{number} can no longer be reopened.")
+    case.status = (CaseStatus.OPEN if case.assignee else CaseStatus.NEW).value
+    case.reopen_count = (case.reopen_count or 0) + 1
+    case.reopened_at = now
+    case.resolved_at = None
+    if case.assignee:
+        case.last_agent_activity_at = now  # a fresh start before any auto-release
+    log_event(
+        uow,
+        case,
+        EventKind.REOPEN,
+        by,
+        "reopened",
+        author_name=by_name,
+        to=case.status,
+        count=case.reopen_count,
+    )
+    uow.emit(CaseReopened(number, by=by_name))
+    return case

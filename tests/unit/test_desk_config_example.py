@@ -1,0 +1,45 @@
+"""The documented example configuration is valid, and config mistakes name their key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT, load_desk_config
+from bot.errors import ConfigError
+from bot.escalation.routing import route
+
+
+def test_the_example_config_loads_and_routes_as_its_comments_say() -> None:
+    desk = load_desk_config(PROJECT_ROOT / "helpdesk.example.yml")
+    assert desk.roles.agents.for_platform("slack") == ["U0AGENT1", "group:S0SUPPORT"]
+    assert route(desk, intent=None, priority="urgent", platform="slack").name == "urgent"
+    assert route(desk, intent="billing", priority="normal", platform="slack").name == "billing"
+    telegram = route(desk, intent=None, priority="normal", platform="telegram")
+    assert telegram.name == "telegram-team"
+    assert route(desk, intent=None, priority="low", platform="discord", tags=["rma"]).name == (
+        "returns"
+    )
+    assert route(desk, intent=None, priority="low", platform="slack").name == "general"
+    assert (desk.reopen_window_hours, desk.claim_idle_minutes) == (72, 60)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "named"),
+    [
+        ("default_queue: nowhere\n", "default_queue: no queue named 'nowhere'"),
+        (
+            "default_queue: a\nqueues:\n  - {name: a, channel: 'slack:C1'}\n"
+            "  - {name: a, channel: 'slack:C2'}\n",
+            "the name 'a' is used twice",
+        ),
+        ("default_queue: a\nqueues:\n  - {name: a, channel: nochannel}\n", "queues.0.channel"),
+        ("claim_idle_minutes: 0\n", "claim_idle_minutes"),
+    ],
+)
+def test_queue_mistakes_name_the_key(tmp_path: Path, yaml_text: str, named: str) -> None:
+    path = tmp_path / "helpdesk.yml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=named):
+        load_desk_config(path)
