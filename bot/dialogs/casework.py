@@ -166,7 +166,11 @@ class CustomerCommands:
         author: str,
     ) -> Outcome:
         queue = route(
-            self._desk, intent=command.intent, priority=command.priority, platform=inbound.platform
+            self._desk,
+            intent=command.intent,
+            priority=command.priority,
+            platform=inbound.platform,
+            tags=command.tags,
         )
         case = await cases.open_case(
             uow,
@@ -181,6 +185,7 @@ class CustomerCommands:
             priority=command.priority,
             queue=queue.name,
             suggested=command.suggested,
+            tags=command.tags,
         )
         data["case"] = case.id
         await notify.post_escalation(uow, self._desk, case)

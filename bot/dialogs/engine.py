@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -137,6 +138,7 @@ class DialogEngine:
                 hit=understanding.hit,
                 unsupported_language=understanding.unsupported_language,
                 has_attachments=bool(inbound.attachments),
+                tags=tags_from(understanding.entities),
             ),
             None,
         )
@@ -179,3 +181,14 @@ class DialogEngine:
 def decision_summary(decision: Decision) -> str:
     """For debug logs: the state change and the commands of a decision."""
     return f"{decision.state} {[type(c).__name__ for c in decision.commands]}"
+
+
+TAGGED_ENTITIES = ("product",)
+
+
+def tags_from(entities: tuple[dict[str, Any], ...]) -> tuple[str, ...]:
+    """Case tags from what the customer named: products ("hub", "light strip") become tags,
+    so queues can route on them (``queues[].tags`` in helpdesk.yml)."""
+    return tuple(
+        sorted({str(e["value"]).lower() for e in entities if e.get("entity") in TAGGED_ENTITIES})
+    )

@@ -66,6 +66,7 @@ class Said:
     hit: Hit | None = None
     unsupported_language: bool = False
     has_attachments: bool = False
+    tags: tuple[str, ...] = ()  # from entities (products named …): queues route on them
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class OpenCase:
     priority: str = "normal"
     history: tuple[str, ...] = ()  # the customer's messages so far, oldest first
     suggested: str | None = None  # the article the bot last suggested
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -306,7 +308,7 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
         d.to(State.IDLE)
 
     if d.state == State.COLLECTING:
-        _remember(d, said.text)
+        _remember(d, said.text, said.tags)
         return _open_case(
             d, intent=d.data.get("intent") or intent, priority=d.data.get("priority", "normal")
         )
@@ -334,21 +336,23 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
         case "bot_challenge":
             return d.say(replies.BOT_CHALLENGE)
         case "human_handoff":
-            if said.hit is not None and said.hit.score >= policy.answer_threshold:
-                _remember(d, said.text)  # "my order is late, get me a person": that's the problem
+            names_a_topic = said.hit is not None and said.hit.score >= policy.answer_threshold
+            if names_a_topic or said.tags:
+                # "my order is late, get me a person": that's the problem
+                _remember(d, said.text, said.tags)
             return _handoff(d, intent="human_handoff")
         case "case_status":
             return d.do(ShowStatus())
         case "reset":
             return _reset(d)
         case "complaint_urgent":
-            _remember(d, said.text)
+            _remember(d, said.text, said.tags)
             return _handoff(d, intent="complaint_urgent", priority="high")
 
     if intent in ("affirm", "deny"):
         return d.say(replies.HELP)
 
-    _remember(d, said.text)
+    _remember(d, said.text, said.tags)
     if said.hit is not None and said.hit.score >= policy.answer_threshold:
         d.data["misses"] = 0
         d.data["suggested"] = said.hit.slug
@@ -367,16 +371,19 @@ def _answered(d: _Draft) -> None:
     """The customer's question is settled: a later case should not carry it."""
     d.data["misses"] = 0
     d.data["history"] = []
+    d.data.pop("tags", None)
 
 
 def _feedback(d: _Draft, *, helpful: bool) -> RecordFeedback:
     return RecordFeedback(helpful=helpful, feedback_id=d.data.pop("feedback", None))
 
 
-def _remember(d: _Draft, text: str) -> None:
+def _remember(d: _Draft, text: str, tags: Sequence[str] = ()) -> None:
     history = list(d.data.get("history", []))
     history.append(text)
     d.data["history"] = history[-HISTORY_LIMIT:]
+    if tags:
+        d.data["tags"] = sorted(set(d.data.get("tags", [])) | set(tags))
 
 
 def _handoff(d: _Draft, *, intent: str, priority: str = "normal") -> _Draft:
@@ -393,8 +400,9 @@ def _open_case(d: _Draft, *, intent: str | None, priority: str) -> _Draft:
     history = tuple(d.data.get("history", []))
     subject = history[-1] if history else "Help requested"  # what they asked a person about
     suggested = d.data.get("suggested")
+    tags = tuple(d.data.get("tags", []))
     d.data = {"misses": 0}
-    command = OpenCase(subject, intent, priority, history=history, suggested=suggested)
+    command = OpenCase(subject, intent, priority, history=history, suggested=suggested, tags=tags)
     return d.to(State.CASE_OPEN).do(command)
 
 
@@ -405,4 +413,3 @@ def _reset(d: _Draft) -> _Draft:
         return d.say(replies.reset_with_open_case(int(case)))
     d.data = {}
     return d.to(State.IDLE).say(replies.RESET_DONE)
-

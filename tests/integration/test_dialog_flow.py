@@ -147,3 +147,25 @@ async def test_bad_input_gets_a_clear_answer_and_is_kept(t: Transcript) -> None:
 async def test_unsupported_language_is_offered_a_person(t: Transcript) -> None:
     (reply,) = await t.say("¿Dónde está mi pedido? delivery")
     assert reply == replies.UNSUPPORTED_LANGUAGE
+
+
+async def test_a_case_about_a_named_product_goes_to_the_queue_for_it(
+    migrated_url: str, clock: FrozenClock, tmp_path: Path
+) -> None:
+    from bot.config import QueueConfig
+    from bot.messages import ChannelRef
+    from tests.support.desk import test_desk
+
+    desk = test_desk()
+    desk.queues.insert(0, QueueConfig(name="devices", channel="fake:devices", tags=["hub"]))
+    t = await build_transcript(migrated_url, clock, tmp_path, desk=desk)
+    try:
+        await t.say("my hub is offline and I want a person")
+        (post,) = t.new_for(ChannelRef("fake", "devices"))
+        assert "New case #1" in post
+        assert t.agents_saw() == []  # the default queue did not get it
+        async with t.helpdesk.sessions() as s:
+            case = await s.get_one(Case, 1)
+        assert (case.queue, case.tags) == ("devices", ["hub"])
+    finally:
+        await t.helpdesk.close()

@@ -60,6 +60,11 @@ class KeywordUnderstander:
             confidence=0.95 if intent else 0.1,
             hit=hit,
             unsupported_language="¿" in text or "está" in text,
+            entities=tuple(
+                {"entity": "product", "value": product}
+                for product in ("hub", "bulb")
+                if product in words
+            ),
         )
 
 
@@ -182,5 +187,6 @@ async def build_transcript(
         desk=desk or test_desk(),
     )
     return Transcript(helpdesk=helpdesk, channels=channels)
+
 
 test_desk.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test (pytest collects test_* names)

@@ -196,3 +196,13 @@ def test_link_shows_a_code_and_link_with_a_code_redeems_it() -> None:
     )
     digits = decide(State.IDLE, {}, Verb("link", case_number=23456789), POLICY)
     assert digits.commands == (LinkIdentity("23456789"),)  # refused as unknown, not a new code
+
+
+def test_products_named_along_the_way_become_the_cases_tags() -> None:
+    first = decide(State.IDLE, {}, Said("my hub is offline", tags=("hub",)), POLICY)
+    second = decide(
+        first.state, first.data, Said("the light strip too", tags=("light strip",)), POLICY
+    )
+    (command,) = second.commands
+    assert isinstance(command, OpenCase)
+    assert command.tags == ("hub", "light strip")
