@@ -202,16 +202,22 @@ def _hit(entry: IndexEntry, rank: int, dense: float, lexical: float) -> SearchHi
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 
 
+_EMPHASIS = re.compile(r"(\*\*|__|`)(.+?)\1", re.DOTALL)
+_DANGLING_LIST_NUMBER = re.compile(r"\n\s*\d+\.$")
+
+
 def make_snippet(text: str, title: str, section: str, limit: int = SNIPPET_CHARS) -> str:
-    """The chunk as people read it: without the title prefix, cut at a sentence end."""
+    """The chunk as people read it: without the title prefix and Markdown emphasis (every
+    platform shows the snippet as plain text), cut at a sentence end."""
     prefix = chunk_prefix(title, section)
     body = text[len(prefix) :] if text.startswith(prefix) else text
-    body = body.strip()
+    body = _EMPHASIS.sub(r"\2", body.strip())
     if len(body) <= limit:
         return body
     ends = [m.end() for m in _SENTENCE_END.finditer(body, 0, limit + 1)]
     good = [e for e in ends if e >= limit // 3]
     if good:
-        return body[: good[-1]].rstrip()
+        # "…checkout.\n2." ends on a list item's number, not a sentence: drop the number
+        return _DANGLING_LIST_NUMBER.sub("", body[: good[-1]].rstrip()).rstrip()
     cut = body.rfind(" ", 0, limit)
     return body[: cut if cut > 0 else limit].rstrip() + "…"

@@ -142,3 +142,15 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     assert max(fused, key=lambda item: fused[item]) == "b"
     assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
     assert reciprocal_rank_fusion([]) == {}
+
+
+def test_snippet_reads_as_plain_text_and_never_ends_on_a_list_number() -> None:
+    steps = "\n".join(
+        f"{i}. Open **Settings** and tap `Account` to check item number {i} of the list."
+        for i in range(1, 12)
+    )
+    snippet = make_snippet(f"Title — Sec\n\nTo see it:\n\n{steps}", "Title", "Sec")
+
+    assert "**" not in snippet and "`" not in snippet
+    assert "Open Settings and tap Account" in snippet
+    assert not snippet.rstrip().split("\n")[-1].rstrip(".").isdigit()
