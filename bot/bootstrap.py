@@ -3,6 +3,7 @@ names concrete classes; everything else receives its collaborators."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -130,13 +131,7 @@ async def build_helpdesk(
     if understander is None:
         understander = await build_understander(settings, desk, sessions, clock, progress)
     sender = OutboxSender(sessions=sessions, channels=channels, clock=clock)
-
-    def uow_factory() -> UnitOfWork:
-        uow = UnitOfWork(sessions, clock)
-        uow.after_commit(sender.wake)
-        uow.before_commit(lambda u: apply_sla_events(u, desk))
-        return uow
-
+    uow_factory = _uow_factory(sessions, clock, sender, desk)
     roles = RoleBook(desk.roles)
     intake = Intake(
         sessions=sessions,
@@ -180,12 +175,25 @@ def build_channels(settings: Settings, *, listen: bool) -> dict[str, Channel]:
     return channels
 
 
+ChannelBuilder = Callable[[Settings, bool], Channel | None]
+
+
+def _lazy_builder(module: str) -> ChannelBuilder:
+    """The ``build(settings, listen)`` of an adapter module, imported only when called: a
+    platform SDK costs import time even where that platform is not configured."""
+
+    def build(settings: Settings, listen: bool) -> Channel | None:
+        builder: ChannelBuilder = importlib.import_module(module).build
+        return builder(settings, listen)
+
+    return build
+
+
 # Each platform's builder returns its adapter, or None when its credentials are not set.
-# Adapters register here as they are added (bot/adapters/<platform>.py).
-_CHANNEL_BUILDERS: list[Callable[[Settings, bool], Channel | None]] = [
-    lambda s, listen: __import__("bot.adapters.telegram", fromlist=["build"]).build(s, listen),
-    lambda s, listen: __import__("bot.adapters.slack", fromlist=["build"]).build(s, listen),
-    lambda s, listen: __import__("bot.adapters.discord", fromlist=["build"]).build(s, listen),
+_CHANNEL_BUILDERS: list[ChannelBuilder] = [
+    _lazy_builder("bot.adapters.telegram"),
+    _lazy_builder("bot.adapters.slack"),
+    _lazy_builder("bot.adapters.discord"),
 ]
 
 
@@ -203,17 +211,24 @@ def _accepting(helpdesk: HelpDesk) -> Callable[[Inbound], Awaitable[None]]:
     return on_inbound
 
 
-def job_uow_factory(helpdesk: HelpDesk) -> UnitOfWorkFactory:
-    """Units of work for scheduled jobs: SLA event handlers run before each commit, and the
+def _uow_factory(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, sender: OutboxSender, desk: DeskConfig
+) -> UnitOfWorkFactory:
+    """A unit of work per message or job: SLA event handlers run before each commit, and the
     outbox sender wakes after it."""
 
     def factory() -> UnitOfWork:
-        uow = UnitOfWork(helpdesk.sessions, helpdesk.clock)
-        uow.after_commit(helpdesk.sender.wake)
-        uow.before_commit(lambda u: apply_sla_events(u, helpdesk.desk))
+        uow = UnitOfWork(sessions, clock)
+        uow.before_commit(lambda u: apply_sla_events(u, desk))
+        uow.after_commit(sender.wake)
         return uow
 
     return factory
+
+
+def job_uow_factory(helpdesk: HelpDesk) -> UnitOfWorkFactory:
+    """Units of work for scheduled jobs, wired like the ones for messages."""
+    return _uow_factory(helpdesk.sessions, helpdesk.clock, helpdesk.sender, helpdesk.desk)
 
 
 async def run_scheduler(helpdesk: HelpDesk) -> None:
