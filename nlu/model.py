@@ -31,7 +31,7 @@ from nlu.errors import ModelNotFoundError, NluError
 
 __all__ = ["FORMAT_VERSION", "ModelMetadata", "NluModel", "ParseResult"]
 
-FORMAT_VERSION = 2  # 2: the classifier stores its examples' labels (neighbour vote)
+FORMAT_VERSION = 3  # 2: examples' labels (neighbour vote); 3: one in-scope score floor
 METADATA_FILE = "model.json"
 ARRAYS_FILE = "classifier.npz"
 RANKING_LENGTH = 10  # as Rasa's /model/parse

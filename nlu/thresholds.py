@@ -1,13 +1,13 @@
-"""Choosing the out-of-scope thresholds on labelled validation data.
+"""Choosing the out-of-scope floor on labelled validation data.
 
-``tune_thresholds`` tries a grid of (probability, similarity) floors on a fitted classifier and
-keeps the pair that scores best on the validation rows (rows labelled ``out_of_scope`` are the
-off-topic examples): ``objective="accuracy"`` counts every row alike (an off-topic row is right
-when rejected), ``"balanced"`` adds in-scope accuracy and out-of-scope recall, which weighs a
-few off-topic rows as much as many on-topic ones; ``min_oos_recall=r`` keeps the best in-scope
-accuracy among the pairs that catch at least ``r`` of the off-topic rows. This is the
-"threshold" protocol of Larson et al. (2019): the floors are set on the validation split only,
-never on the test split.
+``tune_thresholds`` tries a grid of floors for the classifier's in-scope score (see
+``nlu.classifier``) on a fitted classifier and keeps the one that scores best on the validation
+rows (rows labelled ``out_of_scope`` are the off-topic examples): ``objective="accuracy"``
+counts every row alike (an off-topic row is right when rejected), ``"balanced"`` adds in-scope
+accuracy and out-of-scope recall, which weighs a few off-topic rows as much as many on-topic
+ones; ``min_oos_recall=r`` keeps the best in-scope accuracy among the floors that catch at least
+``r`` of the off-topic rows. This is the "threshold" protocol of Larson et al. (2019): the floor
+is set on the validation split only, never on the test split. On a tie the lowest floor wins.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ import numpy as np
 
 from nlu.classifier import OUT_OF_SCOPE, IntentClassifier, Thresholds
 
-__all__ = ["tune_thresholds"]
+__all__ = ["SCORE_GRID", "tune_thresholds"]
 
-PROBABILITY_GRID = tuple(round(x, 2) for x in np.arange(0.0, 0.96, 0.05))
-SIMILARITY_GRID = tuple(round(x, 2) for x in np.arange(0.0, 0.81, 0.025))
+SCORE_GRID = tuple(round(float(x), 2) for x in np.arange(0.0, 3.001, 0.01))
 
 
 def tune_thresholds(
@@ -40,27 +39,21 @@ def tune_thresholds(
     oos = gold == OUT_OF_SCOPE
     if oos.all() or not oos.any():
         raise ValueError("tuning needs in-scope and out_of_scope validation examples")
-    probs = classifier.probabilities(vectors)
-    sims = classifier.nearest_similarity(vectors)
-    in_scope_cols = [i for i, c in enumerate(classifier.classes) if c != OUT_OF_SCOPE]
-    best_col = np.array(in_scope_cols)[probs[:, in_scope_cols].argmax(axis=1)]
-    best_p = probs[np.arange(len(probs)), best_col]
-    top_is_oos = np.array([classifier.classes[i] == OUT_OF_SCOPE for i in probs.argmax(axis=1)])
-    correct = np.array(classifier.classes)[best_col] == gold
-    best: tuple[float, float, float] = (-1.0, 0.0, 0.0)
-    for p_floor in PROBABILITY_GRID:
-        for s_floor in SIMILARITY_GRID:
-            rejected = top_is_oos | (best_p < p_floor) | (sims < s_floor)
-            right_in, right_out = correct[~oos] & ~rejected[~oos], rejected[oos]
-            if min_oos_recall is not None:
-                ok = np.mean(right_out) >= min_oos_recall
-                # out of reach: the pair that comes closest to the floor
-                score = float(np.mean(right_in)) if ok else float(np.mean(right_out)) - 1.0
-            elif objective == "balanced":
-                score = float(np.mean(right_in) + np.mean(right_out))
-            else:
-                score = float((right_in.sum() + right_out.sum()) / len(gold))
-            if score > best[0]:
-                best = (score, p_floor, s_floor)
-    tuned = replace(classifier.thresholds, probability=best[1], similarity=best[2])
-    return tuned, best[0]
+    found = classifier.scores(vectors)
+    classes = np.array([*classifier.classes, OUT_OF_SCOPE])  # column -1: no in-scope class
+    top_is_oos = classes[found.probabilities.argmax(axis=1)] == OUT_OF_SCOPE
+    always_out = top_is_oos | (found.best < 0)
+    correct = classes[found.best] == gold
+    floors = np.array(SCORE_GRID)
+    rejected = always_out[None, :] | (found.score[None, :] < floors[:, None])  # floor × row
+    right_in = (correct[~oos][None, :] & ~rejected[:, ~oos]).mean(axis=1)
+    right_out = rejected[:, oos].mean(axis=1)
+    if min_oos_recall is not None:
+        # out of reach: the floor that comes closest to the recall asked for
+        scores = np.where(right_out >= min_oos_recall, right_in, right_out - 1.0)
+    elif objective == "balanced":
+        scores = right_in + right_out
+    else:
+        scores = (right_in * (~oos).sum() + right_out * oos.sum()) / len(gold)
+    best = int(np.argmax(scores))  # the first (lowest) best floor
+    return replace(classifier.thresholds, score=float(floors[best])), float(scores[best])

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+import signal
 from typing import Annotated
 
 import typer
@@ -58,6 +59,7 @@ async def _run(settings: object, role: ProcessRole) -> None:
         )
         raise typer.Exit(2)
     helpdesk = await build_helpdesk(settings, channels=channels, desk=desk)
+    stop = _stop_on_signals()
     tasks: list[asyncio.Task[None]] = []
     try:
         await start_channels(helpdesk)
@@ -70,13 +72,31 @@ async def _run(settings: object, role: ProcessRole) -> None:
 
             tasks.append(asyncio.create_task(run_scheduler(helpdesk)))
         logger.info("running as %s with %s", role.value, ", ".join(channels) or "no adapters")
-        await asyncio.gather(*tasks)
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:  # a part that died takes the process down, loudly
+            if task is not stopper and not task.cancelled() and task.exception():
+                logger.error("stopping: %s failed", task.get_coro(), exc_info=task.exception())
+        stopper.cancel()
     finally:
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await helpdesk.intake.wait_idle()
         for channel in channels.values():
             await channel.stop()
         await helpdesk.close()
+    logger.info("stopped")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """SIGTERM (a platform's restart) or SIGINT: finish what is in hand, then stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 async def _serve_web(helpdesk: object) -> None:

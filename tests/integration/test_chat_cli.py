@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
-
 pytestmark = pytest.mark.model
 
 FIRST_RUN = """\
@@ -37,11 +35,19 @@ still broken after the restart
 """
 
 
-def run_chat(data_dir: Path, script: str, name: str) -> str:
-    path = data_dir / name
+def chat_env(data_dir: Path, database: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HELPDESK_DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{database}",
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
+def run_chat(data_dir: Path, database: Path, script: str, name: str) -> str:
+    path = database.parent / name
     path.write_text(script, encoding="utf-8")
-    env = {**os.environ, "HELPDESK_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
-    env.pop("DATABASE_URL", None)
+    env = chat_env(data_dir, database)
     done = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--script", str(path)],
         env=env, capture_output=True, text=True, timeout=600, check=False,
@@ -50,9 +56,8 @@ def run_chat(data_dir: Path, script: str, name: str) -> str:
     return done.stdout
 
 
-def cases_show(data_dir: Path, number: int) -> dict[str, object]:
-    env = {**os.environ, "HELPDESK_DATA_DIR": str(data_dir)}
-    env.pop("DATABASE_URL", None)
+def cases_show(data_dir: Path, database: Path, number: int) -> dict[str, object]:
+    env = chat_env(data_dir, database)
     done = subprocess.run(
         [sys.executable, "-m", "bot", "cases", "show", str(number), "--json"],
         env=env, capture_output=True, text=True, timeout=120, check=True,
@@ -61,10 +66,11 @@ def cases_show(data_dir: Path, number: int) -> dict[str, object]:
     return shown
 
 
-def test_a_case_opened_in_the_terminal_survives_a_restart(tmp_path: Path) -> None:
-    (tmp_path / "articles").symlink_to(PROJECT_ROOT / "data" / "articles")
-
-    first = run_chat(tmp_path, FIRST_RUN, "first.txt")
+def test_a_case_opened_in_the_terminal_survives_a_restart(
+    e2e_data_dir: Path, tmp_path: Path
+) -> None:
+    database = tmp_path / "helpdesk.db"
+    first = run_chat(e2e_data_dir, database, FIRST_RUN, "first.txt")
     assert "bot> Hi!" in first
     assert "kb:reset-your-password" in first  # the password question got the password article
     assert "Glad that helped" in first
@@ -79,14 +85,14 @@ def test_a_case_opened_in_the_terminal_survives_a_restart(tmp_path: Path) -> Non
         line.startswith("bot>") and "old firmware" in line for line in first.splitlines()
     )
 
-    second = run_chat(tmp_path, SECOND_RUN, "second.txt")
+    second = run_chat(e2e_data_dir, database, SECOND_RUN, "second.txt")
     assert "#1 — my hub does not connect to the wifi since yesterday — open" in second
     # the conversation state survived: the agent owns the case, so the bot relays, not answers
     assert "[agents] #1 You: still broken after the restart" in second
     assert "Your case #1 has been resolved" in second
     assert "Thank you for your rating!" in second
 
-    case = cases_show(tmp_path, 1)
+    case = cases_show(e2e_data_dir, database, 1)
     assert case["status"] == "resolved" and case["csat"] == 5
     kinds = [event["kind"] for event in case["transcript"]]  # type: ignore[attr-defined]
     assert kinds.count("customer_message") == 2
