@@ -188,6 +188,8 @@ class CustomerCommands:
             tags=command.tags,
         )
         data["case"] = case.id
+        # due times now, not at commit: the escalation post shows the first-response due time
+        await sla_notices.apply_sla_events(uow, self._desk)
         await notify.post_escalation(uow, self._desk, case)
         position = await queries.queue_position(uow, case)
         said = [Reply(replies.case_opened(case.id, position))]

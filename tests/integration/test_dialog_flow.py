@@ -37,6 +37,7 @@ async def test_talk_to_a_person_opens_a_case_that_carries_the_conversation(t: Tr
     assert "case #1" in opened
     (post,) = t.agents_saw()
     assert "New case #1" in post and "I forgot my password" in post and "Ada" in post
+    assert "First response due:" in post  # the SLA clock started before the post went out
     async with t.helpdesk.sessions() as s:
         case = await s.get_one(Case, 1)
         kinds = [e.kind for e in await s.scalars(select(CaseEvent).order_by(CaseEvent.id))]

@@ -50,11 +50,13 @@ def test_far_from_every_example_is_out_of_scope(embedder: HashingEmbedder) -> No
 
     assert prediction.out_of_scope
     assert prediction.intent is None
-    assert prediction.similarity < clf.thresholds.similarity
+    assert prediction.score < clf.thresholds.score
 
 
-def test_low_probability_is_out_of_scope_even_when_similar(embedder: HashingEmbedder) -> None:
-    clf = IntentClassifier(thresholds=Thresholds(probability=0.99, similarity=0.0))
+def test_a_floor_above_every_score_rejects_even_a_training_example(
+    embedder: HashingEmbedder,
+) -> None:
+    clf = IntentClassifier(thresholds=Thresholds(score=3.0))  # probability 1 + 2 × cosine 1
     clf.fit(*training(embedder))
 
     prediction = clf.predict(embedder.encode(["where is my order"])[0])
@@ -67,7 +69,7 @@ def test_out_of_scope_class_is_trained_and_reported_as_out_of_scope(
     embedder: HashingEmbedder,
 ) -> None:
     extra = {OUT_OF_SCOPE: ["weather tomorrow", "tell a joke", "weather today", "funny joke"]}
-    clf = IntentClassifier(thresholds=Thresholds(probability=0.0, similarity=0.0))
+    clf = IntentClassifier(thresholds=Thresholds(score=-3.0))  # below every possible score
     clf.fit(*training(embedder, extra))
 
     prediction = clf.predict(embedder.encode(["the weather tomorrow"])[0])
@@ -78,14 +80,14 @@ def test_out_of_scope_class_is_trained_and_reported_as_out_of_scope(
     assert len(clf.in_scope_vectors) == sum(len(v) for v in EXAMPLES.values())
 
 
-def test_confidence_drops_as_similarity_nears_the_floor(embedder: HashingEmbedder) -> None:
-    clf = IntentClassifier(thresholds=Thresholds(probability=0.0, similarity=0.5))
+def test_confidence_drops_as_the_score_nears_the_floor(embedder: HashingEmbedder) -> None:
+    clf = IntentClassifier(thresholds=Thresholds(score=1.0, width=0.2))
     clf.fit(*training(embedder))
     probs = np.array([0.9, 0.05, 0.05])
 
-    close = clf._decide(probs, 0.9)
-    at_floor = clf._decide(probs, 0.5)
-    below = clf._decide(probs, 0.3)
+    close = clf._decide(probs, 0.9, 0, 1.5)
+    at_floor = clf._decide(probs, 0.9, 0, 1.0)
+    below = clf._decide(probs, 0.9, 0, 0.7)
 
     assert close.confidence == pytest.approx(0.9)
     assert at_floor.confidence == pytest.approx(0.45) and not at_floor.out_of_scope

@@ -37,7 +37,7 @@ def test_a_message_matching_one_example_gets_that_examples_intent(
     odd_example_data: tuple[np.ndarray, list[str], np.ndarray],
 ) -> None:
     x, labels, message = odd_example_data
-    open_door = Thresholds(probability=0.0, similarity=0.0)
+    open_door = Thresholds(score=-3.0)  # below every possible score
     linear_only = IntentClassifier(knn_weight=0.0, thresholds=open_door).fit(x, labels)
     blended = IntentClassifier(knn_weight=0.5, thresholds=open_door).fit(x, labels)
 
@@ -49,7 +49,7 @@ def test_neighbour_vote_survives_saving(
     odd_example_data: tuple[np.ndarray, list[str], np.ndarray],
 ) -> None:
     x, labels, message = odd_example_data
-    clf = IntentClassifier(knn_weight=0.5, thresholds=Thresholds(0.0, 0.0)).fit(x, labels)
+    clf = IntentClassifier(knn_weight=0.5, thresholds=Thresholds(score=-3.0)).fit(x, labels)
     copy = IntentClassifier.from_saved(clf.config(), clf.to_arrays())
 
     assert copy.predict(message) == clf.predict(message)
@@ -60,7 +60,7 @@ def test_tuned_thresholds_reject_off_topic_and_keep_on_topic_messages() -> None:
     rng = np.random.default_rng(1)
     train = [unit(axis(i % 3) + 0.1 * rng.normal(size=DIM)) for i in range(30)]
     labels = [f"intent{i % 3}" for i in range(30)]
-    clf = IntentClassifier(thresholds=Thresholds(probability=0.0, similarity=0.0))
+    clf = IntentClassifier(thresholds=Thresholds(score=-3.0))
     clf.fit(np.array(train), labels)
     on_topic = [unit(axis(i % 3) + 0.1 * rng.normal(size=DIM)) for i in range(12)]
     off_topic = [unit(axis(5 + i % 4) + 0.3 * axis(i % 3)) for i in range(8)]
