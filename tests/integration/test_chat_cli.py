@@ -50,7 +50,11 @@ def run_chat(data_dir: Path, database: Path, script: str, name: str) -> str:
     env = chat_env(data_dir, database)
     done = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--script", str(path)],
-        env=env, capture_output=True, text=True, timeout=600, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
@@ -60,7 +64,11 @@ def cases_show(data_dir: Path, database: Path, number: int) -> dict[str, object]
     env = chat_env(data_dir, database)
     done = subprocess.run(
         [sys.executable, "-m", "bot", "cases", "show", str(number), "--json"],
-        env=env, capture_output=True, text=True, timeout=120, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     shown: dict[str, object] = json.loads(done.stdout)
     return shown

@@ -163,9 +163,9 @@ class TelegramApi:
             str(p["text"]) for p in self.calls_to("sendMessage") if str(p["chat_id"]) == chat_id
         ]
 
-    async def wait_for_call(self, method: str, **params: Any) -> None:
-        """Wait (event-driven, at most 10 s) until a call of ``method`` with ``params`` is
-        recorded."""
+    async def wait_for_call(self, method: str, *, within: float = 10, **params: Any) -> None:
+        """Wait (event-driven, at most ``within`` seconds) until a call of ``method`` with
+        ``params`` is recorded."""
 
         def seen() -> bool:
             return any(
@@ -174,7 +174,7 @@ class TelegramApi:
             )
 
         async with self._recorded:
-            await asyncio.wait_for(self._recorded.wait_for(seen), 10)
+            await asyncio.wait_for(self._recorded.wait_for(seen), within)
 
     # --- server ---------------------------------------------------------------------------
 
