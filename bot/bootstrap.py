@@ -79,7 +79,11 @@ async def build_understander(
     from nlu.train import load_or_train
 
     encoder = CachingEmbedder(SentenceTransformerEmbedder())
-    nlu_progress = progress
+    nlu_progress = (
+        (lambda label, done, total: progress(f"intent model: {label}", done, total))
+        if progress
+        else None
+    )
     kb_progress = (lambda done, total, label: progress(label, done, total)) if progress else None
     model = await asyncio.to_thread(
         load_or_train, settings.nlu_data, settings.model_dir, encoder, nlu_progress
