@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -11,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 from bot.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 _SSLMODE_TO_ASYNCPG = {
     "disable": "disable",
@@ -64,12 +68,30 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers (helpdesk cases list) run beside a writing bot; foreign keys are off by
-    # default in SQLite. BEGIN IMMEDIATE semantics come from the unit of work.
+    # default in SQLite.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() != "wal":
+        _enable_wal(cursor)
     cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    """WAL is stored in the database file, so this runs once per new database. Switching needs
+    an exclusive lock, and SQLite answers "database is locked" at once (no busy wait) while
+    another connection of a brand-new database holds one: retry briefly, and if the database
+    stays busy leave the mode to the next connection rather than fail this one."""
+    for _ in range(50):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError, wrapped or not
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            time.sleep(0.02)
+    logger.debug("SQLite journal mode left for a later connection: the database stayed busy")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
