@@ -98,11 +98,17 @@ class OutboxSender:
                     .limit(self._batch_size)
                 )
             )
+            # customers who blocked the bot: one query per pass, not one per row
+            unreachable = set(
+                await session.scalars(
+                    select(DialogSession.conversation).where(DialogSession.blocked_at.is_not(None))
+                )
+            )
         blocked: set[str] = set()
         sent = 0
         progressed = False
         for row_id in ids:
-            outcome = await self._deliver_one(row_id, blocked)
+            outcome = await self._deliver_one(row_id, blocked, unreachable)
             if outcome == "sent":
                 sent += 1
                 progressed = True
@@ -110,7 +116,7 @@ class OutboxSender:
                 progressed = True
         return sent, progressed
 
-    async def _deliver_one(self, row_id: int, blocked: set[str]) -> str:
+    async def _deliver_one(self, row_id: int, blocked: set[str], unreachable: set[str]) -> str:
         async with self._sessions() as session, session.begin():
             row = await session.scalar(
                 select(OutboxMessage)
@@ -120,7 +126,7 @@ class OutboxSender:
             if row is None or row.conversation in blocked:
                 return "skipped"
             now = self._clock.now()
-            if await _is_unreachable(session, row.payload["channel"]):
+            if row.payload["channel"] in unreachable:
                 row.status, row.last_error = "parked", "recipient unreachable (blocked the bot)"
                 return "parked"
             if row.next_attempt_at > now:
@@ -141,6 +147,7 @@ class OutboxSender:
                 row.status, row.last_error = "parked", str(exc)[:2000]
                 row.attempts += 1
                 if exc.recipient_gone:
+                    unreachable.add(row.payload["channel"])
                     await _mark_unreachable(session, row.payload["channel"], now)
                 return "parked"
             except Exception as exc:  # an adapter bug or an unclassified error: retry, bounded
@@ -199,13 +206,6 @@ async def _remember_ref(session: AsyncSession, key: str, ref: SentRef, now: date
         )
     else:
         record.ref, record.message_key, record.updated_at = ref.to_dict(), message_key, now
-
-
-async def _is_unreachable(session: AsyncSession, conversation: str) -> bool:
-    blocked = await session.scalar(
-        select(DialogSession.blocked_at).where(DialogSession.conversation == conversation)
-    )
-    return blocked is not None
 
 
 async def _mark_unreachable(session: AsyncSession, conversation: str, now: datetime) -> None:

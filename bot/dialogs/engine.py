@@ -27,6 +27,7 @@ from bot.dialogs.states import (
     Clicked,
     Decision,
     Policy,
+    Said,
     Signal,
     State,
     Verb,
@@ -124,12 +125,8 @@ class DialogEngine:
         if len(text) > self._desk.max_message_chars:
             return None, replies.too_long(self._desk.max_message_chars)
         if not text:
-            from bot.dialogs.states import Said
-
             return Said(text="", has_attachments=True), None
         understanding = await self._understander.understand(text)
-        from bot.dialogs.states import Said
-
         return (
             Said(
                 text=text,
