@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.telegram_api import BOT_ID, TOKEN, TelegramApi
+from tests.support.telegram_api import TOKEN, TelegramApi, forum_with_admin_bot
 from tests.support.telegram_updates import AGENT_GROUP, CUSTOMER_CHAT, Updates
 
 pytestmark = pytest.mark.model
@@ -37,12 +37,8 @@ def free_port() -> int:
 
 @pytest.fixture
 async def api() -> AsyncIterator[TelegramApi]:
-    api = TelegramApi()
-    api.add_group(AGENT_GROUP, forum=True)
-    api.set_member(AGENT_GROUP, BOT_ID, "administrator", can_manage_topics=True)
-    await api.start()
-    yield api
-    await api.stop()
+    async with forum_with_admin_bot(AGENT_GROUP) as api:
+        yield api
 
 
 async def wait_until_serving(

@@ -17,19 +17,15 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.dialogs import replies
-from tests.support.telegram_api import BOT_ID, TelegramApi
+from tests.support.telegram_api import TelegramApi, forum_with_admin_bot
 from tests.support.telegram_desk import TelegramDesk, open_telegram_desk
 from tests.support.telegram_updates import AGENT_GROUP, CUSTOMER_CHAT
 
 
 @pytest.fixture
 async def api() -> AsyncIterator[TelegramApi]:
-    api = TelegramApi()
-    api.add_group(AGENT_GROUP, forum=True)
-    api.set_member(AGENT_GROUP, BOT_ID, "administrator", can_manage_topics=True)
-    await api.start()
-    yield api
-    await api.stop()
+    async with forum_with_admin_bot(AGENT_GROUP) as api:
+        yield api
 
 
 @pytest.fixture(params=["polling", "webhook"])

@@ -17,9 +17,9 @@ from bot.storage.models import OutboxMessage
 from tests.support.telegram_api import (
     BAD_GATEWAY,
     BLOCKED,
-    BOT_ID,
     RATE_LIMITED,
     TelegramApi,
+    forum_with_admin_bot,
 )
 from tests.support.telegram_desk import TelegramDesk, open_telegram_desk
 from tests.support.telegram_updates import AGENT_GROUP, CUSTOMER_CHAT
@@ -27,12 +27,8 @@ from tests.support.telegram_updates import AGENT_GROUP, CUSTOMER_CHAT
 
 @pytest.fixture
 async def api() -> AsyncIterator[TelegramApi]:
-    api = TelegramApi()
-    api.add_group(AGENT_GROUP, forum=True)
-    api.set_member(AGENT_GROUP, BOT_ID, "administrator", can_manage_topics=True)
-    await api.start()
-    yield api
-    await api.stop()
+    async with forum_with_admin_bot(AGENT_GROUP) as api:
+        yield api
 
 
 @pytest.fixture

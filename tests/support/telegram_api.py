@@ -23,6 +23,7 @@ import itertools
 import json
 import socket
 from collections import defaultdict, deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -353,3 +354,17 @@ async def _params(request: Request) -> dict[str, Any]:
                 continue
         params[key] = text
     return params
+
+
+@contextlib.asynccontextmanager
+async def forum_with_admin_bot(group: str) -> AsyncIterator[TelegramApi]:
+    """A running stand-in whose agent group is a forum where the bot is an admin that may
+    manage topics: the set-up most Telegram tests start from."""
+    api = TelegramApi()
+    api.add_group(group, forum=True)
+    api.set_member(group, BOT_ID, "administrator", can_manage_topics=True)
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()
