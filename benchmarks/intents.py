@@ -83,14 +83,13 @@ def train_and_time(
 
 def _head(model: NluModel) -> dict[str, Any]:
     """The classifier's head settings (no intent list; thresholds are reported separately)."""
-    return {
-        k: v for k, v in model.classifier.config().items() if k not in ("classes", "thresholds")
-    }
+    left_out = ("classes", "thresholds", "lexicon_terms")
+    return {k: v for k, v in model.classifier.config().items() if k not in left_out}
 
 
-def top_intents(model: NluModel, vectors: np.ndarray) -> list[str]:
+def top_intents(model: NluModel, vectors: np.ndarray, texts: list[str]) -> list[str]:
     """The best-ranked intent per row (closed-set accuracy: no out-of-scope rejection)."""
-    probs = model.classifier.probabilities(vectors)
+    probs = model.classifier.probabilities(vectors, texts)
     return [model.classifier.classes[i] for i in probs.argmax(axis=1)]
 
 
@@ -110,7 +109,7 @@ def run_banking77(
     with tempfile.TemporaryDirectory(prefix="bench-banking77-") as tmp:
         model, timing = train_and_time("banking77", train_split, embedder, Path(tmp), cold=cold)
     vectors = cached_vectors("banking77", test.texts, embedder)
-    predicted = top_intents(model, vectors)
+    predicted = top_intents(model, vectors, test.texts)
     accuracy = float(np.mean([p == g for p, g in zip(predicted, test.labels, strict=True)]))
     name = f"banking77-{shots}shot" if shots else "banking77"
     name += "-cold" if cold else ""
@@ -139,19 +138,28 @@ def run_clinc150(datasets_dir: Path, embedder: Embedder, *, cold: bool = False) 
         "balanced": {"objective": "balanced"},
     }
     for point, options in operating_points.items():
-        tuned, _ = tune_thresholds(model.classifier, val_vectors, val_labels, **options)  # type: ignore[arg-type]
+        tuned, _ = tune_thresholds(
+            model.classifier,
+            val_vectors,
+            val_labels,
+            texts=val_texts,
+            **options,  # type: ignore[arg-type]
+        )
         chosen[point] = tuned.to_dict()
         model.classifier.thresholds = tuned
         suffix = "" if point == "accuracy" else f" ({point} on val)"
         for split in ("test", "oos_test"):
             data = splits[split]
             vectors = cached_vectors("clinc150", data.texts, embedder)
-            predicted = [p.intent or OUT_OF_SCOPE for p in model.classifier.predict_many(vectors)]
+            predicted = [
+                p.intent or OUT_OF_SCOPE for p in model.classifier.predict_many(vectors, data.texts)
+            ]
             hits = [p == g for p, g in zip(predicted, data.labels, strict=True)]
             name = "in_scope_accuracy" if split == "test" else "out_of_scope_recall"
             rows.append(metric(split, name + suffix, float(np.mean(hits)), len(hits)))
-    closed = top_intents(model, cached_vectors("clinc150", splits["test"].texts, embedder))
-    closed_acc = np.mean([p == g for p, g in zip(closed, splits["test"].labels, strict=True)])
+    test = splits["test"]
+    closed = top_intents(model, cached_vectors("clinc150", test.texts, embedder), test.texts)
+    closed_acc = np.mean([p == g for p, g in zip(closed, test.labels, strict=True)])
     rows.append(metric("test", "accuracy_without_rejection", float(closed_acc), len(closed)))
     return result_document(
         "clinc150-cold" if cold else "clinc150",

@@ -1,16 +1,22 @@
 """Intent classification on frozen sentence embeddings, with out-of-scope detection.
 
 A multinomial logistic regression (scikit-learn, balanced class weights) is trained on the
-example vectors and blended with a vote of the nearest training examples: the class
+example vectors with the examples' words appended as TF-IDF features (``nlu.lexicon``, scaled
+by ``lexical_weight``: the embedding blurs the one keyword that separates "freeze my card" from
+"cancel my card"), and blended with a vote of the nearest training examples: the class
 probabilities are ``(1 − knn_weight) × p_logistic + knn_weight × p_neighbours``, where
 ``p_neighbours`` weighs each of the ``knn_k`` nearest training examples by
-``exp(cosine / knn_temperature)``. The vote fixes confusions between neighbouring intents that a
-linear boundary draws badly, but it does not help on every data set (BANKING77 +0.5 points,
-CLINC150 −1.6 at weight 0.5: ``docs/benchmarks.md``). So by default (``knn_weight=None``) ``fit``
-chooses the weight itself: it holds out a stratified 20 % of the examples, fits the regression
-on the rest and keeps the weight from ``KNN_WEIGHTS`` with the best held-out accuracy (the
-smallest one on a tie; 0 when there is too little data to tell). A retrain that starts from the
-previous model reuses its weight. A message is *out of scope* when
+``exp(cosine / knn_temperature)``. The words gave +0.3 points on BANKING77, +0.4 on CLINC150 and
++1.1 on the bundled data's 5-fold cross-validation at the weight 0.5; 1.0 was up to 0.2 better on
+the first two and 0.7 worse on the bundled data (``docs/benchmarks.md``). The vote fixes
+confusions between neighbouring intents that a linear boundary draws badly, but it does not
+help on every data set (BANKING77 +0.5 points, CLINC150 −1.6 at weight 0.5). So by default
+(``knn_weight=None``) ``fit`` chooses the weight itself: it holds out a stratified 20 % of the
+examples, fits the regression on the rest and keeps the weight from ``KNN_WEIGHTS`` with the
+best held-out accuracy (the smallest one on a tie; 0 when there is too little data to tell);
+the full fit then starts from that regression's solution. A retrain that starts from the
+previous model reuses its weight and its coefficients (each word still known in its new
+column). A message is *out of scope* when
 
 * the top class is the data's own ``out_of_scope`` intent, or
 * its *in-scope score* is below ``Thresholds.score``: the best in-scope probability plus
@@ -22,9 +28,10 @@ something), and one near example can be a fluke; the score asks both "is the cla
 and "does the message sit among the examples of the intent it was given?". On CLINC150's
 validation split it separates in-scope from off-topic queries better than the probability
 (ROC AUC .981 vs .964) or the nearest-example cosine (.966), and at the operating points the
-benchmark reports it beats those two as separate floors on the test split: 95.3 / 55.9 instead
-of 94.9 / 50.9 in-scope accuracy / out-of-scope recall, 94.7 / 72.2 instead of 94.4 / 67.4, and
-92.3 / 88.3 instead of 92.3 / 85.3 (``docs/benchmarks.md``). The reported ``confidence`` is
+benchmark reports it beat those two as separate floors on the test split (before the word
+features): 95.3 / 55.9 instead of 94.9 / 50.9 in-scope accuracy / out-of-scope recall,
+94.7 / 72.2 instead of 94.4 / 67.4, and 92.3 / 88.3 instead of 92.3 / 85.3
+(``docs/benchmarks.md``). The reported ``confidence`` is
 ``probability × s``, where ``s`` rises linearly from 0 to 1 over ``score ± width`` (0.5 exactly
 at the floor); for an out-of-scope prediction it is that of the out-of-scope decision,
 ``1 − (best in-scope confidence)``.
@@ -32,24 +39,25 @@ at the floor); for an out-of-scope prediction it is that of the out-of-scope dec
 The score's scale depends on the data (fewer examples per intent → lower probabilities and
 neighbourhoods), so the floor does not carry over between data sets: ``nlu.thresholds`` tunes
 it on validation data (1.06–1.55 on CLINC150's, depending on the objective). The default, 0.85,
-was chosen like the previous floors with all-MiniLM-L6-v2 on the bundled data (5-fold
-cross-validation and the seeded held-out split) with a seeded sample of 300 CLINC150
-``oos_test`` queries (Larson et al. 2019) as unseen off-topic input: in-scope accuracy stays
-where the previous probability/similarity floors had it (held-out 0.826, 5-fold 0.825 vs 0.823)
-while 89–90 % of the off-topic queries are caught instead of 86–88 %.
+was chosen with all-MiniLM-L6-v2 on the bundled data (5-fold cross-validation and the seeded
+held-out split) with a seeded sample of 300 CLINC150 ``oos_test`` queries (Larson et al. 2019)
+as unseen off-topic input: held-out accuracy 0.826, 5-fold 0.838, and 87.5 % of the off-topic
+queries caught (without the word features: 0.826, 0.823, 87.2 %).
 
-Prediction uses the stored coefficients directly (numpy only), so a loaded model does not need
-scikit-learn at all.
+Prediction uses the stored coefficients and vocabulary directly (numpy and scipy), so a loaded
+model does not need scikit-learn at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
+from scipy import sparse
 
+from nlu.lexicon import Lexicon
 from nlu.neighbours import neighbour_votes, neighbourhood
 
 __all__ = ["OUT_OF_SCOPE", "IntentClassifier", "IntentPrediction", "Scores", "Thresholds"]
@@ -57,6 +65,9 @@ __all__ = ["OUT_OF_SCOPE", "IntentClassifier", "IntentPrediction", "Scores", "Th
 OUT_OF_SCOPE = "out_of_scope"
 KNN_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 MIN_HELD_OUT = 20  # fewer held-out examples than this cannot choose a weight
+
+Features: TypeAlias = "np.ndarray | sparse.csr_matrix"
+Coefficients: TypeAlias = "tuple[np.ndarray, np.ndarray]"  # (classes × features, classes)
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,8 @@ class IntentClassifier:
     knn_temperature: float = 0.05
     scope_k: int = 5
     scope_weight: float = 2.0
+    lexical_weight: float = 0.5  # scale of the word features; 0: the embedding alone
+    lexicon: Lexicon | None = None
     classes: list[str] = field(default_factory=list)
     coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     intercept: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
@@ -125,9 +138,11 @@ class IntentClassifier:
         vectors: np.ndarray,
         labels: Sequence[str],
         *,
+        texts: Sequence[str] | None = None,
         previous: IntentClassifier | None = None,
     ) -> IntentClassifier:
-        """Train on one row per example; ``labels`` names each row's intent.
+        """Train on one row per example; ``labels`` names each row's intent and ``texts`` (when
+        given, with ``lexical_weight`` > 0) its text, for the word features.
 
         With ``previous`` (the model trained before a small edit of the data, same intents and
         dimension) the solver starts from its coefficients, so a retrain after adding a few
@@ -136,44 +151,64 @@ class IntentClassifier:
         x = np.asarray(vectors, dtype=np.float32)
         if x.ndim != 2 or x.shape[0] != len(labels) or not len(labels):
             raise ValueError("fit needs one vector per label and at least one example")
+        if texts is not None and len(texts) != len(labels):
+            raise ValueError("fit needs one text per label")
+        labels = [str(label) for label in labels]
         classes = sorted(set(labels))
-        if len(classes) == 1:
-            self.coef = np.zeros((1, x.shape[1]), dtype=np.float32)
-            self.intercept = np.zeros(1, dtype=np.float32)
-        else:
-            from sklearn.linear_model import LogisticRegression
-
-            model = LogisticRegression(C=self.c, class_weight="balanced", max_iter=self.max_iter)
-            if (
-                previous is not None
-                and len(classes) > 2
-                and previous.classes == classes
-                and previous.coef.shape == (len(classes), x.shape[1])
-            ):
-                model.set_params(warm_start=True)
-                model.coef_ = previous.coef.astype(np.float64)
-                model.intercept_ = previous.intercept.astype(np.float64)
-            model.fit(x, list(labels))
-            coef = np.asarray(model.coef_, dtype=np.float32)
-            intercept = np.asarray(model.intercept_, dtype=np.float32)
-            if len(classes) == 2:  # sklearn's binary form: one row for the second class
-                coef = np.vstack([np.zeros_like(coef), coef])
-                intercept = np.concatenate([np.zeros(1, dtype=np.float32), intercept])
-            classes = [str(c) for c in model.classes_]
-            self.coef, self.intercept = coef, intercept
-        self.classes = classes
-        column = {name: i for i, name in enumerate(classes)}
-        self.example_vectors = np.ascontiguousarray(x)
-        self.example_labels = np.array([column[label] for label in labels], dtype=np.int32)
+        use_words = texts is not None and self.lexical_weight > 0 and len(classes) > 1
+        self.lexicon = Lexicon.fit(texts) if use_words and texts is not None else None
+        features = self._features(x, texts)
+        start = _warm_start(previous, classes, x.shape[1], self.lexicon)
         if self.knn_weight is None:
             reuse = previous is not None and previous.classes == classes
             self.knn_weight = previous.knn_weight if reuse and previous else None
             if self.knn_weight is None:
-                self.knn_weight = self._choose_knn_weight(x, list(labels))
+                self.knn_weight, probe = self._choose_knn_weight(x, features, labels)
+                start = start or probe  # the probe's solution is close: start from it
+        if len(classes) == 1:
+            self.coef = np.zeros((1, features.shape[1]), dtype=np.float32)
+            self.intercept = np.zeros(1, dtype=np.float32)
+        else:
+            self.coef, self.intercept = self._fit_logistic(features, labels, start)
+        self.classes = classes
+        column = {name: i for i, name in enumerate(classes)}
+        self.example_vectors = np.ascontiguousarray(x)
+        self.example_labels = np.array([column[label] for label in labels], dtype=np.int32)
         return self
 
-    def _choose_knn_weight(self, x: np.ndarray, labels: list[str]) -> float:
-        """The blend weight with the best accuracy on a seeded, stratified 20 % hold-out."""
+    def _features(self, x: np.ndarray, texts: Sequence[str] | None) -> Features:
+        """The regression's input: the vectors, then the word features if the model has any."""
+        if self.lexicon is None:
+            return x
+        if texts is None:
+            raise ValueError("this classifier reads the words too: pass the texts")
+        words = self.lexicon.transform(texts) * np.float32(self.lexical_weight)
+        return sparse.hstack([sparse.csr_matrix(x), words], format="csr", dtype=np.float32)
+
+    def _fit_logistic(
+        self, features: Features, labels: list[str], start: Coefficients | None
+    ) -> Coefficients:
+        """Coefficients and intercepts (one row per sorted class) of the regression."""
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(C=self.c, class_weight="balanced", max_iter=self.max_iter)
+        if start is not None and len(set(labels)) > 2:
+            model.set_params(warm_start=True)
+            model.coef_ = start[0].astype(np.float64)
+            model.intercept_ = start[1].astype(np.float64)
+        model.fit(features, labels)
+        coef = np.asarray(model.coef_, dtype=np.float32)
+        intercept = np.asarray(model.intercept_, dtype=np.float32)
+        if coef.shape[0] == 1:  # sklearn's binary form: one row for the second class
+            coef = np.vstack([np.zeros_like(coef), coef])
+            intercept = np.concatenate([np.zeros(1, dtype=np.float32), intercept])
+        return coef, intercept
+
+    def _choose_knn_weight(
+        self, x: np.ndarray, features: Features, labels: list[str]
+    ) -> tuple[float, Coefficients | None]:
+        """The blend weight with the best accuracy on a seeded, stratified 20 % hold-out, and the
+        regression fitted on the other 80 % (a warm start for the full fit)."""
         rng = np.random.default_rng(0)
         held: list[int] = []
         for label in sorted(set(labels)):
@@ -182,24 +217,22 @@ class IntentClassifier:
                 held += rng.choice(rows, size=len(rows) // 5, replace=False).tolist()
         kept = sorted(set(range(len(labels))) - set(held))
         if len(held) < MIN_HELD_OUT or len({labels[i] for i in kept}) < 2:
-            return 0.0
-        probe = IntentClassifier(
-            c=self.c,
-            max_iter=self.max_iter,
-            knn_weight=1.0,
-            knn_k=self.knn_k,
-            knn_temperature=self.knn_temperature,
-        )
-        probe.fit(x[kept], [labels[i] for i in kept])
-        linear = probe.logistic_probabilities(x[held])
-        votes = probe.probabilities(x[held])  # knn_weight=1: the vote alone
-        column = {name: i for i, name in enumerate(probe.classes)}
+            return 0.0, None
+        kept_labels = [labels[i] for i in kept]
+        coef, intercept = self._fit_logistic(features[kept], kept_labels, None)
+        classes = sorted(set(kept_labels))
+        column = {name: i for i, name in enumerate(classes)}
+        linear = _softmax(features[held] @ coef.T + intercept)
+        sims = x[held] @ x[kept].T
+        kept_columns = np.array([column[name] for name in kept_labels])
+        votes = neighbour_votes(sims, kept_columns, len(classes), self.knn_k, self.knn_temperature)
         gold = np.array([column.get(labels[i], -1) for i in held])
         accuracy = [
             float(np.mean(((1 - w) * linear + w * votes).argmax(axis=1) == gold))
             for w in KNN_WEIGHTS
         ]
-        return KNN_WEIGHTS[int(np.argmax(accuracy))]  # argmax: the first (smallest) best
+        probe = (coef, intercept) if classes == sorted(set(labels)) else None
+        return KNN_WEIGHTS[int(np.argmax(accuracy))], probe  # argmax: the first (smallest) best
 
     @property
     def in_scope_vectors(self) -> np.ndarray:
@@ -211,29 +244,25 @@ class IntentClassifier:
         mask: np.ndarray = self.example_labels != oos
         return mask
 
-    def logistic_probabilities(self, vectors: np.ndarray) -> np.ndarray:
+    def logistic_probabilities(
+        self, vectors: np.ndarray, texts: Sequence[str] | None = None
+    ) -> np.ndarray:
         """The logistic regression's class probabilities alone (columns in ``classes`` order)."""
         if not self.is_fitted:
             raise RuntimeError("the classifier is not trained")
-        logits = np.atleast_2d(vectors).astype(np.float32) @ self.coef.T + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        probs: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
-        return probs
+        features = self._features(np.atleast_2d(vectors).astype(np.float32), texts)
+        return _softmax(features @ self.coef.T + self.intercept)
 
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+    def probabilities(self, vectors: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         """Class probabilities (logistic regression blended with the neighbour vote), one row
         per vector, columns in ``classes`` order."""
-        return self.scores(vectors).probabilities
+        return self.scores(vectors, texts).probabilities
 
-    def nearest_similarity(self, vectors: np.ndarray) -> np.ndarray:
-        """Cosine of each vector to its nearest in-scope training example."""
-        return self.scores(vectors).similarity
-
-    def scores(self, vectors: np.ndarray) -> Scores:
-        """Everything the decision uses, for a batch of normalised row vectors."""
+    def scores(self, vectors: np.ndarray, texts: Sequence[str] | None = None) -> Scores:
+        """Everything the decision uses, for a batch of normalised row vectors (and their texts,
+        which a classifier trained with word features needs)."""
         x = np.atleast_2d(vectors).astype(np.float32)
-        probs = self.logistic_probabilities(x)
+        probs = self.logistic_probabilities(x, texts)
         in_scope = self._in_scope_mask()
         in_cols = [i for i, name in enumerate(self.classes) if name != OUT_OF_SCOPE]
         if not in_scope.any() or not in_cols:
@@ -253,12 +282,14 @@ class IntentClassifier:
         score = probs[rows, best] + self.scope_weight * around
         return Scores(probs, nearest, best, score.astype(np.float32))
 
-    def predict(self, vector: np.ndarray) -> IntentPrediction:
-        """Classify one normalised vector."""
-        return self.predict_many(np.atleast_2d(vector))[0]
+    def predict(self, vector: np.ndarray, text: str | None = None) -> IntentPrediction:
+        """Classify one normalised vector (of ``text``)."""
+        return self.predict_many(np.atleast_2d(vector), None if text is None else [text])[0]
 
-    def predict_many(self, vectors: np.ndarray) -> list[IntentPrediction]:
-        found = self.scores(vectors)
+    def predict_many(
+        self, vectors: np.ndarray, texts: Sequence[str] | None = None
+    ) -> list[IntentPrediction]:
+        found = self.scores(vectors, texts)
         return [
             self._decide(probs, float(similarity), int(best), float(score))
             for probs, similarity, best, score in zip(*found, strict=True)
@@ -288,12 +319,15 @@ class IntentClassifier:
     # --- persistence: plain arrays and a JSON-able config, no pickles ---
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {
+        arrays = {
             "coef": self.coef,
             "intercept": self.intercept,
             "example_vectors": self.example_vectors,
             "example_labels": self.example_labels,
         }
+        if self.lexicon is not None:
+            arrays["lexicon_idf"] = self.lexicon.idf
+        return arrays
 
     def config(self) -> dict[str, Any]:
         return {
@@ -304,6 +338,8 @@ class IntentClassifier:
             "knn_temperature": self.knn_temperature,
             "scope_k": self.scope_k,
             "scope_weight": self.scope_weight,
+            "lexical_weight": self.lexical_weight,
+            "lexicon_terms": None if self.lexicon is None else list(self.lexicon.terms),
             "classes": self.classes,
             "thresholds": self.thresholds.to_dict(),
         }
@@ -312,6 +348,10 @@ class IntentClassifier:
     def from_saved(
         cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
     ) -> IntentClassifier:
+        terms = config.get("lexicon_terms")
+        lexicon = None
+        if terms is not None:
+            lexicon = Lexicon(tuple(terms), np.asarray(arrays["lexicon_idf"], dtype=np.float32))
         return cls(
             c=float(config["c"]),
             max_iter=int(config["max_iter"]),
@@ -320,6 +360,8 @@ class IntentClassifier:
             knn_temperature=float(config.get("knn_temperature", 0.05)),
             scope_k=int(config.get("scope_k", 5)),
             scope_weight=float(config.get("scope_weight", 2.0)),
+            lexical_weight=float(config.get("lexical_weight", 0.0)),
+            lexicon=lexicon,
             thresholds=Thresholds(**config["thresholds"]),
             classes=[str(c) for c in config["classes"]],
             coef=np.asarray(arrays["coef"], dtype=np.float32),
@@ -327,3 +369,32 @@ class IntentClassifier:
             example_vectors=np.asarray(arrays["example_vectors"], dtype=np.float32),
             example_labels=np.asarray(arrays["example_labels"], dtype=np.int32),
         )
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.asarray(logits, dtype=np.float32)
+    shifted = shifted - shifted.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    probs: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+    return probs
+
+
+def _warm_start(
+    previous: IntentClassifier | None, classes: list[str], dimension: int, lexicon: Lexicon | None
+) -> Coefficients | None:
+    """``previous``'s coefficients laid out for a new fit with these intents and vocabulary: the
+    embedding columns as they were, each word that is still known in its new column, new words
+    at zero. None when the intents or the embedding differ (nothing to start from)."""
+    if previous is None or len(classes) <= 2 or previous.classes != classes:
+        return None
+    if previous.coef.shape[1] < dimension or previous.example_vectors.shape[1] != dimension:
+        return None
+    known = previous.lexicon.columns if previous.lexicon is not None else {}
+    words = lexicon.terms if lexicon is not None else ()
+    coef = np.zeros((len(classes), dimension + len(words)), dtype=np.float32)
+    coef[:, :dimension] = previous.coef[:, :dimension]
+    old = [(dimension + i, dimension + known[t]) for i, t in enumerate(words) if t in known]
+    if old:
+        new_cols, old_cols = (list(c) for c in zip(*old, strict=True))
+        coef[:, new_cols] = previous.coef[:, old_cols]
+    return coef, previous.intercept.copy()

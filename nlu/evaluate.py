@@ -89,8 +89,10 @@ def score_predictions(
     )
 
 
-def _predict_labels(classifier: IntentClassifier, vectors: np.ndarray) -> list[str]:
-    return [p.intent or OUT_OF_SCOPE for p in classifier.predict_many(vectors)]
+def _predict_labels(
+    classifier: IntentClassifier, vectors: np.ndarray, texts: Sequence[str]
+) -> list[str]:
+    return [p.intent or OUT_OF_SCOPE for p in classifier.predict_many(vectors, texts)]
 
 
 def evaluate(
@@ -116,10 +118,10 @@ def evaluate(
 
     def fitted(rows: np.ndarray) -> IntentClassifier:
         clf = IntentClassifier(c=c, thresholds=thresholds or Thresholds())
-        return clf.fit(train_x[rows], [labels[i] for i in rows])
+        return clf.fit(train_x[rows], [labels[i] for i in rows], texts=[texts[i] for i in rows])
 
     if test_data is not None:
-        predicted = _predict_labels(fitted(np.arange(len(texts))), test_x)
+        predicted = _predict_labels(fitted(np.arange(len(texts))), test_x, test_texts)
         return score_predictions(test_labels, predicted, method="test file")
     if folds:
         from sklearn.model_selection import StratifiedKFold
@@ -128,13 +130,15 @@ def evaluate(
         gold: list[str] = []
         predicted = []
         for train_rows, test_rows in splitter.split(train_x, y):
-            predicted += _predict_labels(fitted(train_rows), train_x[test_rows])
+            held = [texts[i] for i in test_rows]
+            predicted += _predict_labels(fitted(train_rows), train_x[test_rows], held)
             gold += [labels[i] for i in test_rows]
         return score_predictions(gold, predicted, method=f"{folds}-fold cross-validation")
     from sklearn.model_selection import train_test_split
 
     rows = np.arange(len(texts))
     train_rows, test_rows = train_test_split(rows, test_size=holdout, stratify=y, random_state=seed)
-    predicted = _predict_labels(fitted(train_rows), train_x[test_rows])
+    held = [texts[i] for i in test_rows]
+    predicted = _predict_labels(fitted(train_rows), train_x[test_rows], held)
     gold = [labels[i] for i in test_rows]
     return score_predictions(gold, predicted, method=f"held-out {holdout:g} (seed {seed})")

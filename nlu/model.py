@@ -3,12 +3,13 @@
 On disk (``model_dir``):
 
 * ``classifier.npz`` — the classifier's arrays (coefficients, intercepts, the training
-  examples' vectors and labels);
-* ``model.json`` — metadata, classifier settings, entity extractor configuration. It is written
-  last, so a directory with a ``model.json`` holds a complete model.
+  examples' vectors and labels, the words' inverse document frequencies);
+* ``model.json`` — metadata, classifier settings (with the word vocabulary), entity extractor
+  configuration. It is written last, so a directory with a ``model.json`` holds a complete
+  model.
 
 The bot embeds each message once and shares the vector between NLU and knowledge search, so
-``parse_vector`` takes a ready vector and never encodes anything.
+``parse_vector`` takes a ready vector (and the text, for the words) and never encodes anything.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from nlu.errors import ModelNotFoundError, NluError
 
 __all__ = ["FORMAT_VERSION", "ModelMetadata", "NluModel", "ParseResult"]
 
-FORMAT_VERSION = 3  # 2: examples' labels (neighbour vote); 3: one in-scope score floor
+FORMAT_VERSION = 4  # 2: examples' labels (neighbour vote); 3: one score floor; 4: words
 METADATA_FILE = "model.json"
 ARRAYS_FILE = "classifier.npz"
 RANKING_LENGTH = 10  # as Rasa's /model/parse
@@ -156,7 +157,7 @@ class NluModel:
             raise ValueError(
                 f"vector has {vec.shape[0]} dimensions, the model expects {self.metadata.dimension}"
             )
-        prediction: IntentPrediction = self.classifier.predict(vec)
+        prediction: IntentPrediction = self.classifier.predict(vec, text)
         return ParseResult(
             text=text,
             intent=prediction.intent,

@@ -30,16 +30,18 @@ def tune_thresholds(
     vectors: np.ndarray,
     labels: Sequence[str],
     *,
+    texts: Sequence[str] | None = None,
     objective: Literal["accuracy", "balanced"] = "accuracy",
     min_oos_recall: float | None = None,
 ) -> tuple[Thresholds, float]:
-    """The best thresholds for ``classifier`` on these rows and their score (accuracy 0..1, or
-    in-scope accuracy + out-of-scope recall 0..2). Needs in-scope and ``out_of_scope`` rows."""
+    """The best thresholds for ``classifier`` on these rows (whose ``texts`` a classifier with
+    word features needs) and their score (accuracy 0..1, or in-scope accuracy + out-of-scope
+    recall 0..2). Needs in-scope and ``out_of_scope`` rows."""
     gold = np.array(labels)
     oos = gold == OUT_OF_SCOPE
     if oos.all() or not oos.any():
         raise ValueError("tuning needs in-scope and out_of_scope validation examples")
-    found = classifier.scores(vectors)
+    found = classifier.scores(vectors, texts)
     classes = np.array([*classifier.classes, OUT_OF_SCOPE])  # column -1: no in-scope class
     top_is_oos = classes[found.probabilities.argmax(axis=1)] == OUT_OF_SCOPE
     always_out = top_is_oos | (found.best < 0)

@@ -65,7 +65,7 @@ def train(
     if progress is not None:
         progress("fitting", 0, 1)
     classifier = IntentClassifier(c=c, thresholds=thresholds or Thresholds()).fit(
-        vectors, labels, previous=_previous_classifier(directory)
+        vectors, labels, texts=texts, previous=_previous_classifier(directory)
     )
     if progress is not None:
         progress("fitting", 1, 1)

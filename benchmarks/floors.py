@@ -1,0 +1,101 @@
+"""The product's out-of-scope floor, chosen on the bundled intents (``nlu/data``).
+
+The bundled data has no validation split and only a handful of off-topic examples, so the floor
+cannot be tuned by Larson et al.'s protocol. Instead each floor of a grid is scored on
+
+* the bundled data's in-scope accuracy, held out (20 %, seed 42) and by 5-fold
+  cross-validation — the same splits as ``helpdesk nlu evaluate`` — with the default classifier
+  trained on the rest, a rejected on-topic message counting as wrong; and
+* the share of ``OFF_TOPIC_SAMPLE`` seeded CLINC150 ``oos_test`` queries (questions no help desk
+  intent covers) that the classifiers of the 5 folds reject.
+
+Choosing the default ``Thresholds.score`` from these is a judgement: a help desk would rather
+hand a question it is unsure of to a person than answer it wrongly, so the default gives up a
+little on-topic accuracy for most off-topic queries (0.85: ``docs/benchmarks.md``).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.datasets import load_clinc150
+from benchmarks.report import metric, result_document
+from benchmarks.vectors import cached_vectors
+from nlu.classifier import OUT_OF_SCOPE, IntentClassifier, Thresholds
+from nlu.embedding import Embedder
+from nlu.training_data import load_training_data
+
+OFF_TOPIC_SAMPLE = 300
+FLOORS = tuple(round(float(f), 2) for f in np.arange(0.5, 1.301, 0.05))
+BUNDLED_DATA = Path(__file__).resolve().parent.parent / "nlu" / "data"
+
+
+def _rejected(clf: IntentClassifier, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+    """floor × row: whether each floor rejects each row."""
+    found = clf.scores(vectors, texts)
+    classes = np.array([*clf.classes, OUT_OF_SCOPE])
+    always = classes[found.probabilities.argmax(axis=1)] == OUT_OF_SCOPE
+    return always[None, :] | (found.score[None, :] < np.array(FLOORS)[:, None])
+
+
+def _right(
+    clf: IntentClassifier, vectors: np.ndarray, texts: list[str], gold: np.ndarray
+) -> np.ndarray:
+    """floor × row: whether each floor's answer is right (an off-topic row: rejected)."""
+    rejected = _rejected(clf, vectors, texts)
+    best = np.array([*clf.classes, OUT_OF_SCOPE])[clf.scores(vectors, texts).best]
+    answer = np.where(rejected, OUT_OF_SCOPE, best[None, :])
+    right: np.ndarray = answer == gold[None, :]
+    return right
+
+
+def run_floors(datasets_dir: Path, embedder: Embedder, data_path: Path = BUNDLED_DATA) -> dict:
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    texts, labels = load_training_data(data_path).pairs()
+    x = cached_vectors("bundled", texts, embedder)
+    gold = np.array(labels)
+    off_topic = load_clinc150(datasets_dir)["oos_test"].texts
+    off_topic = random.Random(0).sample(off_topic, min(OFF_TOPIC_SAMPLE, len(off_topic)))
+    off_x = cached_vectors("clinc150", off_topic, embedder)
+
+    def fitted(rows: np.ndarray) -> IntentClassifier:
+        return IntentClassifier().fit(
+            x[rows], [labels[i] for i in rows], texts=[texts[i] for i in rows]
+        )
+
+    def held(rows: np.ndarray) -> list[str]:
+        return [texts[i] for i in rows]
+
+    everything = np.arange(len(texts))
+    train_rows, test_rows = train_test_split(
+        everything, test_size=0.2, stratify=gold, random_state=42
+    )
+    held_out = _right(fitted(train_rows), x[test_rows], held(test_rows), gold[test_rows])
+    folds: list[np.ndarray] = []
+    caught: list[np.ndarray] = []
+    splitter = StratifiedKFold(n_splits=5, shuffle=True, random_state=42)
+    for train_rows, test_rows in splitter.split(x, gold):
+        clf = fitted(train_rows)
+        folds.append(_right(clf, x[test_rows], held(test_rows), gold[test_rows]))
+        caught.append(_rejected(clf, off_x, off_topic))
+    cross = np.concatenate(folds, axis=1)
+    rejected = np.concatenate(caught, axis=1)
+    rows: list[dict[str, Any]] = []
+    for i, floor in enumerate(FLOORS):
+        split = f"floor {floor:.2f}"
+        rows += [
+            metric(split, "held_out_accuracy", held_out[i].mean(), held_out.shape[1]),
+            metric(split, "5_fold_accuracy", cross[i].mean(), cross.shape[1]),
+            metric(split, "off_topic_caught", rejected[i].mean(), rejected.shape[1]),
+        ]
+    return result_document(
+        "bundled-floors",
+        f"bundled intents ({data_path.name}) + {len(off_topic)} seeded CLINC150 oos_test queries",
+        rows,
+        default_floor=Thresholds().score,
+    )
