@@ -35,4 +35,15 @@ app.add_typer(bench_cli.app, name="bench")
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:
+        from pydantic import ValidationError
+
+        if not isinstance(exc, ValidationError) or exc.title != "Settings":
+            raise
+        # a setting from the environment or .env that doesn't parse: say which, no traceback
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            typer.echo(f"helpdesk: configuration error: {name}: {error['msg']}", err=True)
+        raise SystemExit(2) from None
