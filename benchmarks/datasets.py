@@ -1,4 +1,5 @@
-"""Loaders for the public evaluation data sets (see ``$HELPDESK_DATASETS_DIR/README.md``).
+"""Loaders for the public evaluation data sets (see ``$HELPDESK_DATASETS_DIR/README.md``) and
+for the bundled articles' labelled queries.
 
 Each loader returns plain Python structures; nothing here encodes or trains.
 """
@@ -11,10 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 __all__ = [
     "FaqCorpus",
     "IntentSplit",
     "load_banking77",
+    "load_bundled_queries",
     "load_clinc150",
     "load_covidfaq",
     "load_stackfaq",
@@ -136,3 +140,17 @@ def load_covidfaq(root: Path) -> FaqCorpus:
         if str(q["_id"]) in qrels
     ]
     return FaqCorpus(docs, queries)
+
+
+def load_bundled_queries(path: Path) -> list[FaqQuery]:
+    """The labelled customer messages for the bundled articles: ``queries`` of ``{text,
+    article, also?}`` (``also``: other articles that answer it as well)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
+        FaqQuery(
+            f"q{i:03d}",
+            str(row["text"]),
+            frozenset([str(row["article"]), *(str(a) for a in row.get("also") or [])]),
+        )
+        for i, row in enumerate(raw["queries"])
+    ]

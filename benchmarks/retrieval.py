@@ -1,4 +1,5 @@
-"""FAQ retrieval benchmarks (StackFAQ, CovidFAQ) through the knowledge base's own code paths.
+"""Retrieval benchmarks (StackFAQ, CovidFAQ, the bundled articles) through the knowledge base's
+own code paths.
 
 Each FAQ entry is written as a Markdown article with front matter into a temporary directory,
 parsed and chunked by the importer's reader, turned into index entries by ``article_entries``
@@ -8,6 +9,11 @@ parsed and chunked by the importer's reader, turned into index entries by ``arti
 StackFAQ's paraphrased queries come in two groups: in the ``questions`` variant group 0 becomes
 the articles' front-matter example questions and group 1 is evaluated; the ``plain`` variant
 indexes no questions and is evaluated on the same group 1 (and on all queries).
+
+``bundled`` indexes the articles that ship in ``data/articles`` as they are and scores the
+labelled customer messages of ``benchmarks/data/bundled-kb-queries.yml`` (written for this
+project, in words other than the articles' titles and example questions; a query counts as
+found when the article it names, or one listed under ``also``, is ranked).
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ from bot.knowledge.search import Fusion, KnowledgeSearch, SearchMode
 from nlu.embedding import Embedder
 
 MODES: tuple[SearchMode, ...] = ("dense", "lexical", "hybrid")
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_ARTICLES = ROOT / "data" / "articles"
+BUNDLED_QUERIES = Path(__file__).resolve().parent / "data" / "bundled-kb-queries.yml"
 CUTOFFS = (1, 5, 10)
 
 
@@ -62,28 +71,35 @@ def corpus_entries(
         for doc in corpus.documents:
             text = article_markdown(doc, questions.get(doc.doc_id, []))
             (directory / f"{doc.doc_id}.md").write_text(text, encoding="utf-8")
-        entries: list[IndexEntry] = []
-        for slug, parsed in read_articles(directory):
-            if not slug or isinstance(parsed, Exception):
-                raise RuntimeError(f"article {slug!r} did not parse: {parsed}")
-            entries.extend(
-                article_entries(
-                    slug=parsed.slug,
-                    title=parsed.title,
-                    category=parsed.category,
-                    questions=parsed.questions,
-                    chunks=[(c.ordinal, c.section, c.text, c.content_hash) for c in parsed.chunks],
-                )
+        return directory_entries(directory)
+
+
+def directory_entries(directory: Path) -> list[IndexEntry]:
+    """Index entries of every article in ``directory``, as ``helpdesk kb reindex`` makes them."""
+    entries: list[IndexEntry] = []
+    for slug, parsed in read_articles(directory):
+        if not slug or isinstance(parsed, Exception):
+            raise RuntimeError(f"article {slug!r} did not parse: {parsed}")
+        entries.extend(
+            article_entries(
+                slug=parsed.slug,
+                title=parsed.title,
+                category=parsed.category,
+                questions=parsed.questions,
+                chunks=[(c.ordinal, c.section, c.text, c.content_hash) for c in parsed.chunks],
             )
+        )
     return entries
 
 
-def build_search(name: str, entries: list[IndexEntry], embedder: Embedder) -> KnowledgeSearch:
+def build_search(
+    name: str, entries: list[IndexEntry], embedder: Embedder, fusion: Fusion | None = None
+) -> KnowledgeSearch:
     """Index ``entries`` under ``benchmarks/.cache/index-<name>`` (its embedding store makes a
     rebuild encode nothing) and load it."""
     index_dir = CACHE_DIR / f"index-{name}"
     build_index(entries, embedder, index_dir)
-    return KnowledgeSearch.load(index_dir)
+    return KnowledgeSearch.load(index_dir, fusion=fusion)
 
 
 def score_rankings(
@@ -134,12 +150,21 @@ def _metric_rows(split: str, mode: str, scores: RankingScores) -> list[dict[str,
 
 
 def run_retrieval(
-    dataset: str, datasets_dir: Path, embedder: Embedder, modes: Sequence[SearchMode]
+    dataset: str,
+    datasets_dir: Path,
+    embedder: Embedder,
+    modes: Sequence[SearchMode],
+    *,
+    fusion: Fusion | None = None,
+    articles: Path = BUNDLED_ARTICLES,
+    queries_file: Path = BUNDLED_QUERIES,
 ) -> dict[str, Any]:
-    """Index the FAQ as articles and score each search mode (see the module docstring)."""
-    from benchmarks.datasets import load_covidfaq, load_stackfaq
+    """Index the FAQ as articles and score each search mode (see the module docstring);
+    ``bundled`` reads ``articles`` and ``queries_file`` instead."""
+    from benchmarks.datasets import load_bundled_queries, load_covidfaq, load_stackfaq
     from benchmarks.report import result_document
 
+    fusion = fusion or Fusion()
     rows: list[dict[str, Any]] = []
     if dataset == "stackfaq":
         corpus = load_stackfaq(datasets_dir)
@@ -151,28 +176,33 @@ def run_retrieval(
             if q.group == 0:
                 for doc_id in sorted(q.relevant):
                     questions.setdefault(doc_id, []).append(q.text)
-        plain = build_search("stackfaq-plain", corpus_entries(corpus), embedder)
+        plain = build_search("stackfaq-plain", corpus_entries(corpus), embedder, fusion)
         for mode, scores in evaluate_modes(plain, corpus.queries, vectors, modes).items():
             rows += _metric_rows("all queries, no example questions", mode, scores)
         for mode, scores in evaluate_modes(plain, held_queries, vectors[held_out], modes).items():
             rows += _metric_rows("group 1, no example questions", mode, scores)
-        with_q = build_search("stackfaq-questions", corpus_entries(corpus, questions), embedder)
+        entries = corpus_entries(corpus, questions)
+        with_q = build_search("stackfaq-questions", entries, embedder, fusion)
         for mode, scores in evaluate_modes(with_q, held_queries, vectors[held_out], modes).items():
             rows += _metric_rows("group 1, group 0 as example questions", mode, scores)
         title = "StackFAQ threads (Karan & Šnajder 2018)"
+        documents = len(corpus.documents)
     elif dataset == "covidfaq":
         corpus = load_covidfaq(datasets_dir)
         vectors = query_vectors(dataset, corpus.queries, embedder)
-        search = build_search("covidfaq", corpus_entries(corpus), embedder)
+        search = build_search("covidfaq", corpus_entries(corpus), embedder, fusion)
         for mode, scores in evaluate_modes(search, corpus.queries, vectors, modes).items():
             rows += _metric_rows("all queries", mode, scores)
         title = "CovidFAQ"
+        documents = len(corpus.documents)
+    elif dataset == "bundled":
+        queries = load_bundled_queries(queries_file)
+        vectors = query_vectors(dataset, queries, embedder)
+        search = build_search("bundled", directory_entries(articles), embedder, fusion)
+        for mode, scores in evaluate_modes(search, queries, vectors, modes).items():
+            rows += _metric_rows("all queries", mode, scores)
+        title = f"articles in {articles.name}/ with the labelled messages of {queries_file.name}"
+        documents = search.article_count
     else:
         raise ValueError(f"unknown retrieval dataset {dataset!r}")
-    return result_document(
-        dataset,
-        title,
-        rows,
-        fusion=asdict(Fusion()),
-        documents=len(corpus.documents),
-    )
+    return result_document(dataset, title, rows, fusion=asdict(fusion), documents=documents)

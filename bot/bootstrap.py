@@ -73,7 +73,7 @@ async def build_understander(
     index on one shared, cached encoder."""
     import asyncio
 
-    from bot.knowledge.search import KnowledgeSearch
+    from bot.knowledge.search import Fusion, KnowledgeSearch
     from bot.knowledge.service import ensure_ready
     from nlu.embedding import CachingEmbedder, SentenceTransformerEmbedder
     from nlu.train import load_or_train
@@ -96,7 +96,8 @@ async def build_understander(
         clock=clock,
         progress=kb_progress,
     )
-    search = await asyncio.to_thread(KnowledgeSearch.load, settings.index_dir)
+    fusion = Fusion(lexical_weight=settings.search_lexical_weight)
+    search = await asyncio.to_thread(KnowledgeSearch.load, settings.index_dir, fusion=fusion)
     return EmbeddingUnderstander(
         encoder=encoder,
         parser=_intent_parser(settings, model),

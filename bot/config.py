@@ -335,6 +335,10 @@ class Settings(BaseSettings):
     datasets_dir: Path = Field(
         default=PROJECT_ROOT.parent / "shared" / "datasets", alias="HELPDESK_DATASETS_DIR"
     )
+    # how much the BM25 ranking counts beside the dense one (``bot.knowledge.search.Fusion``)
+    search_lexical_weight: float = Field(
+        default=0.1, ge=0.0, le=10.0, alias="SEARCH_LEXICAL_WEIGHT"
+    )
     nlu_backend: str = Field(default="builtin", alias="NLU_BACKEND")
     rasa_url: str = Field(default="", alias="RASA_URL")
 

@@ -27,6 +27,7 @@ class IntentDataset(StrEnum):
 class RetrievalDataset(StrEnum):
     stackfaq = "stackfaq"
     covidfaq = "covidfaq"
+    bundled = "bundled"
 
 
 class Mode(StrEnum):
@@ -97,13 +98,40 @@ def intents(
 def retrieval(
     dataset: Annotated[RetrievalDataset, typer.Option("--dataset", help="which data set")],
     mode: Annotated[Mode, typer.Option("--mode", help="search mode to score")] = Mode.all,
+    articles: Annotated[
+        Path | None,
+        typer.Option("--articles", help="bundled: score these articles instead (a directory)"),
+    ] = None,
+    queries: Annotated[
+        Path | None,
+        typer.Option("--queries", help="bundled: labelled messages (YAML, like the bundled set)"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """FAQ retrieval: index the FAQ as articles, score Recall@1/5/10 and MRR@10 per mode."""
-    from benchmarks.retrieval import MODES, run_retrieval
+    """Knowledge retrieval: index the articles (FAQ entries become articles), score Recall@1/5/10
+    and MRR@10 per mode. The hybrid mode fuses as the bot does (SEARCH_LEXICAL_WEIGHT)."""
+    from benchmarks.retrieval import BUNDLED_ARTICLES, BUNDLED_QUERIES, MODES, run_retrieval
+    from bot.config import Settings
+    from bot.knowledge.search import Fusion
 
+    own = articles is not None or queries is not None
+    if own and dataset is not RetrievalDataset.bundled:
+        raise typer.BadParameter("--articles and --queries go with --dataset bundled")
+    for path, is_dir in ((articles, True), (queries, False)):
+        if path is not None and (path.is_dir() if is_dir else path.is_file()) is False:
+            raise typer.BadParameter(f"{path} is not a {'directory' if is_dir else 'file'}")
     modes = MODES if mode is Mode.all else (mode.value,)
-    document = run_retrieval(dataset.value, _datasets_dir(), _embedder(), modes)  # type: ignore[arg-type]
+    document = run_retrieval(
+        dataset.value,
+        _datasets_dir(),
+        _embedder(),
+        modes,  # type: ignore[arg-type]
+        fusion=Fusion(lexical_weight=Settings().search_lexical_weight),
+        articles=articles or BUNDLED_ARTICLES,
+        queries_file=queries or BUNDLED_QUERIES,
+    )
+    if own:  # never overwrite the bundled result with someone's own set
+        document["name"] = f"kb-{(queries or BUNDLED_QUERIES).stem}"
     _finish(document, as_json)
 
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.datasets import FaqCorpus, FaqDocument
-from benchmarks.retrieval import article_markdown, corpus_entries, score_rankings
+from benchmarks.datasets import FaqCorpus, FaqDocument, load_bundled_queries
+from benchmarks.retrieval import (
+    BUNDLED_ARTICLES,
+    BUNDLED_QUERIES,
+    article_markdown,
+    corpus_entries,
+    score_rankings,
+)
 
 
 def test_faq_entry_becomes_an_article_with_title_answers_and_questions() -> None:
@@ -47,3 +53,14 @@ def test_recall_and_mrr_count_the_first_relevant_hit() -> None:
     assert scores.recall[5] == pytest.approx(2 / 3)
     assert scores.recall[10] == pytest.approx(2 / 3)  # rank 11 is outside the top 10
     assert scores.mrr10 == pytest.approx((1 + 1 / 3) / 3)
+
+
+def test_bundled_queries_label_existing_articles_and_cover_every_one() -> None:
+    """An article renamed or added without updating the evaluation set fails here."""
+    queries = load_bundled_queries(BUNDLED_QUERIES)
+    slugs = {path.stem for path in BUNDLED_ARTICLES.glob("*.md")}
+
+    labelled = set().union(*(q.relevant for q in queries))
+    assert labelled <= slugs
+    assert slugs - labelled == set()
+    assert len({q.text for q in queries}) == len(queries)  # no query twice
