@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bot.knowledge.index import article_entries, build_index
 from bot.knowledge.search import Fusion, KnowledgeSearch
@@ -79,3 +80,42 @@ def test_shared_words_break_a_near_tie_in_the_dense_ranking(tmp_path: Path) -> N
 
     assert hits[0].slug == "invoices"
     assert search.search_vector(QUERY, QUERY_VECTOR, 3, mode="dense")[0].slug == "shipping"
+
+
+def build_narrow_and_broad(tmp_path: Path) -> KnowledgeSearch:
+    """Article "narrow" has one section very close to the query and two about other things;
+    every section of article "broad" is fairly close to it."""
+    e = np.eye(DIM)
+    places = {
+        "narrow one": e[0] + 0.3 * e[1],  # cosine .96
+        "narrow two": e[2],  # 0
+        "narrow three": e[3],  # 0
+        "broad one": e[0] + 0.6 * e[4],  # cosine .86 each
+        "broad two": e[0] + 0.6 * e[5],
+        "broad three": e[0] + 0.6 * e[6],
+    }
+    entries = []
+    for slug in ("narrow", "broad"):
+        words = ("one", "two", "three")
+        chunks = [(n, f"S{n}", f"{slug} {word}", f"{slug}{n}") for n, word in enumerate(words)]
+        entries += article_entries(slug=slug, title=slug, category="", questions=[], chunks=chunks)
+    build_index(entries, PlacedEmbedder(places), tmp_path / "nb")
+    return KnowledgeSearch.load(tmp_path / "nb")
+
+
+def test_an_article_about_the_message_throughout_beats_one_close_sentence(
+    tmp_path: Path,
+) -> None:
+    search = build_narrow_and_broad(tmp_path)
+    best_entry_only = KnowledgeSearch(search.index, fusion=Fusion(mean_weight=0.0))
+
+    hits = search.search_vector("what about it", QUERY_VECTOR, 2)
+
+    assert [h.slug for h in hits] == ["broad", "narrow"]
+    assert [h.slug for h in best_entry_only.search_vector("what about it", QUERY_VECTOR, 2)] == [
+        "narrow",
+        "broad",
+    ]
+    # the score answer thresholds apply to is still the best cosine, and it shows that section
+    assert hits[1].score == pytest.approx(0.958, abs=0.01)
+    assert hits[1].section == "S0"
