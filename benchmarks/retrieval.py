@@ -31,7 +31,7 @@ from benchmarks.datasets import FaqCorpus, FaqDocument, FaqQuery
 from benchmarks.vectors import CACHE_DIR, cached_vectors
 from bot.knowledge.importer import read_articles
 from bot.knowledge.index import IndexEntry, article_entries, build_index
-from bot.knowledge.search import Fusion, KnowledgeSearch, SearchMode
+from bot.knowledge.search import Fusion, KnowledgeSearch, SearchMode, answer_hit
 from nlu.embedding import Embedder
 
 MODES: tuple[SearchMode, ...] = ("dense", "lexical", "hybrid")
@@ -149,6 +149,41 @@ def _metric_rows(split: str, mode: str, scores: RankingScores) -> list[dict[str,
     return rows
 
 
+ANSWER_THRESHOLDS = tuple(round(0.30 + 0.04 * i, 2) for i in range(8))
+
+
+def answer_threshold_rows(
+    search: KnowledgeSearch,
+    queries: Sequence[FaqQuery],
+    vectors: np.ndarray,
+    datasets_dir: Path,
+    embedder: Embedder,
+) -> list[dict[str, Any]]:
+    """What each answer threshold does, by the bot's own rule (``answer_hit`` over the top 3):
+    how many labelled messages get the right article, a wrong one or none, and how many
+    off-topic messages (CLINC150 ``oos_test``) get an article at all."""
+    from benchmarks.datasets import load_clinc150
+    from benchmarks.report import metric
+
+    off_topic = load_clinc150(datasets_dir)["oos_test"].texts
+    off_vectors = cached_vectors("clinc150", off_topic, embedder)
+    on_hits = [search.search_vector(q.text, vectors[i], 3) for i, q in enumerate(queries)]
+    off_hits = [search.search_vector(t, off_vectors[i], 3) for i, t in enumerate(off_topic)]
+    rows = []
+    for threshold in ANSWER_THRESHOLDS:
+        split = f"answer threshold {threshold:.2f}"
+        answers = [answer_hit(hits, threshold) for hits in on_hits]
+        right = sum(1 for a, q in zip(answers, queries, strict=True) if a and a.slug in q.relevant)
+        wrong = sum(1 for a in answers if a is not None) - right
+        answered_off = sum(1 for hits in off_hits if answer_hit(hits, threshold) is not None)
+        rows += [
+            metric(split, "on-topic: right article", right / len(queries), len(queries)),
+            metric(split, "on-topic: wrong article", wrong / len(queries), len(queries)),
+            metric(split, "off-topic: any article", answered_off / len(off_topic), len(off_topic)),
+        ]
+    return rows
+
+
 def run_retrieval(
     dataset: str,
     datasets_dir: Path,
@@ -201,6 +236,7 @@ def run_retrieval(
         search = build_search("bundled", directory_entries(articles), embedder, fusion)
         for mode, scores in evaluate_modes(search, queries, vectors, modes).items():
             rows += _metric_rows("all queries", mode, scores)
+        rows += answer_threshold_rows(search, queries, vectors, datasets_dir, embedder)
         title = f"articles in {articles.name}/ with the labelled messages of {queries_file.name}"
         documents = search.article_count
     else:

@@ -13,6 +13,7 @@ import numpy as np
 
 from bot.dialogs.batching import MicroBatcher
 from bot.dialogs.states import Hit
+from bot.knowledge.search import answer_hit
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +70,7 @@ class EmbeddingUnderstander:
 
         parse = self._parser.parse_vector(text, vector)
         hits = self._searcher.search_vector(text, vector, k=3)
-        # Hits come in fused (dense + lexical) rank order; the score thresholds apply to is the
-        # dense cosine, so take the best-ranked hit that clears it.
-        best = next(
-            (h for h in hits if h.score >= self._answer_threshold), hits[0] if hits else None
-        )
+        best = answer_hit(hits, self._answer_threshold) or (hits[0] if hits else None)
         hit = (
             Hit(
                 slug=best.slug,

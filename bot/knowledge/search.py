@@ -24,6 +24,7 @@ database access per query.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -200,6 +201,12 @@ class KnowledgeSearch:
                 f"{self.index.dimension} (built with {self.model_name})"
             )
         return query
+
+
+def answer_hit(hits: Sequence[SearchHit], threshold: float) -> SearchHit | None:
+    """The hit the bot answers with: the best-ranked one whose ``score`` clears ``threshold``
+    (hits come in fused order; the threshold applies to the dense cosine)."""
+    return next((hit for hit in hits if hit.score >= threshold), None)
 
 
 def _hit(entry: IndexEntry, rank: int, dense: float, lexical: float) -> SearchHit:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from bot.knowledge.index import article_entries, build_index
-from bot.knowledge.search import Fusion, KnowledgeSearch
+from bot.knowledge.search import Fusion, KnowledgeSearch, answer_hit
 
 DIM = 8
 
@@ -119,3 +119,16 @@ def test_an_article_about_the_message_throughout_beats_one_close_sentence(
     # the score answer thresholds apply to is still the best cosine, and it shows that section
     assert hits[1].score == pytest.approx(0.958, abs=0.01)
     assert hits[1].section == "S0"
+
+
+def test_the_answer_is_the_best_ranked_hit_that_clears_the_threshold(tmp_path: Path) -> None:
+    search = build(tmp_path, ["shipping", "invoices", "returns"])
+    hits = search.search_vector(QUERY, QUERY_VECTOR, 3)
+    cosines = sorted((h.score for h in hits), reverse=True)
+
+    # hits come in fused order (BM25 lifted "invoices" over the closer "shipping"), and the
+    # threshold applies to each hit's own cosine
+    assert hits[0].slug == "invoices" and hits[0].score < cosines[0]
+    assert answer_hit(hits, cosines[0]) == next(h for h in hits if h.score == cosines[0])
+    assert answer_hit(hits, cosines[-1]) == hits[0]
+    assert answer_hit(hits, cosines[0] + 0.01) is None
