@@ -94,6 +94,7 @@ class KnowledgeSearch:
         row_of = {e.key: row for row, e in enumerate(entries)}
         self._entry_article = np.array([article_of[e.slug] for e in entries], dtype=np.int64)
         self._entry_chunk = [row_of.get(e.chunk_key, row) for row, e in enumerate(entries)]
+        self._entry_counts = np.bincount(self._entry_article, minlength=len(self._slugs))
         self._rows_of_article: list[list[int]] = [[] for _ in self._slugs]
         for row, e in enumerate(entries):
             self._rows_of_article[article_of[e.slug]].append(row)
@@ -138,33 +139,30 @@ class KnowledgeSearch:
         query = None if vector is None else self._check_vector(vector)
         entry_dense = np.full(n, -np.inf, dtype=np.float32)
         rankings: list[list[int]] = []  # entry rows, best first
+        article_rankings: list[list[int]] = []  # the same rankings per article
         weights: list[float] = []
-        dense_articles: list[int] = []
         if query is not None and mode != "lexical":
             rows, cosines = self.index.nearest(query, max(_DENSE_POOL, 20 * k))
             entry_dense[rows] = cosines
-            dense_articles = self._dense_article_ranking(query, rows)
             rankings.append(rows.tolist())
+            article_rankings.append(self._dense_article_ranking(query, rows))
             weights.append(self.fusion.dense_weight)
         entry_lexical = np.zeros(n, dtype=np.float32)
         if mode != "dense":
             entry_lexical = self._lexical.scores(query_text)
             by_score = np.argsort(-entry_lexical, kind="stable")
-            rankings.append([int(r) for r in by_score if entry_lexical[r] > 0])
+            lexical_rows = [int(r) for r in by_score if entry_lexical[r] > 0]
+            rankings.append(lexical_rows)
+            # lexically an article ranks where its best entry ranks
+            article_rankings.append(
+                list(dict.fromkeys(int(self._entry_article[r]) for r in lexical_rows))
+            )
             weights.append(self.fusion.lexical_weight)
 
         article_dense = np.full(len(self._slugs), -np.inf, dtype=np.float32)
         np.maximum.at(article_dense, self._entry_article, entry_dense)
         article_lexical = np.zeros(len(self._slugs), dtype=np.float32)
         np.maximum.at(article_lexical, self._entry_article, entry_lexical)
-        # Lexically an article ranks where its best entry ranks (its first appearance in the entry
-        # ranking); densely by ``_dense_article_ranking``.
-        article_rankings = [
-            dense_articles
-            if n == 0 and dense_articles
-            else list(dict.fromkeys(int(self._entry_article[r]) for r in ranking))
-            for n, ranking in enumerate(rankings)
-        ]
         article_fused = reciprocal_rank_fusion(article_rankings, k=self.fusion.k, weights=weights)
         order = sorted(article_fused, key=lambda a: (-article_fused[a], -article_dense[a]))[:k]
         entry_fused = reciprocal_rank_fusion(rankings, k=self.fusion.k, weights=weights)
@@ -185,13 +183,16 @@ class KnowledgeSearch:
     def _dense_article_ranking(self, query: np.ndarray, pool: np.ndarray) -> list[int]:
         """The articles with an entry among the ``pool`` nearest, best first by their best
         cosine plus ``mean_weight`` × the mean cosine of all their entries."""
-        candidates = list(dict.fromkeys(int(self._entry_article[r]) for r in pool))
-        scores = []
-        for article in candidates:
-            cosines = self.index.vectors[self._rows_of_article[article]] @ query
-            scores.append(float(cosines.max() + self.fusion.mean_weight * cosines.mean()))
-        order = np.argsort(-np.asarray(scores), kind="stable")
-        return [candidates[i] for i in order]
+        candidates = np.array(list(dict.fromkeys(self._entry_article[pool].tolist())))
+        rows = np.flatnonzero(np.isin(self._entry_article, candidates))
+        owner = self._entry_article[rows]
+        cosines = (self.index.vectors[rows] @ query).astype(np.float64)
+        best = np.full(len(self._slugs), -np.inf)
+        np.maximum.at(best, owner, cosines)
+        mean = np.bincount(owner, cosines, len(self._slugs)) / np.maximum(self._entry_counts, 1)
+        score = best[candidates] + self.fusion.mean_weight * mean[candidates]
+        ranked: list[int] = candidates[np.argsort(-score, kind="stable")].tolist()
+        return ranked
 
     def _check_vector(self, vector: np.ndarray) -> np.ndarray:
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
