@@ -34,30 +34,21 @@ FLOORS = tuple(round(float(f), 2) for f in np.arange(0.5, 1.301, 0.05))
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "nlu" / "data"
 
 
-def _rejected(clf: IntentClassifier, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
-    """floor × row: whether each floor rejects each row."""
+def _answers(clf: IntentClassifier, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+    """floor × row: each floor's answer for each row (``out_of_scope`` when rejected)."""
     found = clf.scores(vectors, texts)
-    classes = np.array([*clf.classes, OUT_OF_SCOPE])
+    classes = np.array([*clf.classes, OUT_OF_SCOPE])  # column -1: no in-scope class
     always = classes[found.probabilities.argmax(axis=1)] == OUT_OF_SCOPE
-    return always[None, :] | (found.score[None, :] < np.array(FLOORS)[:, None])
-
-
-def _right(
-    clf: IntentClassifier, vectors: np.ndarray, texts: list[str], gold: np.ndarray
-) -> np.ndarray:
-    """floor × row: whether each floor's answer is right (an off-topic row: rejected)."""
-    rejected = _rejected(clf, vectors, texts)
-    best = np.array([*clf.classes, OUT_OF_SCOPE])[clf.scores(vectors, texts).best]
-    answer = np.where(rejected, OUT_OF_SCOPE, best[None, :])
-    right: np.ndarray = answer == gold[None, :]
-    return right
+    rejected = always[None, :] | (found.score[None, :] < np.array(FLOORS)[:, None])
+    answers: np.ndarray = np.where(rejected, OUT_OF_SCOPE, classes[found.best][None, :])
+    return answers
 
 
 def run_floors(datasets_dir: Path, embedder: Embedder, data_path: Path = BUNDLED_DATA) -> dict:
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
     texts, labels = load_training_data(data_path).pairs()
-    x = cached_vectors("bundled", texts, embedder)
+    x = cached_vectors("bundled-intents", texts, embedder)
     gold = np.array(labels)
     off_topic = load_clinc150(datasets_dir)["oos_test"].texts
     off_topic = random.Random(0).sample(off_topic, min(OFF_TOPIC_SAMPLE, len(off_topic)))
@@ -75,14 +66,14 @@ def run_floors(datasets_dir: Path, embedder: Embedder, data_path: Path = BUNDLED
     train_rows, test_rows = train_test_split(
         everything, test_size=0.2, stratify=gold, random_state=42
     )
-    held_out = _right(fitted(train_rows), x[test_rows], held(test_rows), gold[test_rows])
+    held_out = _answers(fitted(train_rows), x[test_rows], held(test_rows)) == gold[test_rows]
     folds: list[np.ndarray] = []
     caught: list[np.ndarray] = []
     splitter = StratifiedKFold(n_splits=5, shuffle=True, random_state=42)
     for train_rows, test_rows in splitter.split(x, gold):
         clf = fitted(train_rows)
-        folds.append(_right(clf, x[test_rows], held(test_rows), gold[test_rows]))
-        caught.append(_rejected(clf, off_x, off_topic))
+        folds.append(_answers(clf, x[test_rows], held(test_rows)) == gold[test_rows])
+        caught.append(_answers(clf, off_x, off_topic) == OUT_OF_SCOPE)
     cross = np.concatenate(folds, axis=1)
     rejected = np.concatenate(caught, axis=1)
     rows: list[dict[str, Any]] = []

@@ -100,11 +100,21 @@ def retrieval(
     mode: Annotated[Mode, typer.Option("--mode", help="search mode to score")] = Mode.all,
     articles: Annotated[
         Path | None,
-        typer.Option("--articles", help="bundled: score these articles instead (a directory)"),
+        typer.Option(
+            "--articles",
+            exists=True,
+            file_okay=False,
+            help="bundled: score these articles instead (a directory)",
+        ),
     ] = None,
     queries: Annotated[
         Path | None,
-        typer.Option("--queries", help="bundled: labelled messages (YAML, like the bundled set)"),
+        typer.Option(
+            "--queries",
+            exists=True,
+            dir_okay=False,
+            help="bundled: labelled messages (YAML, like the bundled set)",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -117,9 +127,6 @@ def retrieval(
     own = articles is not None or queries is not None
     if own and dataset is not RetrievalDataset.bundled:
         raise typer.BadParameter("--articles and --queries go with --dataset bundled")
-    for path, is_dir in ((articles, True), (queries, False)):
-        if path is not None and (path.is_dir() if is_dir else path.is_file()) is False:
-            raise typer.BadParameter(f"{path} is not a {'directory' if is_dir else 'file'}")
     modes = MODES if mode is Mode.all else (mode.value,)
     document = run_retrieval(
         dataset.value,
