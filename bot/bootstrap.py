@@ -73,7 +73,7 @@ async def build_understander(
     index on one shared, cached encoder."""
     import asyncio
 
-    from bot.knowledge.search import Fusion, KnowledgeSearch
+    from bot.knowledge.search import configured_search
     from bot.knowledge.service import ensure_ready
     from nlu.embedding import CachingEmbedder, SentenceTransformerEmbedder
     from nlu.train import load_or_train
@@ -96,8 +96,7 @@ async def build_understander(
         clock=clock,
         progress=kb_progress,
     )
-    fusion = Fusion(lexical_weight=settings.search_lexical_weight)
-    search = await asyncio.to_thread(KnowledgeSearch.load, settings.index_dir, fusion=fusion)
+    search = await asyncio.to_thread(configured_search, settings)
     return EmbeddingUnderstander(
         encoder=encoder,
         parser=_intent_parser(settings, model),

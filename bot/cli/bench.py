@@ -122,7 +122,7 @@ def retrieval(
     and MRR@10 per mode. The hybrid mode fuses as the bot does (SEARCH_LEXICAL_WEIGHT)."""
     from benchmarks.retrieval import BUNDLED_ARTICLES, BUNDLED_QUERIES, MODES, run_retrieval
     from bot.config import Settings
-    from bot.knowledge.search import Fusion
+    from bot.knowledge.search import configured_fusion
 
     own = articles is not None or queries is not None
     if own and dataset is not RetrievalDataset.bundled:
@@ -133,7 +133,7 @@ def retrieval(
         _datasets_dir(),
         _embedder(),
         modes,  # type: ignore[arg-type]
-        fusion=Fusion(lexical_weight=Settings().search_lexical_weight),
+        fusion=configured_fusion(Settings()),
         articles=articles or BUNDLED_ARTICLES,
         queries_file=queries or BUNDLED_QUERIES,
     )

@@ -142,7 +142,7 @@ def search(
     from dataclasses import asdict
 
     from bot.clock import SystemClock
-    from bot.knowledge.search import Fusion, KnowledgeSearch, SearchMode
+    from bot.knowledge.search import SearchMode, configured_search
     from bot.knowledge.service import ensure_ready
 
     if mode not in ("hybrid", "dense", "lexical"):
@@ -160,9 +160,7 @@ def search(
         )
     )
     search_mode = cast("SearchMode", mode)
-    fusion = Fusion(lexical_weight=settings.search_lexical_weight)
-    search = KnowledgeSearch.load(settings.index_dir, fusion=fusion)
-    hits = search.search(text, embedder, k, mode=search_mode)
+    hits = configured_search(settings).search(text, embedder, k, mode=search_mode)
     if as_json:
         typer.echo(json.dumps([asdict(h) for h in hits], indent=2, ensure_ascii=False))
         return

@@ -31,6 +31,7 @@ from typing import Literal
 
 import numpy as np
 
+from bot.config import Settings
 from bot.knowledge.articles import section_anchor
 from bot.knowledge.chunking import chunk_prefix
 from bot.knowledge.index import IndexEntry, KnowledgeIndex
@@ -80,6 +81,17 @@ class Fusion:
     # .661; ``docs/benchmarks.md``). Only the order changes: ``SearchHit.score`` stays the best
     # cosine, which answer thresholds apply to.
     mean_weight: float = 0.3
+
+
+def configured_fusion(settings: Settings) -> Fusion:
+    """The fusion the deployment asked for (``SEARCH_LEXICAL_WEIGHT``), the rest as chosen."""
+    return Fusion(lexical_weight=settings.search_lexical_weight)
+
+
+def configured_search(settings: Settings) -> KnowledgeSearch:
+    """The search the bot runs: the index built under ``settings.index_dir``, fused as
+    configured. The bot and ``helpdesk kb search`` both load it here."""
+    return KnowledgeSearch.load(settings.index_dir, fusion=configured_fusion(settings))
 
 
 class KnowledgeSearch:

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.config import Settings
 from bot.knowledge.index import article_entries, build_index
-from bot.knowledge.search import Fusion, KnowledgeSearch, answer_hit
+from bot.knowledge.search import Fusion, KnowledgeSearch, answer_hit, configured_search
 
 DIM = 8
 
@@ -35,7 +36,7 @@ class PlacedEmbedder:
         return np.array(rows, dtype=np.float32)
 
 
-def build(tmp_path: Path, dense_order: list[str]) -> KnowledgeSearch:
+def build(tmp_path: Path, dense_order: list[str], index_dir: Path | None = None) -> KnowledgeSearch:
     """Articles whose cosine to the query falls in ``dense_order``; only "invoices" contains
     the query's words."""
     query_dir = np.eye(DIM)[0]
@@ -53,8 +54,9 @@ def build(tmp_path: Path, dense_order: list[str]) -> KnowledgeSearch:
             slug=slug, title=slug.title(), category="", questions=[],
             chunks=[(0, "", f"{slug.title()}\n\n{body}", slug)],
         )  # fmt: skip
-    build_index(entries, PlacedEmbedder(places), tmp_path / slug)
-    return KnowledgeSearch.load(tmp_path / slug)
+    index_dir = index_dir or tmp_path / "index"
+    build_index(entries, PlacedEmbedder(places), index_dir)
+    return KnowledgeSearch.load(index_dir)
 
 
 QUERY = "invoice pdf download"
@@ -132,3 +134,17 @@ def test_the_answer_is_the_best_ranked_hit_that_clears_the_threshold(tmp_path: P
     assert answer_hit(hits, cosines[0]) == next(h for h in hits if h.score == cosines[0])
     assert answer_hit(hits, cosines[-1]) == hits[0]
     assert answer_hit(hits, cosines[0] + 0.01) is None
+
+
+def test_the_search_the_bot_loads_fuses_with_the_configured_lexical_weight(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(HELPDESK_DATA_DIR=tmp_path)
+    build(tmp_path, ["shipping", "returns", "invoices"], index_dir=settings.index_dir)
+    lexical_heavy = Settings(HELPDESK_DATA_DIR=tmp_path, SEARCH_LEXICAL_WEIGHT="5")
+
+    default = configured_search(settings).search_vector(QUERY, QUERY_VECTOR, 3)
+    heavy = configured_search(lexical_heavy).search_vector(QUERY, QUERY_VECTOR, 3)
+
+    assert default[0].slug == "shipping"
+    assert heavy[0].slug == "invoices"  # the only article with the query's words
