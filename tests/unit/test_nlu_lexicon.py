@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from nlu.classifier import IntentClassifier
+from nlu.classifier import IntentClassifier, _warm_start
 from nlu.lexicon import Lexicon
 
 DIM = 16
@@ -114,3 +114,24 @@ def test_retraining_with_new_words_answers_like_training_from_scratch() -> None:
     np.testing.assert_allclose(
         warm.probabilities(vectors, messages), cold.probabilities(vectors, messages), atol=0.02
     )
+
+
+def test_a_retrain_starts_each_known_word_from_its_old_coefficients() -> None:
+    texts, labels = training()
+    first = IntentClassifier(knn_weight=0.0).fit(
+        blurred_vectors(texts, labels), labels, texts=texts
+    )
+    more_texts = [*texts, "block my card, it was stolen"]
+    lexicon = Lexicon.fit(more_texts)
+
+    start = _warm_start(first, sorted(set(labels)), DIM, lexicon)
+
+    assert start is not None and first.lexicon is not None
+    coef, intercept = start
+    old, new = first.lexicon.columns, lexicon.columns
+    for word in ("freeze", "cancel", "my card"):  # moved columns: "block" sorts before them
+        assert new[word] != old[word]
+        np.testing.assert_array_equal(coef[:, DIM + new[word]], first.coef[:, DIM + old[word]])
+    assert not coef[:, DIM + new["block"]].any()  # a new word starts at zero
+    np.testing.assert_array_equal(coef[:, :DIM], first.coef[:, :DIM])
+    np.testing.assert_array_equal(intercept, first.intercept)
