@@ -1,12 +1,39 @@
-"""Fixtures for end-to-end tests that run the real ``helpdesk`` processes."""
+"""Fixtures shared by the integration tests: the platform stand-ins most modules start from,
+and a data directory for end-to-end tests that run the real ``helpdesk`` processes. A module
+that needs another set-up defines a fixture of the same name."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import simcord
 
 from bot.config import PROJECT_ROOT
+from tests.support.discord_sim import DiscordWorld, discord_world, simulated_discord
+from tests.support.telegram_api import TelegramApi, forum_with_admin_bot
+from tests.support.telegram_updates import AGENT_GROUP
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[TelegramApi]:
+    """The Bot API stand-in with the agents' forum group, the bot an admin in it."""
+    async with forum_with_admin_bot(AGENT_GROUP) as api:
+        yield api
+
+
+@pytest.fixture
+async def discord_env() -> AsyncIterator[simcord.Env]:
+    """The Discord stand-in, with discord.py's HTTP and gateway pointed at it."""
+    async with simulated_discord() as env:
+        yield env
+
+
+@pytest.fixture
+def world(discord_env: simcord.Env) -> DiscordWorld:
+    """The guild, channels and people of the Discord tests."""
+    return discord_world(discord_env)
 
 
 @pytest.fixture(scope="session")

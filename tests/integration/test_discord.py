@@ -14,7 +14,6 @@ from pathlib import Path
 
 import discord
 import pytest
-import simcord
 from discord import MessageType
 
 from bot.clock import FrozenClock
@@ -22,23 +21,10 @@ from tests.support.discord_sim import (
     DiscordDesk,
     DiscordWorld,
     build_discord_desk,
-    discord_world,
     labels,
     last_request,
     shown,
-    simulated_discord,
 )
-
-
-@pytest.fixture
-async def discord_env() -> AsyncIterator[simcord.Env]:
-    async with simulated_discord() as env:
-        yield env
-
-
-@pytest.fixture
-def world(discord_env: simcord.Env) -> DiscordWorld:
-    return discord_world(discord_env)
 
 
 @pytest.fixture

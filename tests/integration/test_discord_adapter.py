@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 
 import discord
 import pytest
-import simcord
 
 from bot.adapters.discord import DiscordChannel
 from bot.errors import PermanentSendError, RetryableSendError
@@ -23,18 +22,7 @@ from bot.messages import (
     OutboundKind,
     button_payload,
 )
-from tests.support.discord_sim import DiscordWorld, discord_world, shown, simulated_discord
-
-
-@pytest.fixture
-async def discord_env() -> AsyncIterator[simcord.Env]:
-    async with simulated_discord() as env:
-        yield env
-
-
-@pytest.fixture
-def world(discord_env: simcord.Env) -> DiscordWorld:
-    return discord_world(discord_env)
+from tests.support.discord_sim import DiscordWorld, shown
 
 
 @pytest.fixture

@@ -19,16 +19,9 @@ from tests.support.discord_sim import (
     discord_world,
     labels,
     shown,
-    simulated_discord,
 )
 
 _ids = itertools.count(1)
-
-
-@pytest.fixture
-async def discord_env() -> AsyncIterator[simcord.Env]:
-    async with simulated_discord() as env:
-        yield env
 
 
 @pytest.fixture

@@ -13,13 +13,12 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.telegram_api import TOKEN, TelegramApi, forum_with_admin_bot
+from tests.support.telegram_api import TOKEN, TelegramApi
 from tests.support.telegram_updates import AGENT_GROUP, CUSTOMER_CHAT, Updates
 
 pytestmark = pytest.mark.model
@@ -33,12 +32,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[TelegramApi]:
-    async with forum_with_admin_bot(AGENT_GROUP) as api:
-        yield api
 
 
 async def wait_until_serving(

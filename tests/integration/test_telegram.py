@@ -17,15 +17,9 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.dialogs import replies
-from tests.support.telegram_api import TelegramApi, forum_with_admin_bot
+from tests.support.telegram_api import TelegramApi
 from tests.support.telegram_desk import TelegramDesk, open_telegram_desk
 from tests.support.telegram_updates import AGENT_GROUP, CUSTOMER_CHAT
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[TelegramApi]:
-    async with forum_with_admin_bot(AGENT_GROUP) as api:
-        yield api
 
 
 @pytest.fixture(params=["polling", "webhook"])

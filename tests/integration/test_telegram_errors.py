@@ -19,16 +19,9 @@ from tests.support.telegram_api import (
     BLOCKED,
     RATE_LIMITED,
     TelegramApi,
-    forum_with_admin_bot,
 )
 from tests.support.telegram_desk import TelegramDesk, open_telegram_desk
-from tests.support.telegram_updates import AGENT_GROUP, CUSTOMER_CHAT
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[TelegramApi]:
-    async with forum_with_admin_bot(AGENT_GROUP) as api:
-        yield api
+from tests.support.telegram_updates import CUSTOMER_CHAT
 
 
 @pytest.fixture

@@ -18,17 +18,11 @@ from bot.dialogs import replies
 from bot.errors import ConfigError
 from bot.messages import Inbound
 from bot.text import ZERO_WIDTH_SPACE
-from tests.support.telegram_api import TOKEN, TelegramApi, forum_with_admin_bot
+from tests.support.telegram_api import TOKEN, TelegramApi
 from tests.support.telegram_desk import TelegramDesk, open_telegram_desk
 from tests.support.telegram_updates import AGENT_GROUP, CUSTOMER_CHAT
 
 HOSTILE = "<b>bold</b> [x](http://evil.example) @admin"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[TelegramApi]:
-    async with forum_with_admin_bot(AGENT_GROUP) as api:
-        yield api
 
 
 @pytest.fixture
