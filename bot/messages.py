@@ -74,6 +74,9 @@ class Inbound:
     attachments: tuple[str, ...] = ()  # names of files the person attached
     groups: tuple[str, ...] = ()  # the sender's platform groups/roles (for role checks)
     received_at: datetime | None = None
+    # The platform's handle for answering this person privately, when the event carries one:
+    # Slack's ``response_url``, a Discord interaction token, a Telegram callback query id.
+    reply_token: str = ""
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -159,6 +162,10 @@ class Outbound:
     title: str = ""  # OPEN_THREAD: the thread/topic name
     format: str = "plain"  # "plain" text; adapters escape it for their markup
     attribution: str = ""  # "Dana (Support)": shown before relayed text
+    # A platform user id: only that person sees the message (Slack ephemeral, a Discord
+    # ephemeral follow-up, a Telegram callback alert or DM). ``reply_token`` is the inbound's.
+    private_to: str = ""
+    reply_token: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,6 +185,8 @@ class Outbound:
             "title": self.title,
             "format": self.format,
             "attribution": self.attribution,
+            "private_to": self.private_to,
+            "reply_token": self.reply_token,
         }
 
     @classmethod
@@ -191,6 +200,8 @@ class Outbound:
             title=data.get("title", ""),
             format=data.get("format", "plain"),
             attribution=data.get("attribution", ""),
+            private_to=data.get("private_to", ""),
+            reply_token=data.get("reply_token", ""),
         )
 
 
@@ -206,6 +217,10 @@ class Capabilities:
 
 
 InboundHandler = Callable[[Inbound], Awaitable[None]]
+
+# Given to adapters by the composition root: may this person use agent actions (Claim, the
+# Reply form)? Lets an adapter refuse privately at click time, before it opens any form.
+AgentGate = Callable[[Inbound], bool]
 
 
 @runtime_checkable
