@@ -27,6 +27,7 @@ from bot.clock import Clock
 from bot.errors import PermanentSendError, RetryableSendError
 from bot.messages import Channel, Outbound, OutboundKind, SentRef
 from bot.storage.models import DialogSession, OutboxMessage, SentRefRecord
+from bot.storage.threads import remember_line
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,8 @@ class OutboxSender:
             row.sent_ref = ref.to_dict()
             if row.ref_key:
                 await _remember_ref(session, row.ref_key, ref, now)
+            if row.payload.get("thread_key"):  # a reply to this line must find its thread
+                await remember_line(session, row.payload["thread_key"], ref, now)
             return "sent"
 
     def _retry_later(self, row: OutboxMessage, now: datetime, exc: RetryableSendError) -> None:

@@ -183,7 +183,6 @@ class TelegramChannel:
                 bot_id=self.bot.id,
                 bot_username=self.bot.username,
                 agent_chats=self._agent_chats,
-                thread_root=self._sender.thread_root,
             )
             if inbound is not None and self._on_inbound is not None:
                 if inbound.channel.channel in self._agent_chats:

@@ -8,7 +8,8 @@
   ``case:arg``.
 - In an agent group a message belongs to a case thread: the forum topic
   (``message_thread_id`` of a topic message) or, in a plain group, the reply chain of the
-  escalation post (``reply_to_message.message_id``, mapped to its root when the bot knows it).
+  escalation post: the thread is the message replied to (``reply_to_message.message_id``), the
+  post or any line of its chain; the help desk finds the case from it in the database.
 - Photos and files are handed over by name / kind in ``attachments``; the core answers them.
 - Event ids are ``msg:<chat>:<message_id>`` and ``cb:<callback id>``: unique per bot and stable
   across redeliveries and across polling and webhook mode.
@@ -16,16 +17,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
 from telegram import CallbackQuery, Message, Update
 
 from bot.messages import ChannelRef, Inbound, InboundKind, split_payload
 
 PLATFORM = "telegram"
-
-# (chat id, message id) -> root message id of the reply chain it belongs to
-ThreadRoots = Callable[[str, str], str | None]
 
 
 def translate(
@@ -34,12 +32,11 @@ def translate(
     bot_id: int,
     bot_username: str,
     agent_chats: Collection[str],
-    thread_root: ThreadRoots,
 ) -> Inbound | None:
     """The Inbound for ``update``, or None for updates the help desk does not handle (edits,
     service messages, other bots, commands meant for another bot)."""
     if update.callback_query is not None:
-        return _button(update.callback_query, agent_chats=agent_chats, thread_root=thread_root)
+        return _button(update.callback_query, agent_chats=agent_chats)
     message = update.message
     if message is None or message.from_user is None:
         return None
@@ -62,7 +59,7 @@ def translate(
     elif not is_direct and _addressed(text, bot_username):
         # "@thisbot reply hi" is a command to the bot, like "/reply hi"
         kind, text = InboundKind.COMMAND, text[len(bot_username) + 1 :].lstrip(" ,:")
-    thread = None if is_direct else _thread_of(message, thread_root)
+    thread = None if is_direct else _thread_of(message)
     return Inbound(
         kind=kind,
         event_id=f"msg:{chat_id}:{message.message_id}",
@@ -77,9 +74,7 @@ def translate(
     )
 
 
-def _button(
-    query: CallbackQuery, *, agent_chats: Collection[str], thread_root: ThreadRoots
-) -> Inbound | None:
+def _button(query: CallbackQuery, *, agent_chats: Collection[str]) -> Inbound | None:
     message = query.message
     if not query.data or message is None or query.from_user.is_bot:
         return None
@@ -90,7 +85,7 @@ def _button(
     thread = None
     if not is_direct and isinstance(message, Message):
         # the escalation post's own buttons: its topic, or the post itself as the chain root
-        thread = _thread_of(message, thread_root) or str(message.message_id)
+        thread = _thread_of(message) or str(message.message_id)
     verb, case, arg = split_payload(query.data)
     return Inbound(
         kind=InboundKind.ACTION,
@@ -105,15 +100,11 @@ def _button(
     )
 
 
-def _thread_of(message: Message, thread_root: ThreadRoots) -> str | None:
-    chat_id = str(message.chat.id)
+def _thread_of(message: Message) -> str | None:
     if message.is_topic_message and message.message_thread_id is not None:
         return str(message.message_thread_id)
     replied = message.reply_to_message
-    if replied is None:
-        return None
-    replied_id = str(replied.message_id)
-    return thread_root(chat_id, replied_id) or replied_id
+    return str(replied.message_id) if replied is not None else None
 
 
 def _command_text(text: str, bot_username: str) -> str | None:

@@ -6,14 +6,16 @@
   whose reply chain is the case thread.
 - A line "in the thread" goes into the topic (``message_thread_id``) or answers the chain's
   root (``reply_parameters``). Where a topic was expected but Telegram says there is none
-  (a case posted in General), it falls back to the reply chain.
+  (a case posted in General), it falls back to the reply chain; the chats known to hold such
+  chains are only remembered to save that try, never needed to route anything.
+- Which case a reply to a line of a chain belongs to is not kept here: the help desk records
+  every line it delivered in a case thread in the database.
 - Bot API errors are classified for the outbox (``telegram_render.send_error``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Collection
 from typing import Any
 
@@ -28,7 +30,6 @@ from bot.messages import Outbound, OutboundKind, SentRef
 
 logger = logging.getLogger(__name__)
 
-MAX_THREAD_ROOTS = 10_000
 TOPIC_NAME_MAX = 128
 
 
@@ -38,23 +39,13 @@ class TelegramSender:
         self._agent_chats = agent_chats
         self.groups: dict[str, GroupStatus] = {}  # from the start-up check
         self._forums: dict[str, bool] = {}
-        self._chain_roots: set[tuple[str, str]] = set()  # reply-chain threads in forums
-        self._thread_roots: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # reply-chain threads in forums: saves the topic try Telegram would refuse (a cache)
+        self._chain_roots: set[tuple[str, str]] = set()
 
     def know_group(self, status: GroupStatus) -> None:
         self.groups[status.chat_id] = status
         if status.reachable:
             self._forums[status.chat_id] = status.is_forum
-
-    def thread_root(self, chat_id: str, message_id: str) -> str | None:
-        """The case thread a bot message in a reply chain belongs to (so an agent may answer
-        any line of the chain, not only the post)."""
-        return self._thread_roots.get((chat_id, message_id))
-
-    def _remember_root(self, chat_id: str, message_id: str, root: str) -> None:
-        self._thread_roots[(chat_id, message_id)] = root
-        while len(self._thread_roots) > MAX_THREAD_ROOTS:
-            self._thread_roots.popitem(last=False)
 
     async def send(self, outbound: Outbound) -> SentRef:
         try:
@@ -88,13 +79,11 @@ class TelegramSender:
                     raise
                 # a reply chain in General (its topic could not be created, or we restarted)
                 self._chain_roots.add((chat, thread))
-        ref = await self._send_text(
+        return await self._send_text(
             chat,
             outbound,
             reply_parameters=ReplyParameters(int(thread), allow_sending_without_reply=True),
         )
-        self._remember_root(chat, ref.message_id, thread)
-        return ref
 
     async def _send_text(self, chat: str, outbound: Outbound, **where: Any) -> SentRef:
         message = await self._bot.send_message(

@@ -11,8 +11,7 @@ This module reads the inbound, checks the role and dispatches; the actions on a 
 from __future__ import annotations
 
 import logging
-
-from sqlalchemy import select
+from dataclasses import replace
 
 from bot.clock import Clock
 from bot.commands import CommandCall, Role, looks_like_command, parse_command
@@ -24,9 +23,9 @@ from bot.dialogs.desk_views import VIEWS
 from bot.dialogs.roles import RoleBook
 from bot.dialogs.stats import answer_stats
 from bot.errors import ClaimConflict, InvalidCommand, PermissionDenied, UserFacingError
-from bot.messages import ChannelRef, Inbound, InboundKind, split_payload
-from bot.storage.models import SentRefRecord
-from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
+from bot.messages import Inbound, InboundKind, split_payload
+from bot.storage import threads
+from bot.storage.uow import UnitOfWorkFactory
 from bot.text import clean_text
 
 logger = logging.getLogger(__name__)
@@ -47,7 +46,11 @@ class AgentDesk:
 
     async def handle(self, inbound: Inbound) -> None:
         async with self._uow_factory() as uow:
-            thread_case = await self._case_of_thread(uow, inbound.channel)
+            owner = await threads.owner_of(uow.session, inbound.channel)
+            thread_case = owner.case_number if owner else None
+            if owner is not None and thread_case is not None:
+                # a reply to a line of the chain: answer in the case thread, at its root
+                inbound = replace(inbound, channel=owner.root)
             call = self._call(inbound, thread_case)
             if call is None:
                 return
@@ -100,17 +103,6 @@ class AgentDesk:
         if thread_case is not None and (text or inbound.attachments):
             return CommandCall("note", thread_case, text or ", ".join(inbound.attachments))
         return None  # chatter outside case threads
-
-    async def _case_of_thread(self, uow: UnitOfWork, channel: ChannelRef) -> int | None:
-        if channel.thread is None:
-            return None
-        key = f"{channel.platform}:{channel.channel}/{channel.thread}"
-        record = await uow.session.scalar(
-            select(SentRefRecord).where(SentRefRecord.message_key == key)
-        )
-        if record is None or not record.key.startswith("case:"):
-            return None
-        return int(record.key.split(":")[1])
 
     async def _dispatch(self, ctx: DeskContext, call: CommandCall) -> None:
         if call.verb == "invalid":

@@ -262,6 +262,21 @@ class SentRefRecord(Base):
     updated_at: Mapped[datetime]
 
 
+class ReplyChain(Base):
+    """A line the bot wrote in a case thread, under the key of the thread's root ("case:12:post").
+    Where a reply names the message it answers rather than a thread (a Telegram group without
+    topics), a reply to any line of the chain finds its case here — in any process, after any
+    restart. Written by the outbox sender in the transaction that marks the line sent."""
+
+    __tablename__ = "reply_chains"
+
+    # "platform:channel/message": where the line landed
+    message_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    thread_key: Mapped[str] = mapped_column(String(100), index=True)
+    thread: Mapped[str] = mapped_column(String(100))  # the root's id on the platform
+    created_at: Mapped[datetime]
+
+
 class Macro(Base):
     """A canned reply with placeholders ({customer_name}, {case_number}, {agent})."""
 

@@ -14,13 +14,12 @@ from tests.support.telegram_api import BOT_ID, BOT_USERNAME
 from tests.support.telegram_updates import AGENT_GROUP, Updates, fixture
 
 
-def inbound(data: dict[str, Any], roots: dict[str, str] | None = None) -> Inbound | None:
+def inbound(data: dict[str, Any]) -> Inbound | None:
     return translate(
         Update.de_json(data, None),
         bot_id=BOT_ID,
         bot_username=BOT_USERNAME,
         agent_chats={AGENT_GROUP, "-100456"},
-        thread_root=lambda _chat, message: (roots or {}).get(message),
     )
 
 
@@ -64,12 +63,11 @@ def test_plain_words_in_a_topic_stay_a_message_of_that_thread() -> None:
     )
 
 
-def test_a_reply_in_a_plain_group_belongs_to_the_chain_root() -> None:
+def test_a_reply_in_a_plain_group_names_the_message_it_answers() -> None:
+    # the post or any line of its chain: the help desk finds the case from it
     data = Updates().agent_replies_to("/note ok", reply_to=612, chat="-100456")
     plain = inbound(data)
     assert plain is not None and plain.channel.thread == "612"
-    rooted = inbound(data, roots={"612": "500"})
-    assert rooted is not None and rooted.channel.thread == "500"
 
 
 def test_buttons_become_actions() -> None:
