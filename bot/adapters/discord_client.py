@@ -21,7 +21,7 @@ from bot.adapters.discord_inbound import (
     ref_of,
     strip_leading_mention,
 )
-from bot.adapters.discord_ui import PayloadButton
+from bot.adapters.discord_ui import PayloadButton, handle_form_submission
 from bot.messages import ChannelRef, InboundHandler, InboundKind, split_payload
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,10 @@ class HelpdeskClient(discord.Client):
                 )
         finally:
             await interaction.delete_original_response()
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Submitted forms are handled here, from the interaction alone, in any process."""
+        await handle_form_submission(interaction)
 
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or message.type not in _HANDLED_TYPES or self.on_inbound is None:

@@ -7,12 +7,17 @@ before a restart keep working: nothing about a button lives only in memory.
 
 A click is acknowledged first (``defer``, well inside Discord's 3 s) and then handed over; a form
 button instead answers with the modal, which must be the *first* response to the click.
+
+A submitted modal is handled from the interaction alone (``form_submission``): its ``custom_id``
+carries the payload, its fields the text. So a Reply form opened before a restart, in another
+process, or by two agents on one case at once (same ``custom_id``) always reaches the desk; the
+``Modal`` object discord.py keeps only draws the form and expires.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import discord
@@ -28,6 +33,9 @@ _STYLES = {
 }
 # Discord: at most 5 buttons in a row and 25 on a message; labels up to 80 characters.
 MAX_BUTTONS = 25
+# how long discord.py keeps an open form's object; the submission never depends on it
+FORM_DRAWING_SECONDS = 15 * 60
+_TEXT_INPUT, _ACTION_ROW, _LABEL = 4, 1, 18  # Discord component types
 
 # (interaction, payload) for a click; (interaction, payload, text) for a submitted form
 ClickHandler = Callable[[discord.Interaction[Any], str], Awaitable[None]]
@@ -71,23 +79,27 @@ class PayloadButton(
         handlers = _handlers_of(interaction.client)
         if handlers is None:
             return
-        on_click, on_form = handlers
+        on_click, _on_form = handlers
         if self.opens_form:
-            await interaction.response.send_modal(PayloadForm(self.payload, on_form))
+            await interaction.response.send_modal(PayloadForm(self.payload))
             return
         await interaction.response.defer()
         await on_click(interaction, self.payload)
 
 
 class PayloadForm(discord.ui.Modal):
-    """The modal a form button opens: one paragraph field; the submission becomes a FORM."""
+    """The modal a form button opens: one paragraph field. It only draws the form: the
+    submission is handled by ``handle_form_submission`` in whichever process receives it."""
 
-    def __init__(self, payload: str, on_form: FormHandler) -> None:
+    def __init__(self, payload: str) -> None:
         verb, case, _ = split_payload(payload)
         title = f"{verb.capitalize()} — case #{case}" if case else verb.capitalize()
-        super().__init__(title=title[:45], custom_id=f"{FORM_PREFIX}{payload}"[:100], timeout=None)
+        super().__init__(
+            title=title[:45],
+            custom_id=f"{FORM_PREFIX}{payload}"[:100],
+            timeout=FORM_DRAWING_SECONDS,
+        )
         self.payload = payload
-        self._on_form = on_form
         self.text: discord.ui.TextInput[PayloadForm] = discord.ui.TextInput(
             label="Message",
             style=discord.TextStyle.paragraph,
@@ -97,8 +109,49 @@ class PayloadForm(discord.ui.Modal):
         self.add_item(self.text)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer()
-        await self._on_form(interaction, self.payload, self.text.value)
+        """Nothing here: answering twice would fail (see ``handle_form_submission``)."""
+
+
+def form_submission(data: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """``(payload, text)`` of a submitted help-desk form, read from the interaction's data
+    alone; None for any other modal."""
+    custom_id = str((data or {}).get("custom_id", ""))
+    if not custom_id.startswith(FORM_PREFIX):
+        return None
+    payload = custom_id.removeprefix(FORM_PREFIX)
+    if payload.count(":") < 2:
+        return None
+    return payload, _field_value((data or {}).get("components") or (), TEXT_FIELD)
+
+
+def _field_value(components: Sequence[Mapping[str, Any]], custom_id: str) -> str:
+    """A text input's value, inside action rows (classic modals) or labels (newer ones)."""
+    for component in components:
+        kind = component.get("type")
+        if kind == _ACTION_ROW:
+            found = _field_value(component.get("components") or (), custom_id)
+        elif kind == _LABEL:
+            found = _field_value([component.get("component") or {}], custom_id)
+        elif kind == _TEXT_INPUT and component.get("custom_id") == custom_id:
+            found = str(component.get("value") or "")
+        else:
+            found = ""
+        if found:
+            return found
+    return ""
+
+
+async def handle_form_submission(interaction: discord.Interaction[Any]) -> bool:
+    """Acknowledge and hand over a submitted help-desk form; False for anything else."""
+    if interaction.type != discord.InteractionType.modal_submit:
+        return False
+    submitted = form_submission(interaction.data)
+    handlers = _handlers_of(interaction.client)
+    if submitted is None or handlers is None:
+        return False
+    await interaction.response.defer()
+    await handlers[1](interaction, *submitted)
+    return True
 
 
 def view_for(buttons: Sequence[Button]) -> discord.ui.View | None:
