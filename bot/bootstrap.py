@@ -20,9 +20,10 @@ from bot.dialogs.engine import DialogEngine
 from bot.dialogs.intake import Intake
 from bot.dialogs.roles import RoleBook
 from bot.dialogs.sla_notices import apply_sla_events, run_sla_check
+from bot.dialogs.threads import follows_thread
 from bot.dialogs.understanding import EmbeddingUnderstander, Understander
 from bot.escalation.routing import agent_channels
-from bot.messages import Channel, Inbound
+from bot.messages import Channel, ChannelRef, FollowsThreads, Inbound
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -50,6 +51,9 @@ class HelpDesk:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock)
+
+    async def follows_thread(self, where: ChannelRef) -> bool:
+        return await follows_thread(self.sessions, where)
 
     async def close(self) -> None:
         self.sender.stop()
@@ -161,8 +165,6 @@ async def build_helpdesk(
 
 def _managers_channels(desk: DeskConfig) -> set[str]:
     """The managers' channel is served by the agent desk too (``stats``)."""
-    from bot.messages import ChannelRef
-
     if not desk.managers_channel:
         return set()
     return {str(ChannelRef.parse(desk.managers_channel).without_thread)}
@@ -205,7 +207,14 @@ async def start_channels(helpdesk: HelpDesk) -> None:
     """Connect every adapter; inbounds are stored, acknowledged, then processed in the
     background."""
     for channel in helpdesk.channels.values():
+        give_lookups(helpdesk, channel)
         await channel.start(_accepting(helpdesk))
+
+
+def give_lookups(helpdesk: HelpDesk, channel: Channel) -> None:
+    """What an adapter may ask the help desk as events arrive (answered from the database)."""
+    if isinstance(channel, FollowsThreads):
+        channel.follow_threads_with(helpdesk.follows_thread)
 
 
 def _accepting(helpdesk: HelpDesk) -> Callable[[Inbound], Awaitable[None]]:

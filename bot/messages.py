@@ -222,6 +222,19 @@ InboundHandler = Callable[[Inbound], Awaitable[None]]
 # Reply form)? Lets an adapter refuse privately at click time, before it opens any form.
 AgentGate = Callable[[Inbound], bool]
 
+# Given to adapters by the composition root: does the help desk take part in this thread of a
+# shared channel? Answered from the database (never from an adapter's memory), so every
+# process, before or after a restart, lets the same messages in.
+ThreadLookup = Callable[[ChannelRef], Awaitable[bool]]
+
+
+@runtime_checkable
+class FollowsThreads(Protocol):
+    """An adapter that is sent every message of a shared channel and hands over only those in
+    threads the help desk follows (Slack); it asks ``lookup`` as each message arrives."""
+
+    def follow_threads_with(self, lookup: ThreadLookup) -> None: ...
+
 
 @runtime_checkable
 class ServesHttp(Protocol):

@@ -12,15 +12,18 @@ Events, button clicks, modal submissions and the ``/helpdesk`` command are trans
 (``slack_inbound``) and handed to ``on_inbound`` *before* Slack is acknowledged (bolt runs with
 ``process_before_response``), so an event Slack never saw acknowledged is redelivered and the
 inbox drops the copy by its ``event_id``. A Reply button opens its modal in the click handler
-itself, while the trigger id is still valid. Sending renders Block Kit (``slack_blocks``) with
-all text escaped; errors are classified at the edge (``slack_errors``).
+itself, while the trigger id is still valid. Slack sends every message of the shared channels the
+bot is in; one in a thread is handed over only when the help desk follows that thread, which the
+adapter asks the database (``follow_threads_with``, given by the composition root) — it keeps
+no routing state of its own, so every process and every restart agrees. Sending renders Block
+Kit (``slack_blocks``) with all text escaped; errors are classified at the edge
+(``slack_errors``).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 from typing import Any
@@ -48,6 +51,7 @@ from bot.adapters.slack_inbound import (
     from_mention,
     from_message,
     from_view,
+    in_shared_thread,
 )
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, load_desk_config
@@ -61,13 +65,13 @@ from bot.messages import (
     Outbound,
     OutboundKind,
     SentRef,
+    ThreadLookup,
 )
 
 logger = logging.getLogger(__name__)
 
 COMMAND = "/helpdesk"
 EVENTS_PATH = "/slack/events"
-MAX_KNOWN_THREADS = 10_000
 
 
 class SlackChannel:
@@ -93,7 +97,7 @@ class SlackChannel:
         self._directory = SlackDirectory(
             client=client, clock=clock or SystemClock(), groups=role_groups
         )
-        self._threads: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._follows_thread: ThreadLookup | None = None
         self._on_inbound: InboundHandler | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self.app = AsyncApp(
@@ -106,6 +110,9 @@ class SlackChannel:
         self._register()
 
     # --- the Channel protocol -------------------------------------------------------------
+
+    def follow_threads_with(self, lookup: ThreadLookup) -> None:
+        self._follows_thread = lookup
 
     async def start(self, on_inbound: InboundHandler) -> None:
         self._on_inbound = on_inbound
@@ -169,19 +176,14 @@ class SlackChannel:
             **render(outbound),
         )
         posted_in = str(response.get("channel") or channel)
-        if thread:
-            self._remember_thread(posted_in, thread)
         return SentRef(PLATFORM, posted_in, str(response["ts"]), thread)
 
-    def _remember_thread(self, channel: str, thread: str) -> None:
-        """Threads the bot takes part in: plain messages there reach it without a mention."""
-        self._threads[(channel, thread)] = None
-        self._threads.move_to_end((channel, thread))
-        while len(self._threads) > MAX_KNOWN_THREADS:
-            self._threads.popitem(last=False)
-
-    def _knows_thread(self, channel: str, thread: str) -> bool:
-        return (channel, thread) in self._threads
+    async def _follows(self, inbound: Inbound) -> bool:
+        """Does the help desk take part in this thread? Asked of the database every time: a
+        lookup that fails raises, so Slack is not acknowledged and delivers the event again."""
+        if self._follows_thread is None:
+            return False
+        return await self._follows_thread(inbound.channel)
 
     # --- receiving ------------------------------------------------------------------------
 
@@ -200,23 +202,18 @@ class SlackChannel:
 
         @app.event("message")
         async def on_message(body: dict[str, Any], context: AsyncBoltContext) -> None:
-            inbound = from_message(
-                body,
-                bot_user_id=context.bot_user_id,
-                agent_channels=agents,
-                known_thread=self._knows_thread,
-            )
-            if inbound is not None:
-                await self._deliver(inbound)
+            inbound = from_message(body, bot_user_id=context.bot_user_id, agent_channels=agents)
+            if inbound is None:
+                return
+            if in_shared_thread(inbound, agents) and not await self._follows(inbound):
+                return  # people talking among themselves in a thread the desk never joined
+            await self._deliver(inbound)
 
         @app.event("app_mention")
         async def on_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
             inbound = from_mention(body, bot_user_id=context.bot_user_id, agent_channels=agents)
-            if inbound is None:
-                return
-            if inbound.channel.channel not in agents and inbound.channel.thread:
-                self._remember_thread(inbound.channel.channel, inbound.channel.thread)
-            await self._deliver(inbound)
+            if inbound is not None:
+                await self._deliver(inbound)
 
         @app.command(COMMAND)
         async def on_command(ack: AsyncAck, body: dict[str, Any]) -> None:

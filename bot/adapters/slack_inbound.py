@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from bot.adapters.slack_blocks import (
@@ -65,15 +65,13 @@ def is_person_writing(event: Body) -> bool:
 
 
 def from_message(
-    body: Body,
-    *,
-    bot_user_id: str | None,
-    agent_channels: Collection[str],
-    known_thread: Callable[[str, str], bool],
+    body: Body, *, bot_user_id: str | None, agent_channels: Collection[str]
 ) -> Inbound | None:
-    """A ``message`` event: a DM, a line in an agent channel, or a message in a customer thread
-    the bot already takes part in. Anything else in shared channels is people talking among
-    themselves and is left alone; mentions of the bot arrive as ``app_mention`` instead."""
+    """A ``message`` event: a DM, a line in an agent channel, or a message in a thread of a
+    shared channel — which belongs to the help desk only where it follows that thread
+    (``in_shared_thread``: the adapter asks before handing it over). Top-level messages in
+    shared channels are people talking among themselves and are left alone; mentions of the
+    bot arrive as ``app_mention`` instead."""
     event: Body = body.get("event") or {}
     if not is_person_writing(event):
         return None
@@ -99,11 +97,20 @@ def from_message(
         return Inbound(
             channel=ChannelRef(PLATFORM, channel, thread), text=text, is_direct=False, **common
         )
-    if thread and known_thread(channel, str(thread)):
+    if thread:
         return Inbound(
             channel=ChannelRef(PLATFORM, channel, str(thread)), text=text, is_direct=False, **common
         )
     return None
+
+
+def in_shared_thread(inbound: Inbound, agent_channels: Collection[str]) -> bool:
+    """A message in a thread of a shared channel (not a DM, not an agent channel)."""
+    return (
+        not inbound.is_direct
+        and inbound.channel.thread is not None
+        and inbound.channel.channel not in agent_channels
+    )
 
 
 def from_mention(

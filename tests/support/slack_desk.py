@@ -11,7 +11,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import SlackChannel
-from bot.bootstrap import HelpDesk, build_helpdesk
+from bot.bootstrap import HelpDesk, build_helpdesk, give_lookups
 from bot.clock import Clock
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
 from tests.support.desk import KeywordUnderstander
@@ -136,5 +136,6 @@ async def build_slack_desk(
     async def receive(inbound: Any) -> None:
         await helpdesk.intake.receive(inbound)
 
+    give_lookups(helpdesk, channel)  # as start_channels does
     await channel.start(receive)
     return SlackDesk(slack=slack, channel=channel, helpdesk=helpdesk)

@@ -18,6 +18,7 @@ from bot.adapters.slack_inbound import (
     from_mention,
     from_message,
     from_view,
+    in_shared_thread,
     strip_mention,
 )
 from bot.errors import PermanentSendError, RetryableSendError
@@ -28,10 +29,8 @@ AGENTS = {"C0AGENTS"}
 BOT = "U0BOT"
 
 
-def message(body: dict[str, Any], known: bool = False) -> Inbound | None:
-    return from_message(
-        body, bot_user_id=BOT, agent_channels=AGENTS, known_thread=lambda c, t: known
-    )
+def message(body: dict[str, Any]) -> Inbound | None:
+    return from_message(body, bot_user_id=BOT, agent_channels=AGENTS)
 
 
 def test_a_dm_is_a_direct_message_keyed_by_the_event_id() -> None:
@@ -67,13 +66,16 @@ def test_agent_thread_messages_carry_the_thread_of_the_case() -> None:
     assert not inbound.is_direct
 
 
-def test_customer_channel_threads_count_only_where_the_bot_takes_part() -> None:
+def test_customer_channel_threads_are_candidates_the_adapter_must_check() -> None:
     body = load_fixture("message_channel_thread")
     body["event"]["channel"] = "C0GENERAL"
-    assert message(body, known=False) is None
-    inbound = message(body, known=True)
-    assert inbound is not None
+    inbound = message(body)
+    assert inbound is not None and in_shared_thread(inbound, AGENTS)
     assert inbound.channel == ChannelRef("slack", "C0GENERAL", "1767603800.000400")
+    agents_line = message(load_fixture("message_channel_thread"))
+    assert agents_line is not None and not in_shared_thread(agents_line, AGENTS)
+    del body["event"]["thread_ts"]
+    assert message(body) is None  # top-level chatter in a shared channel
 
 
 def test_a_message_that_mentions_the_bot_is_left_to_the_app_mention_event() -> None:

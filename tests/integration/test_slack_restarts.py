@@ -1,0 +1,155 @@
+"""Threads the help desk follows in a shared Slack channel, across a restart and across two web
+instances: a customer's follow-up in the thread (no mention needed) reaches their case, an
+agent's note and ``@bot reply`` in the case thread still work, and strangers' chatter in other
+threads is still left alone. A restart is a new adapter and a new help desk on the same database.
+
+The stand-in cannot prove real scopes (``channels:history`` decides which messages Slack sends).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.cases.transcript import EventKind
+from bot.clock import FrozenClock
+from bot.storage.models import CaseEvent, InboxMessage
+from bot.web import create_web_app
+from tests.support.slack_api import SlackStandIn, sign
+from tests.support.slack_desk import AGENTS, SIGNING_SECRET, SlackDesk, build_slack_desk
+
+SHARED = "C0GENERAL"
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackStandIn]:
+    stand_in = SlackStandIn()
+    stand_in.users.update({"U0ADA": "Ada", "U0DANA": "Dana", "U0BOB": "Bob"})
+    await stand_in.start()
+    yield stand_in
+    await stand_in.close()
+
+
+def in_shared_thread(d: SlackDesk, text: str, thread: str, *, user: str) -> dict[str, Any]:
+    body = d.in_thread(text, thread, user=user)
+    body["event"]["channel"] = SHARED
+    return body
+
+
+async def open_case_in_shared_channel(d: SlackDesk) -> str:
+    """Ada asks in the shared channel, then asks for a person in the thread; returns the
+    thread's ts."""
+    mention = d.mention("I forgot my password", channel=SHARED, user="U0ADA")
+    thread = str(mention["event"]["ts"])
+    await d.slack.deliver("events_api", mention)
+    await d.slack.deliver(
+        "events_api", in_shared_thread(d, "I need a person please", thread, user="U0ADA")
+    )
+    await d.drain()
+    assert "case #1" in d.slack.posts(SHARED)[-1].args["text"]
+    return thread
+
+
+async def notes_of(d: SlackDesk, case: int) -> list[str]:
+    async with d.helpdesk.sessions() as s:
+        rows = await s.scalars(
+            select(CaseEvent.body).where(
+                CaseEvent.case_id == case, CaseEvent.kind == EventKind.NOTE.value
+            )
+        )
+        return list(rows)
+
+
+async def inbox_size(d: SlackDesk) -> int:
+    async with d.helpdesk.sessions() as s:
+        return int(await s.scalar(select(func.count()).select_from(InboxMessage)) or 0)
+
+
+async def test_after_a_restart_the_followed_thread_and_the_case_thread_still_work(
+    migrated_url: str, clock: FrozenClock, tmp_path: Path, slack: SlackStandIn
+) -> None:
+    first = await build_slack_desk(migrated_url, clock, tmp_path, slack)
+    try:
+        thread = await open_case_in_shared_channel(first)
+    finally:
+        await first.channel.stop()
+        await first.helpdesk.close()
+    (post,) = slack.posts(AGENTS, thread_ts=None)
+    case_thread = str(post.response["ts"])
+
+    d = await build_slack_desk(migrated_url, clock, tmp_path, slack)
+    d._ids = first._ids  # fresh event ids after the restart
+    try:
+        before = await inbox_size(d)
+        # strangers talking in a thread the help desk never joined: not even stored
+        await slack.deliver(
+            "events_api", in_shared_thread(d, "lunch?", "1767600000.000001", user="U0BOB")
+        )
+        await d.drain()
+        assert await inbox_size(d) == before
+
+        await slack.deliver(
+            "events_api", in_shared_thread(d, "it still fails after a reset", thread, user="U0ADA")
+        )
+        await d.drain()
+        relayed = slack.posts(AGENTS, thread_ts=case_thread)[-1].args["text"]
+        assert "it still fails after a reset" in relayed
+
+        await slack.deliver("events_api", d.in_thread("her account is locked", case_thread))
+        await d.drain()
+        assert await notes_of(d, 1) == ["her account is locked"]
+
+        mention = d.mention("reply I have unlocked it.", channel=AGENTS, user="U0DANA")
+        mention["event"]["thread_ts"] = case_thread
+        await slack.deliver("events_api", mention)
+        await d.drain()
+        answer = slack.posts(SHARED)[-1].args
+        assert answer["thread_ts"] == thread and "I have unlocked it." in answer["text"]
+    finally:
+        await d.channel.stop()
+        await d.helpdesk.close()
+
+
+def web_app_of(d: SlackDesk) -> httpx.AsyncClient:
+    """One ``web`` process's app (Slack's HTTP Events API), served in memory."""
+    transport = httpx.ASGITransport(app=create_web_app(d.helpdesk.channels))
+    return httpx.AsyncClient(transport=transport, base_url="http://web.test")
+
+
+async def post_event(web: httpx.AsyncClient, body: dict[str, Any]) -> None:
+    raw = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", **sign(SIGNING_SECRET, raw)}
+    response = await web.post("/slack/events", content=raw, headers=headers)
+    assert response.status_code == 200, response.text
+
+
+async def test_a_follow_up_reaching_another_web_instance_is_handled(
+    migrated_url: str, clock: FrozenClock, tmp_path: Path, slack: SlackStandIn
+) -> None:
+    one = await build_slack_desk(migrated_url, clock, tmp_path, slack, socket_mode=False)
+    two = await build_slack_desk(migrated_url, clock, tmp_path, slack, socket_mode=False)
+    two._ids = one._ids
+    web_one, web_two = web_app_of(one), web_app_of(two)
+    try:
+        mention = one.mention("I forgot my password", channel=SHARED, user="U0ADA")
+        thread = str(mention["event"]["ts"])
+        await post_event(web_one, mention)
+        await one.drain()
+
+        follow_up = in_shared_thread(two, "I need a person please", thread, user="U0ADA")
+        await post_event(web_two, follow_up)
+        await two.drain()
+        answer = slack.posts(SHARED)[-1].args
+        assert answer["thread_ts"] == thread and "case #1" in answer["text"]
+    finally:
+        for web in (web_one, web_two):
+            await web.aclose()
+        for desk in (one, two):
+            await desk.channel.stop()
+            await desk.helpdesk.close()
