@@ -14,8 +14,9 @@ Events, button clicks, modal submissions and the ``/helpdesk`` command are trans
 inbox drops the copy by its ``event_id``. A Reply button opens its modal in the click handler
 itself, while the trigger id is still valid. Slack sends every message of the shared channels the
 bot is in; one in a thread is handed over only when the help desk follows that thread, which the
-adapter asks the database (``follow_threads_with``, given by the composition root) — it keeps
-no routing state of its own, so every process and every restart agrees. Sending renders Block
+adapter asks through a lookup the composition root gives it (``follow_threads_with``; the answer
+comes from the database). It keeps no routing state of its own, so every process and every
+restart agrees. Sending renders Block
 Kit (``slack_blocks``) with all text escaped; errors are classified at the edge
 (``slack_errors``).
 """
