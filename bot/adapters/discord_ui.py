@@ -79,7 +79,7 @@ class PayloadButton(
         handlers = _handlers_of(interaction.client)
         if handlers is None:
             return
-        on_click, _on_form = handlers
+        on_click, _ = handlers  # a form's submission: ``handle_form_submission``
         if self.opens_form:
             await interaction.response.send_modal(PayloadForm(self.payload))
             return
