@@ -20,7 +20,7 @@ from bot.dialogs.engine import DialogEngine
 from bot.dialogs.intake import Intake
 from bot.dialogs.roles import RoleBook
 from bot.dialogs.sla_notices import apply_sla_events, run_sla_check
-from bot.dialogs.threads import follows_thread
+from bot.dialogs.threads import follow, follows_thread, in_shared_thread
 from bot.dialogs.understanding import EmbeddingUnderstander, Understander
 from bot.escalation.routing import agent_channels
 from bot.messages import Channel, ChannelRef, FollowsThreads, Inbound
@@ -218,7 +218,11 @@ def give_lookups(helpdesk: HelpDesk, channel: Channel) -> None:
 
 
 def _accepting(helpdesk: HelpDesk) -> Callable[[Inbound], Awaitable[None]]:
+    desk_channels = agent_channels(helpdesk.desk) | _managers_channels(helpdesk.desk)
+
     async def on_inbound(inbound: Inbound) -> None:
+        if in_shared_thread(inbound, desk_channels):  # followed before its answer is written
+            await follow(helpdesk.sessions, inbound.channel, helpdesk.clock.now())
         await helpdesk.intake.accept(inbound)
 
     return on_inbound

@@ -277,6 +277,17 @@ class ReplyChain(Base):
     created_at: Mapped[datetime]
 
 
+class FollowedThread(Base):
+    """A thread of a shared channel the help desk takes part in ("slack:C0123/1700.0001"):
+    recorded as its first message is accepted, so later messages there need no mention in
+    any process, after any restart."""
+
+    __tablename__ = "followed_threads"
+
+    conversation: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_at: Mapped[datetime]
+
+
 class Macro(Base):
     """A canned reply with placeholders ({customer_name}, {case_number}, {agent})."""
 

@@ -8,6 +8,7 @@ The stand-in cannot prove real scopes (``channels:history`` decides which messag
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,10 +18,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot.bootstrap import start_channels
 from bot.cases.transcript import EventKind
 from bot.clock import FrozenClock
+from bot.dialogs.understanding import Understanding
 from bot.storage.models import CaseEvent, InboxMessage
 from bot.web import create_web_app
+from tests.support.desk import KeywordUnderstander
 from tests.support.slack_api import SlackStandIn, sign
 from tests.support.slack_desk import AGENTS, SIGNING_SECRET, SlackDesk, build_slack_desk
 
@@ -157,3 +161,42 @@ async def test_a_follow_up_reaching_another_web_instance_is_handled(
         for desk in (one, two):
             await desk.channel.stop()
             await desk.helpdesk.close()
+
+
+class HeldUnderstander:
+    """Understands only once released: the bot's first answer in a thread is still being
+    worked out when the customer's next message arrives."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self._keywords = KeywordUnderstander()
+
+    async def understand(self, text: str) -> Understanding:
+        await self.release.wait()
+        return await self._keywords.understand(text)
+
+
+async def test_a_follow_up_sent_before_the_first_answer_is_not_lost(
+    migrated_url: str, clock: FrozenClock, tmp_path: Path, slack: SlackStandIn
+) -> None:
+    held = HeldUnderstander()
+    d = await build_slack_desk(
+        migrated_url, clock, tmp_path, slack, socket_mode=False, understander=held
+    )
+    await start_channels(d.helpdesk)  # the production path: store, acknowledge, then process
+    web = web_app_of(d)
+    try:
+        mention = d.mention("I forgot my password", channel=SHARED, user="U0ADA")
+        thread = str(mention["event"]["ts"])
+        await post_event(web, mention)
+        await post_event(web, in_shared_thread(d, "I need a person please", thread, user="U0ADA"))
+        held.release.set()
+        await d.helpdesk.intake.wait_idle()
+        await d.drain()
+        answers = [c.args for c in slack.posts(SHARED)]
+        assert [a["thread_ts"] for a in answers] == [thread, thread]
+        assert "Reset your password" in answers[0]["text"] and "case #1" in answers[1]["text"]
+    finally:
+        await web.aclose()
+        await d.channel.stop()
+        await d.helpdesk.close()

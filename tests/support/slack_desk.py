@@ -14,6 +14,7 @@ from bot.adapters.slack import SlackChannel
 from bot.bootstrap import HelpDesk, build_helpdesk, give_lookups
 from bot.clock import Clock
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
+from bot.dialogs.understanding import Understander
 from tests.support.desk import KeywordUnderstander
 from tests.support.slack_api import SlackStandIn, load_fixture
 
@@ -113,6 +114,7 @@ async def build_slack_desk(
     desk: DeskConfig | None = None,
     socket_mode: bool = True,
     role_groups: tuple[str, ...] = (),
+    understander: Understander | None = None,
 ) -> SlackDesk:
     """The whole help desk with the Slack adapter; inbounds are processed as they arrive
     (``intake.receive``) so each test step is deterministic."""
@@ -128,7 +130,7 @@ async def build_slack_desk(
     helpdesk = await build_helpdesk(
         Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=tmp_path),
         channels={"slack": channel},
-        understander=KeywordUnderstander(),
+        understander=understander or KeywordUnderstander(),
         clock=clock,
         desk=desk,
     )

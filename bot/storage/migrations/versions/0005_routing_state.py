@@ -1,4 +1,4 @@
-"""routing state: the lines of case reply chains
+"""routing state: the lines of case reply chains, the threads followed in shared channels
 
 Revision ID: 0005
 Revises: 0002
@@ -31,9 +31,16 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_reply_chains_thread_key"), ["thread_key"], unique=False
         )
+    op.create_table(
+        "followed_threads",
+        sa.Column("conversation", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("conversation", name=op.f("pk_followed_threads")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("followed_threads")
     with op.batch_alter_table("reply_chains", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reply_chains_thread_key"))
     op.drop_table("reply_chains")
