@@ -10,12 +10,13 @@ It receives in either or both of Slack's connection modes:
 
 Events, button clicks, modal submissions and the ``/helpdesk`` command are translated
 (``slack_inbound``), their text decoded from Slack's wire form into plain text
-(``slack_text``), and handed to ``on_inbound``. When the sender's name and groups are cached
-that happens *before* Slack is acknowledged (bolt runs with ``process_before_response``), so an
-event Slack never saw acknowledged is redelivered and the inbox drops the copy by its
-``event_id``. When a ``users.info`` / ``usergroups.users.list`` look-up is needed, Slack is
-acknowledged first — it wants an answer within 3 seconds — and the look-up and the hand-over
-follow in a task of their own (a crash in that moment loses the event; it is logged).
+(``slack_text``), and handed to ``on_inbound`` *before* Slack is acknowledged (bolt runs with
+``process_before_response``), so an event Slack never saw acknowledged is redelivered and the
+inbox drops the copy by its ``event_id``. The sender's name and groups (``users.info``,
+``usergroups.users.list``, cached) are looked up first; should those calls take longer than
+``LOOKUP_BUDGET_SECONDS``, Slack — which wants an answer within 3 seconds — is acknowledged
+first and the hand-over follows when they return (a crash in that moment loses the event; it
+is logged).
 
 A Reply button opens its modal in the click handler itself, while the trigger id is still
 valid — for agents only (``AgentGate``): anyone else's click goes to the core, which refuses
@@ -85,6 +86,8 @@ logger = logging.getLogger(__name__)
 COMMAND = "/helpdesk"
 EVENTS_PATH = "/slack/events"
 MAX_KNOWN_THREADS = 10_000
+# Slack wants an answer within 3 s: look-ups may take this long before the ack goes first
+LOOKUP_BUDGET_SECONDS = 2.0
 FILE_COMMENT_MAX_CHARS = 36_000  # a file's comment is a message: under Slack's 40,000
 # where a private answer cannot go as an ephemeral message, it goes as a DM
 EPHEMERAL_REFUSED = frozenset(
@@ -107,6 +110,7 @@ class SlackChannel:
         clock: Clock | None = None,
         listen: bool = True,
         agent_gate: AgentGate | None = None,
+        lookup_budget: float = LOOKUP_BUDGET_SECONDS,
     ) -> None:
         self._client = client
         self._app_token = app_token
@@ -114,6 +118,7 @@ class SlackChannel:
         self._agent_channels = frozenset(agent_channels)
         self._listen = listen
         self._agent_gate = agent_gate
+        self._lookup_budget = lookup_budget
         self._pending: set[asyncio.Task[None]] = set()  # hand-overs after an early ack
         self._directory = SlackDirectory(
             client=client, clock=clock or SystemClock(), groups=role_groups
@@ -145,9 +150,13 @@ class SlackChannel:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
-        if self._pending:  # acknowledged events still being looked up: hand them over first
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self.handed_over()
         self._on_inbound = None
+
+    async def handed_over(self) -> None:
+        """Wait until every event acknowledged before its look-ups is handed over."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
 
     async def send(self, outbound: Outbound) -> SentRef:
         method = _method_of(outbound)
@@ -273,21 +282,26 @@ class SlackChannel:
     # --- receiving ------------------------------------------------------------------------
 
     async def _deliver(self, inbound: Inbound) -> None:
-        """Hand ``inbound`` over before the ack when its look-ups are cached; else after it."""
+        """Hand ``inbound`` over before the ack when its look-ups (cached, mostly) finish within
+        the budget; else acknowledge first and hand it over once they do."""
         if self._on_inbound is None:
             raise RuntimeError("slack: an event arrived before start()")  # bolt answers 500
-        if self._directory.knows([inbound.user_id, *_mentioned(inbound)]):
-            await self._on_inbound(await self._complete(inbound))
+        completing = asyncio.ensure_future(self._complete(inbound))
+        if not completing.done():
+            await asyncio.wait({completing}, timeout=self._lookup_budget)
+        if completing.done():
+            await self._on_inbound(completing.result())  # stored before Slack hears "OK"
             return
-        self._spawn(self._deliver_after_ack(inbound))
+        logger.info("slack: look-ups for %s are slow: acknowledged first", inbound.event_id)
+        self._spawn(self._deliver_after_ack(inbound.event_id, completing))
 
-    async def _deliver_after_ack(self, inbound: Inbound) -> None:
+    async def _deliver_after_ack(self, event_id: str, completing: asyncio.Future[Inbound]) -> None:
         try:
-            completed = await self._complete(inbound)
+            completed = await completing
             if self._on_inbound is not None:
                 await self._on_inbound(completed)
         except Exception:
-            logger.exception("slack: %s acknowledged but not handed over", inbound.event_id)
+            logger.exception("slack: %s acknowledged but not handed over", event_id)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

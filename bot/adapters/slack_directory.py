@@ -29,14 +29,6 @@ class SlackDirectory:
     def _fresh(self, stamp: datetime) -> bool:
         return self._clock.now() - stamp < CACHE_TTL
 
-    def knows(self, user_ids: Iterable[str]) -> bool:
-        """True when the names of ``user_ids`` and the membership of every configured group are
-        cached and fresh: looking them up costs no API call."""
-        names = all(u in self._names and self._fresh(self._names[u][1]) for u in user_ids)
-        return names and all(
-            g in self._members and self._fresh(self._members[g][1]) for g in self._groups
-        )
-
     async def display_name(self, user_id: str) -> str:
         cached = self._names.get(user_id)
         if cached and self._fresh(cached[1]):

@@ -308,15 +308,14 @@ class SlackStandIn:
         error: str | None = None
         if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
             error = self._where_bot_cannot_post(channel) or _block_errors(args)
-        if method == "chat.postEphemeral" and error is None:
-            if str(args.get("user", "")) not in self.members[channel]:
-                error = "user_not_in_channel"
-        if method == "chat.update" and error is None:
-            if (channel, str(args.get("ts", ""))) not in self.messages:
-                error = "message_not_found"
-        if method == "files.getUploadURLExternal":
-            if not args.get("filename") or int(args.get("length") or 0) <= 0:
-                error = "invalid_arguments"
+        user, ts = str(args.get("user", "")), str(args.get("ts", ""))
+        if method == "chat.postEphemeral" and not error and user not in self.members[channel]:
+            error = "user_not_in_channel"
+        if method == "chat.update" and not error and (channel, ts) not in self.messages:
+            error = "message_not_found"
+        length = int(args.get("length") or 0)
+        if method == "files.getUploadURLExternal" and (not args.get("filename") or length <= 0):
+            error = "invalid_arguments"
         if method == "files.completeUploadExternal":
             error = self._where_bot_cannot_post(channel) if channel else None
             files = args.get("files") or []

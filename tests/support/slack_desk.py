@@ -53,6 +53,8 @@ class SlackDesk:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def drain(self) -> int:
+        """Deliver what the help desk has to say (after every acknowledged event is in)."""
+        await self.channel.handed_over()
         return await self.helpdesk.sender.drain()
 
     def next_id(self) -> int:
