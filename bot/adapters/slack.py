@@ -228,9 +228,10 @@ class SlackChannel:
             ts = str(response.get("message_ts") or "ephemeral")
             return SentRef(PLATFORM, channel, ts, thread)
         except SlackApiError as exc:
-            if exc.response.get("error") not in EPHEMERAL_REFUSED:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            if data.get("error") not in EPHEMERAL_REFUSED:
                 raise
-            logger.info("slack: no ephemeral in %s (%s): a DM", channel, exc.response.get("error"))
+            logger.info("slack: no ephemeral in %s (%s): a DM", channel, data.get("error"))
         opened = await self._client.conversations_open(users=user)
         dm = str((opened.get("channel") or {}).get("id", ""))
         response = await self._client.chat_postMessage(channel=dm, **message)

@@ -144,6 +144,7 @@ async def build_slack_desk(
     desk: DeskConfig | None = None,
     socket_mode: bool = True,
     role_groups: tuple[str, ...] = (),
+    lookup_budget: float = 2.0,
 ) -> SlackDesk:
     """The whole help desk with the Slack adapter; inbounds are processed as they arrive
     (``intake.receive``) so each test step is deterministic."""
@@ -159,6 +160,7 @@ async def build_slack_desk(
         role_groups=role_groups,
         clock=clock,
         agent_gate=agent_gate(desk.roles.agents.slack),
+        lookup_budget=lookup_budget,
     )
     helpdesk = await build_helpdesk(
         Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=tmp_path),
