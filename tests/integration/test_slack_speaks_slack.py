@@ -222,6 +222,45 @@ async def test_a_chart_is_uploaded_into_the_channel_not_named_by_its_path(
     assert slack.calls_to("chat.postMessage") == []  # no "Chart: /srv/…" line anywhere
 
 
+async def test_the_scheduled_digest_arrives_in_slack_with_its_chart_uploaded(
+    migrated_url: str, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.config import DeskConfig
+    from bot.delivery import OutboxSender
+    from bot.reports.scheduler import DeskScheduler
+    from bot.storage.db import create_engine, session_factory
+    from bot.storage.uow import UnitOfWork
+
+    slack.join("C0MANAGERS", "U0MIA")
+    desk = DeskConfig.model_validate(
+        {"managers_channel": "slack:C0MANAGERS", "digests": {"daily": "09:00"}}
+    )
+    clock = FrozenClock(datetime(2026, 1, 12, 9, 0, tzinfo=UTC))
+    engine = create_engine(migrated_url)
+    try:
+        sessions = session_factory(engine)
+        scheduler = DeskScheduler(
+            desk=desk,
+            uow_factory=lambda: UnitOfWork(sessions, clock),
+            clock=clock,
+            owner="host-a",
+            chart_dir=tmp_path / "digests",
+        )
+        digest = await scheduler.run_digest("day")
+        assert digest is not None and digest.chart is not None
+        channel = SlackChannel(client=AsyncWebClient(token="xoxb-t", base_url=slack.api_url))
+        sender = OutboxSender(sessions=sessions, channels={"slack": channel}, clock=clock)
+        assert await sender.drain() == 1
+    finally:
+        await engine.dispose()
+    (completed,) = slack.calls_to("files.completeUploadExternal", channel_id="C0MANAGERS")
+    assert completed["initial_comment"].startswith("Daily digest — Sun 11 Jan 2026")
+    assert "Chart:" not in completed["initial_comment"] and str(tmp_path) not in str(slack.calls)
+    assert slack.uploads[completed["files"][0]["id"]] == digest.chart.read_bytes()
+
+
 async def test_the_stand_in_refuses_what_slack_refuses(slack: SlackStandIn) -> None:
     client = AsyncWebClient(token="xoxb-t", base_url=slack.api_url)
     slack.join("C0IN", "U0ADA")
