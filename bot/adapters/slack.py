@@ -322,9 +322,15 @@ class SlackChannel:
         )
 
     async def _may_open_form(self, inbound: Inbound) -> bool:
+        """The agent gate, with the clicker's groups. Should the look-up be slow, the form opens
+        (the trigger id would expire): its submission is checked by the core all the same."""
         if self._agent_gate is None:
             return True
-        return self._agent_gate(await self._complete(inbound))
+        completing = asyncio.ensure_future(self._complete(inbound))
+        done, _ = await asyncio.wait({completing}, timeout=self._lookup_budget)
+        if not done:
+            return True
+        return self._agent_gate(completing.result())
 
     def _register(self) -> None:
         app, agents = self.app, self._agent_channels
