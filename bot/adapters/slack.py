@@ -16,7 +16,7 @@ inbox drops the copy by its ``event_id``. The sender's name and groups (``users.
 ``usergroups.users.list``, cached) are looked up first; should those calls take longer than
 ``LOOKUP_BUDGET_SECONDS``, Slack — which wants an answer within 3 seconds — is acknowledged
 first and the hand-over follows when they return (a crash in that moment loses the event; it
-is logged).
+is logged). Events arriving meanwhile queue behind it, so hand-overs keep their arrival order.
 
 A Reply button opens its modal in the click handler itself, while the trigger id is still
 valid — for agents only (``AgentGate``): anyone else's click goes to the core, which refuses
@@ -33,7 +33,7 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Collection, Coroutine, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,7 @@ class SlackChannel:
         self._listen = listen
         self._agent_gate = agent_gate
         self._lookup_budget = lookup_budget
-        self._pending: set[asyncio.Task[None]] = set()  # hand-overs after an early ack
+        self._handovers: list[asyncio.Task[None]] = []  # after an early ack, in arrival order
         self._directory = SlackDirectory(
             client=client, clock=clock or SystemClock(), groups=role_groups
         )
@@ -155,8 +155,8 @@ class SlackChannel:
 
     async def handed_over(self) -> None:
         """Wait until every event acknowledged before its look-ups is handed over."""
-        while self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        while self._handovers:
+            await asyncio.gather(*self._handovers, return_exceptions=True)
 
     async def send(self, outbound: Outbound) -> SentRef:
         method = _method_of(outbound)
@@ -288,26 +288,34 @@ class SlackChannel:
         if self._on_inbound is None:
             raise RuntimeError("slack: an event arrived before start()")  # bolt answers 500
         completing = asyncio.ensure_future(self._complete(inbound))
-        if not completing.done():
+        behind = self._handovers[-1] if self._handovers else None
+        if behind is None:
             await asyncio.wait({completing}, timeout=self._lookup_budget)
-        if completing.done():
-            await self._on_inbound(completing.result())  # stored before Slack hears "OK"
-            return
-        logger.info("slack: look-ups for %s are slow: acknowledged first", inbound.event_id)
-        self._spawn(self._deliver_after_ack(inbound.event_id, completing))
+            if completing.done():
+                await self._on_inbound(completing.result())  # stored before Slack hears "OK"
+                return
+            logger.info("slack: look-ups for %s are slow: acknowledged first", inbound.event_id)
+        # after an event still being looked up, in arrival order
+        task = asyncio.get_running_loop().create_task(
+            self._deliver_after_ack(inbound.event_id, completing, behind)
+        )
+        self._handovers.append(task)
+        task.add_done_callback(self._handovers.remove)
 
-    async def _deliver_after_ack(self, event_id: str, completing: asyncio.Future[Inbound]) -> None:
+    async def _deliver_after_ack(
+        self,
+        event_id: str,
+        completing: asyncio.Future[Inbound],
+        behind: asyncio.Task[None] | None,
+    ) -> None:
         try:
+            if behind is not None:
+                await asyncio.wait({behind})
             completed = await completing
             if self._on_inbound is not None:
                 await self._on_inbound(completed)
         except Exception:
             logger.exception("slack: %s acknowledged but not handed over", event_id)
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
 
     async def _complete(self, inbound: Inbound) -> Inbound:
         """Who wrote (name, groups) and the text as they saw it: mentions by name, links as

@@ -193,11 +193,16 @@ async def test_the_ack_does_not_wait_for_a_slow_user_lookup(
         assert ack["envelope_id"]  # acknowledged while users.info cannot have answered
         await asyncio.wait_for(slack.lookup_waiting.wait(), ACK_TIMEOUT)
         assert d.received.empty()  # … and still looking up
+        # a second message meanwhile is acknowledged too, and handed over after the first
+        second = d.dm("thanks", user="U0NIA")
+        assert (await slack.deliver("events_api", second))["envelope_id"]
         lookups.set()
-        inbound = await asyncio.wait_for(d.received.get(), ACK_TIMEOUT)
-        assert inbound.user_name == "Nia"
+        first = await asyncio.wait_for(d.received.get(), ACK_TIMEOUT)
+        then = await asyncio.wait_for(d.received.get(), ACK_TIMEOUT)
+        assert (first.text, first.user_name, then.text) == ("I forgot my password", "Nia", "thanks")
         await d.drain()
-        assert "Reset your password" in d.slack.posts(CUSTOMER_DM)[-1].args["text"]
+        texts = [c.args["text"] for c in d.slack.posts(CUSTOMER_DM)]
+        assert "Reset your password" in texts[0] and texts[1] == replies.THANKS
     finally:
         await d.channel.stop()
         await d.helpdesk.close()
