@@ -1,7 +1,10 @@
 """The channel-neutral command verbs and their parser.
 
 Every adapter maps its native form (``/status`` in the terminal and Telegram, ``/helpdesk
-status`` in Slack, an app command in Discord) onto the same ``CommandCall``.
+status`` in Slack and Discord) onto the same ``CommandCall``. The other way round, a command the
+bot suggests ("Try /status") is written with ``hint(verb)`` and rendered in the form that works
+on the platform it is delivered to (``render_hints``, applied by the outbox): ``/helpdesk
+status`` in Slack, where ``/status`` is one of Slack's own commands.
 """
 
 from __future__ import annotations
@@ -48,6 +51,30 @@ VERBS: dict[str, Role] = {
 
 _CASE_REF = re.compile(r"^#?(\d{1,9})$")
 
+# U+2060 WORD JOINER: invisible, and dropped from anything people send (``clean_text``), so it
+# marks the bot's own hints unambiguously until ``render_hints`` replaces it.
+HINT_MARK = "\u2060"
+_HINT = re.compile(HINT_MARK + r"([a-z]+)")
+# Where every verb is typed after one app command; elsewhere customers type ``/verb`` and
+# agents the bare verb.
+NATIVE_COMMAND = {"slack": "/helpdesk ", "discord": "/helpdesk "}
+
+
+def hint(verb: str) -> str:
+    """``verb`` as the bot suggests typing it; rendered per platform by ``render_hints``."""
+    return HINT_MARK + verb
+
+
+def render_hints(text: str, platform: str) -> str:
+    """Every ``hint`` in ``text`` in the form that works on ``platform``."""
+
+    def _native(match: re.Match[str]) -> str:
+        verb = match.group(1)
+        default = "/" if VERBS.get(verb) == Role.CUSTOMER else ""
+        return NATIVE_COMMAND.get(platform, default) + verb
+
+    return _HINT.sub(_native, text)
+
 
 @dataclass(frozen=True)
 class CommandCall:
@@ -71,11 +98,11 @@ def parse_command(text: str, *, default_case: int | None = None) -> CommandCall:
     first (``reply 12 Hello``, ``note #12 called them``); in a case thread it is implied."""
     body = text.strip().removeprefix("/").strip()
     if not body:
-        raise InvalidCommand("That command is empty. Try /help.")
+        raise InvalidCommand(f"That command is empty. Try {hint('help')}.")
     verb, _, rest = body.partition(" ")
     verb = verb.lower()
     if verb not in VERBS:
-        raise InvalidCommand(f"I don't know the command '/{verb[:30]}'. Try /help.")
+        raise InvalidCommand(f"I don't know the command '/{verb[:30]}'. Try {hint('help')}.")
     rest = rest.strip()
     case_number = default_case
     first, _, remainder = rest.partition(" ")

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.commands import render_hints
 from bot.errors import PermanentSendError, RetryableSendError
 from bot.messages import Channel, Outbound, OutboundKind, SentRef
 from bot.storage.models import DialogSession, OutboxMessage, SentRefRecord
@@ -180,6 +181,8 @@ class OutboxSender:
     async def _resolve(self, session: AsyncSession, payload: dict[str, Any]) -> Outbound:
         """Turn a stored payload into an Outbound, resolving ref keys to platform ids."""
         outbound = Outbound.from_dict(payload)
+        # the bot's command hints, in the form that works where this message goes
+        outbound = replace(outbound, text=render_hints(outbound.text, outbound.channel.platform))
         edit_key, thread_key = payload.get("edit_key"), payload.get("thread_key")
         if edit_key:
             ref = await _lookup_ref(session, edit_key)

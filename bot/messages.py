@@ -166,6 +166,9 @@ class Outbound:
     # ephemeral follow-up, a Telegram callback alert or DM). ``reply_token`` is the inbound's.
     private_to: str = ""
     reply_token: str = ""
+    # A file to attach (a digest's chart), on this host; adapters without ``files`` post the
+    # text alone.
+    file_path: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -187,6 +190,7 @@ class Outbound:
             "attribution": self.attribution,
             "private_to": self.private_to,
             "reply_token": self.reply_token,
+            "file_path": self.file_path,
         }
 
     @classmethod
@@ -202,6 +206,7 @@ class Outbound:
             attribution=data.get("attribution", ""),
             private_to=data.get("private_to", ""),
             reply_token=data.get("reply_token", ""),
+            file_path=data.get("file_path", ""),
         )
 
 

@@ -9,37 +9,52 @@ It receives in either or both of Slack's connection modes:
   ``url_verification``.
 
 Events, button clicks, modal submissions and the ``/helpdesk`` command are translated
-(``slack_inbound``) and handed to ``on_inbound`` *before* Slack is acknowledged (bolt runs with
+(``slack_inbound``), their text decoded from Slack's wire form into plain text
+(``slack_text``), and handed to ``on_inbound`` *before* Slack is acknowledged (bolt runs with
 ``process_before_response``), so an event Slack never saw acknowledged is redelivered and the
-inbox drops the copy by its ``event_id``. A Reply button opens its modal in the click handler
-itself, while the trigger id is still valid. Slack sends every message of the shared channels the
-bot is in; one in a thread is handed over only when the help desk follows that thread, which the
-adapter asks through a lookup the composition root gives it (``follow_threads_with``; the answer
-comes from the database). It keeps no routing state of its own, so every process and every
-restart agrees. Sending renders Block
-Kit (``slack_blocks``) with all text escaped; errors are classified at the edge
-(``slack_errors``).
+inbox drops the copy by its ``event_id``. The sender's name and groups (``users.info``,
+``usergroups.users.list``, cached) are looked up first; should those calls take longer than
+``LOOKUP_BUDGET_SECONDS``, Slack — which wants an answer within 3 seconds — is acknowledged
+first and the hand-over follows when they return (a crash in that moment loses the event; it
+is logged). Events arriving meanwhile queue behind it, so hand-overs keep their arrival order.
+
+A Reply button opens its modal in the click handler itself, while the trigger id is still
+valid — for agents only (``AgentGate``): anyone else's click goes to the core, which refuses
+privately. Sending renders Block Kit (``slack_blocks``) with plain text escaped once and splits
+texts past a message's room; a private answer (``Outbound.private_to``) goes through the
+command's or click's ``response_url``, else ``chat.postEphemeral``, else a DM; a file
+(``Outbound.file_path``) is uploaded with ``files.getUploadURLExternal`` +
+``files.completeUploadExternal``. Errors are classified at the edge (``slack_errors``).
+
+Slack sends every message of the shared channels the bot is in; one in a thread is handed over
+only when the help desk follows that thread, which the adapter asks through a lookup the
+composition root gives it (``follow_threads_with``; the answer comes from the database). It keeps
+no routing state of its own, so every process and every restart agrees.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack_blocks import (
     ACTION_PREFIX,
     FORM_ACTION_PREFIX,
     REPLY_VIEW_ID,
     render,
+    render_parts,
     reply_modal,
 )
 from bot.adapters.slack_directory import SlackDirectory
@@ -54,15 +69,18 @@ from bot.adapters.slack_inbound import (
     from_view,
     in_shared_thread,
 )
+from bot.adapters.slack_text import escape, mentioned_users, to_plain
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, load_desk_config
 from bot.errors import PermanentSendError, RetryableSendError
 from bot.messages import (
+    AgentGate,
     Capabilities,
     Channel,
     ChannelRef,
     Inbound,
     InboundHandler,
+    InboundKind,
     Outbound,
     OutboundKind,
     SentRef,
@@ -73,11 +91,18 @@ logger = logging.getLogger(__name__)
 
 COMMAND = "/helpdesk"
 EVENTS_PATH = "/slack/events"
+# Slack wants an answer within 3 s: look-ups may take this long before the ack goes first
+LOOKUP_BUDGET_SECONDS = 2.0
+FILE_COMMENT_MAX_CHARS = 36_000  # a file's comment is a message: under Slack's 40,000
+# where a private answer cannot go as an ephemeral message, it goes as a DM
+EPHEMERAL_REFUSED = frozenset(
+    {"channel_not_found", "not_in_channel", "user_not_in_channel", "is_archived"}
+)
 
 
 class SlackChannel:
     platform = PLATFORM
-    capabilities = Capabilities(threads=True, edits=True, buttons=True, forms=True, files=False)
+    capabilities = Capabilities(threads=True, edits=True, buttons=True, forms=True, files=True)
 
     def __init__(
         self,
@@ -89,12 +114,17 @@ class SlackChannel:
         role_groups: Iterable[str] = (),
         clock: Clock | None = None,
         listen: bool = True,
+        agent_gate: AgentGate | None = None,
+        lookup_budget: float = LOOKUP_BUDGET_SECONDS,
     ) -> None:
         self._client = client
         self._app_token = app_token
         self._signing_secret = signing_secret
         self._agent_channels = frozenset(agent_channels)
         self._listen = listen
+        self._agent_gate = agent_gate
+        self._lookup_budget = lookup_budget
+        self._handovers: list[asyncio.Task[None]] = []  # after an early ack, in arrival order
         self._directory = SlackDirectory(
             client=client, clock=clock or SystemClock(), groups=role_groups
         )
@@ -128,15 +158,25 @@ class SlackChannel:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+        await self.handed_over()
         self._on_inbound = None
 
+    async def handed_over(self) -> None:
+        """Wait until every event acknowledged before its look-ups is handed over."""
+        while self._handovers:
+            await asyncio.gather(*self._handovers, return_exceptions=True)
+
     async def send(self, outbound: Outbound) -> SentRef:
-        method = "chat.update" if outbound.kind == OutboundKind.EDIT else "chat.postMessage"
+        method = _method_of(outbound)
         try:
+            if outbound.private_to:
+                return await self._send_private(outbound)
+            if outbound.file_path and outbound.kind == OutboundKind.POST:
+                return await self._upload(outbound)
             return await self._send(outbound)
         except SlackApiError as exc:
             raise classify(exc, method) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError, SlackRequestError) as exc:
             raise RetryableSendError(f"slack {method}: {type(exc).__name__}") from exc
 
     def http_routes(self) -> list[Any]:
@@ -169,15 +209,72 @@ class SlackChannel:
         channel, thread = outbound.channel.channel, outbound.channel.thread
         if outbound.kind == OutboundKind.CLOSE_THREAD and not outbound.text:
             return SentRef(PLATFORM, channel, thread or "", thread)  # Slack threads never close
-        response = await self._client.chat_postMessage(
+        first: SentRef | None = None
+        for part in render_parts(outbound):  # a text past one message's room: several, in order
+            response = await self._client.chat_postMessage(
+                channel=channel, thread_ts=thread, unfurl_links=False, unfurl_media=False, **part
+            )
+            posted_in = str(response.get("channel") or channel)
+            first = first or SentRef(PLATFORM, posted_in, str(response["ts"]), thread)
+        assert first is not None  # render_parts always gives at least one message
+        return first  # the first part: the root of a thread, what a later edit replaces
+
+    async def _send_private(self, outbound: Outbound) -> SentRef:
+        """Only ``private_to`` sees it: through the ``response_url`` of the command or click
+        (works in any channel, bot member or not), else ``chat.postEphemeral``, else a DM."""
+        channel, thread = outbound.channel.channel, outbound.channel.thread
+        user = outbound.private_to
+        message = render(outbound)
+        if outbound.reply_token and await self._respond(outbound.reply_token, message):
+            return SentRef(PLATFORM, channel, "ephemeral", thread)
+        try:
+            response = await self._client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread, **message
+            )
+            ts = str(response.get("message_ts") or "ephemeral")
+            return SentRef(PLATFORM, channel, ts, thread)
+        except SlackApiError as exc:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            if data.get("error") not in EPHEMERAL_REFUSED:
+                raise
+            logger.info("slack: no ephemeral in %s (%s): a DM", channel, data.get("error"))
+        opened = await self._client.conversations_open(users=user)
+        dm = str((opened.get("channel") or {}).get("id", ""))
+        response = await self._client.chat_postMessage(channel=dm, **message)
+        return SentRef(PLATFORM, dm, str(response["ts"]))
+
+    async def _respond(self, response_url: str, message: dict[str, Any]) -> bool:
+        """Answer through a ``response_url`` (valid 30 minutes, 5 uses); False if it is spent."""
+        try:
+            response = await AsyncWebhookClient(response_url).send(
+                **message, response_type="ephemeral", replace_original=False
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            logger.info("slack response_url failed (%s): trying chat.postEphemeral", exc)
+            return False
+        if response.status_code != 200:
+            logger.info("slack response_url: HTTP %s; trying ephemeral", response.status_code)
+            return False
+        return True
+
+    async def _upload(self, outbound: Outbound) -> SentRef:
+        """The text as the file's comment, the file uploaded into the channel (Slack's
+        external upload: get an upload URL, POST the bytes, complete into the channel)."""
+        path = Path(outbound.file_path)
+        if not await asyncio.to_thread(path.is_file):  # drawn on another host: text only
+            logger.warning("slack: %s is not here to upload; posting the text only", path)
+            return await self._send(replace(outbound, file_path=""))
+        channel, thread = outbound.channel.channel, outbound.channel.thread
+        response = await self._client.files_upload_v2(
             channel=channel,
             thread_ts=thread,
-            unfurl_links=False,
-            unfurl_media=False,
-            **render(outbound),
+            file=str(path),
+            filename=path.name,
+            title=outbound.title or path.name,
+            initial_comment=escape(outbound.text)[:FILE_COMMENT_MAX_CHARS],
         )
-        posted_in = str(response.get("channel") or channel)
-        return SentRef(PLATFORM, posted_in, str(response["ts"]), thread)
+        file = response.get("file") or {}
+        return SentRef(PLATFORM, channel, str(file.get("id", "")), thread)
 
     async def _follows(self, inbound: Inbound) -> bool:
         """Does the help desk take part in this thread? Asked of the database every time: a
@@ -189,14 +286,62 @@ class SlackChannel:
     # --- receiving ------------------------------------------------------------------------
 
     async def _deliver(self, inbound: Inbound) -> None:
+        """Hand ``inbound`` over before the ack when its look-ups (cached, mostly) finish within
+        the budget; else acknowledge first and hand it over once they do."""
         if self._on_inbound is None:
             raise RuntimeError("slack: an event arrived before start()")  # bolt answers 500
-        inbound = replace(
+        completing = asyncio.ensure_future(self._complete(inbound))
+        behind = self._handovers[-1] if self._handovers else None
+        if behind is None:
+            await asyncio.wait({completing}, timeout=self._lookup_budget)
+            if completing.done():
+                await self._on_inbound(completing.result())  # stored before Slack hears "OK"
+                return
+            logger.info("slack: look-ups for %s are slow: acknowledged first", inbound.event_id)
+        # after an event still being looked up, in arrival order
+        task = asyncio.get_running_loop().create_task(
+            self._deliver_after_ack(inbound.event_id, completing, behind)
+        )
+        self._handovers.append(task)
+        task.add_done_callback(self._handovers.remove)
+
+    async def _deliver_after_ack(
+        self,
+        event_id: str,
+        completing: asyncio.Future[Inbound],
+        behind: asyncio.Task[None] | None,
+    ) -> None:
+        try:
+            if behind is not None:
+                await asyncio.wait({behind})
+            completed = await completing
+            if self._on_inbound is not None:
+                await self._on_inbound(completed)
+        except Exception:
+            logger.exception("slack: %s acknowledged but not handed over", event_id)
+
+    async def _complete(self, inbound: Inbound) -> Inbound:
+        """Who wrote (name, groups) and the text as they saw it: mentions by name, links as
+        "label (url)", ``&amp;`` as ``&``."""
+        names = {u: await self._directory.display_name(u) for u in _mentioned(inbound)}
+        text = to_plain(inbound.text, names) if _in_wire_form(inbound) else inbound.text
+        return replace(
             inbound,
+            text=text,
             user_name=await self._directory.display_name(inbound.user_id),
             groups=await self._directory.groups_of(inbound.user_id),
         )
-        await self._on_inbound(inbound)
+
+    async def _may_open_form(self, inbound: Inbound) -> bool:
+        """The agent gate, with the clicker's groups. Should the look-up be slow, the form opens
+        (the trigger id would expire): its submission is checked by the core all the same."""
+        if self._agent_gate is None:
+            return True
+        completing = asyncio.ensure_future(self._complete(inbound))
+        done, _ = await asyncio.wait({completing}, timeout=self._lookup_budget)
+        if not done:
+            return True
+        return self._agent_gate(completing.result())
 
     def _register(self) -> None:
         app, agents = self.app, self._agent_channels
@@ -224,12 +369,14 @@ class SlackChannel:
         @app.action(re.compile(f"^({re.escape(ACTION_PREFIX)}|{re.escape(FORM_ACTION_PREFIX)})"))
         async def on_action(ack: AsyncAck, body: dict[str, Any]) -> None:
             for action in body.get("actions") or ():
-                if str(action.get("action_id", "")).startswith(FORM_ACTION_PREFIX):
+                inbound = from_action(body, action, agents)
+                if inbound is None:
+                    continue
+                opens_form = str(action.get("action_id", "")).startswith(FORM_ACTION_PREFIX)
+                if opens_form and await self._may_open_form(inbound):
                     await self._open_reply_modal(body, action)
                     continue
-                inbound = from_action(body, action, agents)
-                if inbound is not None:
-                    await self._deliver(inbound)
+                await self._deliver(inbound)  # a refused Reply click: the core says why
             await ack()
 
         @app.view(REPLY_VIEW_ID)
@@ -251,6 +398,33 @@ class SlackChannel:
             )
         except SlackApiError as exc:
             logger.warning("slack views.open failed: %s", exc.response.get("error"))
+
+
+def _method_of(outbound: Outbound) -> str:
+    if outbound.private_to:
+        return "chat.postEphemeral"
+    if outbound.file_path:
+        return "files.completeUploadExternal"
+    return "chat.update" if outbound.kind == OutboundKind.EDIT else "chat.postMessage"
+
+
+def _in_wire_form(inbound: Inbound) -> bool:
+    """Message and command text comes in Slack's escaped format; a modal's input is plain."""
+    return inbound.kind in (InboundKind.MESSAGE, InboundKind.COMMAND)
+
+
+def _mentioned(inbound: Inbound) -> list[str]:
+    return mentioned_users(inbound.text) if _in_wire_form(inbound) else []
+
+
+def agent_gate(members: Sequence[str]) -> AgentGate:
+    """The configured Slack agents (user ids, ``group:S…``) as a check on an inbound."""
+    ids = frozenset(members)
+
+    def is_agent(inbound: Inbound) -> bool:
+        return inbound.user_id in ids or any(f"group:{g}" in ids for g in inbound.groups)
+
+    return is_agent
 
 
 def build(settings: Settings, listen: bool) -> Channel | None:
@@ -278,4 +452,5 @@ def build(settings: Settings, listen: bool) -> Channel | None:
         agent_channels=agent_channels,
         role_groups=[m.removeprefix("group:") for m in members if m.startswith("group:")],
         listen=listen,
+        agent_gate=agent_gate(desk.roles.agents.slack),
     )

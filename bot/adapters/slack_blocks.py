@@ -1,9 +1,13 @@
 """Block Kit rendering for Slack: outbounds become ``text`` + ``blocks``, the Reply button's
 modal is built here too.
 
-All text is escaped for Slack mrkdwn (``&``, ``<``, ``>``), so nothing a customer typed can form
-a mention (``<!channel>``, ``<@U…>``, ``<!subteam^…>``) or a link (``<https://…|…>``). The
-``text`` fallback (notifications, screen readers) is always set.
+Outbound text is plain (``slack_text`` decoded it on the way in), so it is escaped here exactly
+once (``&``, ``<``, ``>``): nothing a customer typed can form a mention (``<!channel>``,
+``<@U…>``, ``<!subteam^…>``) or a link, while an agent's mrkdwn (``*bold*``, `` `code` ``,
+bullets) stays as they wrote it. The ``text`` fallback (notifications, screen readers) is always
+set. Slack's limits are kept: a section holds 3,000 characters, a message at most 50 blocks and
+40,000 characters — a longer text becomes several messages (``render_parts``), the buttons on
+the last one.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.adapters.slack_text import escape, split_for_blocks
 from bot.messages import Button, Outbound, split_payload
 
 ACTION_PREFIX = "helpdesk:"  # action_id of a plain button: prefix + payload (stable, unique)
@@ -20,33 +25,41 @@ REPLY_BLOCK_ID = "reply"
 REPLY_INPUT_ID = "text"
 
 SECTION_MAX_CHARS = 3000  # Slack's limit for a section's text
+SECTIONS_PER_MESSAGE = 12  # 36,000 characters: under the 40,000 a message holds, and 50 blocks
 FALLBACK_MAX_CHARS = 3900  # Slack truncates ``text`` past 4000 characters
 BUTTONS_PER_BLOCK = 25  # Slack's limit for elements in an actions block
 LABEL_MAX_CHARS = 75  # Slack's limit for a button's text
 
 
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def render(outbound: Outbound) -> dict[str, Any]:
-    """The ``text`` and ``blocks`` arguments for ``chat.postMessage`` / ``chat.update``."""
-    text = escape(outbound.text or outbound.title)
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
-        for chunk in _chunks(text, SECTION_MAX_CHARS)
-    ]
+    """One message's ``text`` and ``blocks`` (``chat.update`` edits one message: a text past a
+    message's room is cut, with a visible "…")."""
+    return render_parts(outbound, max_parts=1)[0]
+
+
+def render_parts(outbound: Outbound, *, max_parts: int | None = None) -> list[dict[str, Any]]:
+    """The ``text`` and ``blocks`` of each message ``outbound`` needs, in order."""
+    pieces = split_for_blocks(outbound.text or outbound.title, SECTION_MAX_CHARS)
+    groups = [
+        pieces[i : i + SECTIONS_PER_MESSAGE] for i in range(0, len(pieces), SECTIONS_PER_MESSAGE)
+    ] or [[]]
+    if max_parts is not None and len(groups) > max_parts:
+        groups = groups[:max_parts]
+        groups[-1][-1] = groups[-1][-1][:-1] + "…"  # one character out, one in
+    parts = [_message([escape(p) for p in group]) for group in groups]
     for start in range(0, len(outbound.buttons), BUTTONS_PER_BLOCK):
         chunk_buttons = outbound.buttons[start : start + BUTTONS_PER_BLOCK]
-        blocks.append({"type": "actions", "elements": [_button(b) for b in chunk_buttons]})
-    return {"text": text[:FALLBACK_MAX_CHARS] or " ", "blocks": blocks}
+        parts[-1]["blocks"].append(
+            {"type": "actions", "elements": [_button(b) for b in chunk_buttons]}
+        )
+    return parts
 
 
-def _chunks(text: str, size: int) -> list[str]:
-    if not text:
-        return []
-    return [text[i : i + size] for i in range(0, len(text), size)]
+def _message(sections: list[str]) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in sections
+    ]
+    return {"text": "".join(sections)[:FALLBACK_MAX_CHARS] or " ", "blocks": blocks}
 
 
 def _button(button: Button) -> dict[str, Any]:

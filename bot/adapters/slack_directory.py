@@ -46,7 +46,7 @@ class SlackDirectory:
                 or user_id
             )
         except SlackApiError as exc:
-            logger.warning("users.info %s failed: %s", user_id, exc.response.get("error"))
+            logger.warning("users.info %s failed: %s", user_id, _error_of(exc))
             return name  # not cached: the next message tries again
         self._names[user_id] = (name, self._clock.now())
         return name
@@ -66,8 +66,16 @@ class SlackDirectory:
         try:
             response = await self._client.usergroups_users_list(usergroup=group)
         except SlackApiError as exc:
-            logger.warning("usergroups.users.list %s failed: %s", group, exc.response.get("error"))
+            logger.warning("usergroups.users.list %s failed: %s", group, _error_of(exc))
             return cached[0] if cached else frozenset()
         members = frozenset(str(u) for u in response.get("users") or ())
         self._members[group] = (members, self._clock.now())
         return members
+
+
+def _error_of(exc: SlackApiError) -> str:
+    """Slack's error code, or the HTTP status where the answer was not Slack's JSON."""
+    data = exc.response.data
+    if isinstance(data, dict):
+        return str(data.get("error"))
+    return f"HTTP {exc.response.status_code}"

@@ -1,6 +1,9 @@
 """Translation of Slack payloads (Events API callbacks, ``block_actions``, ``view_submission``,
-slash commands) into kernel ``Inbound``s. Pure functions: no I/O; display names and user
-groups are filled in afterwards by the adapter.
+slash commands) into kernel ``Inbound``s. Pure functions: no I/O. Message and command text
+is left in Slack's wire form here (``<@U…>``, ``&amp;``); the adapter decodes it into plain
+text (``slack_text.to_plain``) once the names it mentions are looked up, and fills in the
+sender's display name and user groups. A command's or click's ``response_url`` becomes the
+inbound's ``reply_token``: the way to answer that person privately.
 
 Where a conversation lives:
 
@@ -156,6 +159,7 @@ def from_command(body: Body) -> Inbound:
         user_id=str(body.get("user_id", "")),
         text=str(body.get("text") or "").strip(),
         is_direct=channel.startswith("D"),
+        reply_token=str(body.get("response_url") or ""),
         raw=body,
     )
 
@@ -191,6 +195,7 @@ def from_action(body: Body, action: Body, agent_channels: Collection[str]) -> In
         action=verb,
         value=f"{case}:{arg}",
         is_direct=channel.channel.startswith("D"),
+        reply_token=str(body.get("response_url") or ""),
         raw=body,
     )
 

@@ -14,7 +14,7 @@ import logging
 from dataclasses import replace
 
 from bot.clock import Clock
-from bot.commands import CommandCall, Role, looks_like_command, parse_command
+from bot.commands import CommandCall, Role, hint, looks_like_command, parse_command
 from bot.config import DeskConfig
 from bot.dialogs import replies
 from bot.dialogs.desk_actions import ACTIONS
@@ -65,24 +65,24 @@ class AgentDesk:
                     inbound.platform,
                     inbound.user_id,
                 )
-                ctx.answer(replies.NOT_AN_AGENT)
+                ctx.refuse(replies.NOT_AN_AGENT)
                 await uow.commit()
                 return
             try:
                 await self._dispatch(ctx, call)
             except ClaimConflict as exc:
                 await uow.session.rollback()
-                ctx.answer(replies.claim_conflict(exc.case_number, exc.holder))
+                ctx.refuse(replies.claim_conflict(exc.case_number, exc.holder))
             except UserFacingError as exc:
                 await uow.session.rollback()
-                ctx.answer(exc.safe_message)
+                ctx.refuse(exc.safe_message)
             await uow.commit()
 
     async def _stats(self, ctx: DeskContext, call: CommandCall) -> None:
         try:
             await answer_stats(ctx, call.args)
         except UserFacingError as exc:
-            ctx.answer(exc.safe_message)
+            ctx.refuse(exc.safe_message)
         await ctx.uow.commit()
 
     def _call(self, inbound: Inbound, thread_case: int | None) -> CommandCall | None:
@@ -114,7 +114,7 @@ class AgentDesk:
             await view(ctx, call.case_number, call.args)
             return
         if call.case_number is None:
-            raise InvalidCommand(f"Which case? Try '{call.verb} 12'.")
+            raise InvalidCommand(f"Which case? Try '{hint(call.verb)} 12'.")
         await ACTIONS[call.verb](ctx, call.case_number, call.args)
 
 

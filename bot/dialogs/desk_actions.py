@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.cases import handoff, queries, triage
 from bot.cases import service as cases
-from bot.commands import Role
+from bot.commands import Role, hint
 from bot.dialogs import notify, replies
 from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.states import State
@@ -43,7 +43,7 @@ async def reply(ctx: DeskContext, number: int, text: str, **extra: object) -> No
             raise InvalidCommand(message)
         ctx.answer(message)
     if not text:
-        raise InvalidCommand(f"What should I send? Try 'reply {number} Hello…'.")
+        raise InvalidCommand(f"What should I send? Try '{hint('reply')} {number} Hello…'.")
     was_claimed = (await cases.get_case(ctx.uow, number)).assignee is not None
     case = await cases.agent_reply(ctx.uow, number, ctx.agent, ctx.name, text, **extra)
     if not was_claimed:
@@ -57,7 +57,7 @@ async def reply(ctx: DeskContext, number: int, text: str, **extra: object) -> No
 
 async def note(ctx: DeskContext, number: int, text: str) -> None:
     if not text:
-        raise InvalidCommand(f"The note is empty. Try 'note {number} …'.")
+        raise InvalidCommand(f"The note is empty. Try '{hint('note')} {number} …'.")
     case = await cases.add_note(ctx.uow, number, ctx.agent, ctx.name, text)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.note_saved(number))
 
@@ -83,7 +83,9 @@ async def resolve(ctx: DeskContext, number: int, _args: str) -> None:
 async def priority(ctx: DeskContext, number: int, args: str) -> None:
     wanted = args.strip().lower()
     if not wanted:
-        raise InvalidCommand(f"Which priority? Try 'priority {number} high' (low … urgent).")
+        raise InvalidCommand(
+            f"Which priority? Try '{hint('priority')} {number} high' (low … urgent)."
+        )
     case = await triage.set_priority(ctx.uow, number, wanted, ctx.agent, ctx.name)
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.priority_changed(number, wanted, ctx.name))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.commands import Role
 from bot.config import DeskConfig
+from bot.dialogs.notify import private_handle
 from bot.dialogs.roles import RoleBook
 from bot.messages import Button, Inbound, Outbound
 from bot.storage.uow import UnitOfWork
@@ -33,5 +34,25 @@ class DeskContext:
         return self.roles.has(role, inbound.platform, inbound.user_id, frozenset(inbound.groups))
 
     def answer(self, text: str, buttons: Sequence[Button] = ()) -> None:
-        """Answer the agent where they wrote (the case thread, or the queue channel)."""
-        self.uow.send(Outbound(channel=self.inbound.channel, text=text, buttons=tuple(buttons)))
+        """Answer the agent where they wrote (the case thread, or the queue channel); what a
+        slash command asked is answered to its sender only."""
+        private_to, token = private_handle(self.inbound, commands_only=True)
+        self.uow.send(
+            Outbound(
+                channel=self.inbound.channel,
+                text=text,
+                buttons=tuple(buttons),
+                private_to=private_to,
+                reply_token=token,
+            )
+        )
+
+    def refuse(self, text: str) -> None:
+        """A refusal (not an agent, already claimed, a mistyped command): only the person who
+        tried sees it, never the whole channel."""
+        private_to, token = private_handle(self.inbound)
+        self.uow.send(
+            Outbound(
+                channel=self.inbound.channel, text=text, private_to=private_to, reply_token=token
+            )
+        )

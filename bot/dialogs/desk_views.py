@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.cases import macros, queries
 from bot.cases import service as cases
-from bot.commands import Role
+from bot.commands import Role, hint
 from bot.dialogs import replies
 from bot.dialogs.desk_actions import reply
 from bot.dialogs.desk_context import DeskContext
@@ -40,7 +40,7 @@ async def list_cases(ctx: DeskContext, _number: int | None, args: str) -> None:
 async def show_case(ctx: DeskContext, number: int | None, _args: str) -> None:
     """The whole transcript: customer, bot and agent messages, internal notes, every change."""
     if number is None:
-        raise InvalidCommand("Which case? Try 'case 12'.")
+        raise InvalidCommand(f"Which case? Try '{hint('case')} 12'.")
     case = await cases.get_case(ctx.uow, number)
     customer = await ctx.uow.session.get(Customer, case.customer_id)
     lines = replies.case_header(
@@ -86,7 +86,7 @@ async def macro(ctx: DeskContext, number: int | None, args: str) -> None:
             await _edit(ctx, sub.lower(), rest)
         case _:
             if number is None:
-                raise InvalidCommand(f"Which case? Try 'macro 12 {sub[:40]}'.")
+                raise InvalidCommand(f"Which case? Try '{hint('macro')} 12 {sub[:40]}'.")
             found = await macros.get_macro(ctx.uow, sub)
             await reply(ctx, number, await _filled(ctx, found.body, number), macro=found.name)
 

@@ -77,8 +77,11 @@ class DialogEngine:
         async with self._locks[conversation]:
             signal, early_reply = await self._signal(inbound)
             async with self._uow_factory() as uow:
+                to, token = notify.private_handle(inbound, commands_only=True)
                 if early_reply is not None:
-                    notify.to_customer(uow, conversation, early_reply)
+                    notify.to_customer(
+                        uow, conversation, early_reply, private_to=to, reply_token=token
+                    )
                     await uow.commit()
                     return
                 assert signal is not None
@@ -96,8 +99,15 @@ class DialogEngine:
                         uow, command, inbound, customer, data, next_state
                     )
                     replies_out.extend(more)
-                for reply in replies_out:
-                    notify.to_customer(uow, conversation, reply.text, reply.buttons)
+                for reply in replies_out:  # a slash command's answers: to its sender only
+                    notify.to_customer(
+                        uow,
+                        conversation,
+                        reply.text,
+                        reply.buttons,
+                        private_to=to,
+                        reply_token=token,
+                    )
                 session.state = next_state.value
                 session.data = data
                 session.updated_at = self._clock.now()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.cases import queries
 from bot.config import DeskConfig
 from bot.dialogs import replies
-from bot.messages import Button, ChannelRef, Outbound, OutboundKind, SentRef
+from bot.messages import Button, ChannelRef, Inbound, InboundKind, Outbound, OutboundKind, SentRef
 from bot.storage.models import Case, Customer, DialogSession, SentRefRecord
 from bot.storage.uow import UnitOfWork
 from bot.text import neutralize_mentions
@@ -118,6 +118,17 @@ def to_agents(uow: UnitOfWork, desk: DeskConfig, case: Case, text: str) -> None:
     uow.send(Outbound(channel=queue_channel(desk, case), text=text), thread_key=post_key(case.id))
 
 
+def private_handle(inbound: Inbound, *, commands_only: bool = False) -> tuple[str, str]:
+    """``Outbound.private_to`` and ``reply_token`` that show an answer to ``inbound``'s sender
+    only (empty: for everyone there). With
+    ``commands_only``, just for a command that came with the platform's private handle (a
+    Slack ``/helpdesk`` command's ``response_url``, a Discord interaction): what a slash command
+    asks is nobody else's business, while an ``@bot cases`` in a thread is answered there."""
+    if commands_only and not (inbound.kind == InboundKind.COMMAND and inbound.reply_token):
+        return "", ""
+    return inbound.user_id, inbound.reply_token
+
+
 def to_customer(
     uow: UnitOfWork,
     conversation: str,
@@ -125,6 +136,8 @@ def to_customer(
     buttons: Sequence[Button] = (),
     *,
     attribution: str = "",
+    private_to: str = "",
+    reply_token: str = "",
 ) -> None:
     uow.send(
         Outbound(
@@ -132,6 +145,8 @@ def to_customer(
             text=text,
             buttons=tuple(buttons),
             attribution=attribution,
+            private_to=private_to,
+            reply_token=reply_token,
         )
     )
 

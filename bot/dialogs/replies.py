@@ -1,11 +1,14 @@
 """Every word the bot says to customers and agents, in one place: easy to review and to
-translate. Functions return plain text; adapters escape it for their markup."""
+translate. Functions return plain text; adapters escape it for their markup. A command the bot
+suggests is written ``hint(verb)``: the outbox renders it in the form that works on the
+platform it goes to (``/status`` in the terminal and Telegram, ``/helpdesk status`` in Slack)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.commands import hint
 from bot.messages import BUTTON_PAYLOAD_MAX_BYTES, Button, button_payload
 
 GREETING = (
@@ -13,8 +16,9 @@ GREETING = (
     "devices, and I'll find the answer — or get you a person."
 )
 HELP = (
-    "Just type your question. Commands: /status (your cases), /close (close your case), "
-    "/reset (start over), /human (talk to a person), /link (use your history on another app)."
+    f"Just type your question. Commands: {hint('status')} (your cases), {hint('close')} (close "
+    f"your case), {hint('reset')} (start over), {hint('human')} (talk to a person), "
+    f"{hint('link')} (use your history on another app)."
 )
 THANKS = "You're welcome! Anything else I can help with?"
 GOODBYE = "Goodbye! Write any time if you need help again."
@@ -53,12 +57,18 @@ NOT_AGENT_COMMAND = (
     "That isn't an agent command. Agent commands: claim, release, reply, note, pending, "
     "resolve, transfer, priority, macro, cases, case."
 )
-CASES_USAGE = "Try 'cases', 'cases unclaimed', 'cases mine' or 'cases customer <name or id>'."
-MACRO_USAGE = (
-    "Macros: 'macro list', 'macro show NAME', 'macro N NAME' (sends it to case N; in a case "
-    "thread just 'macro NAME'); admins: 'macro set NAME text…', 'macro delete NAME'."
+CASES_USAGE = (
+    f"Try '{hint('cases')}', '{hint('cases')} unclaimed', '{hint('cases')} mine' or "
+    f"'{hint('cases')} customer <name or id>'."
 )
-NO_MACROS = "No macros yet. An admin can add one: 'macro set greeting Hi {customer_name}!'."
+MACRO_USAGE = (
+    f"Macros: '{hint('macro')} list', '{hint('macro')} show NAME', '{hint('macro')} N NAME' "
+    f"(sends it to case N; in a case thread just '{hint('macro')} NAME'); admins: "
+    f"'{hint('macro')} set NAME text…', '{hint('macro')} delete NAME'."
+)
+NO_MACROS = (
+    f"No macros yet. An admin can add one: '{hint('macro')} set greeting Hi {{customer_name}}!'."
+)
 LINK_UNKNOWN = "I don't know that code. Check it, or type /link on your other app for a new one."
 LINK_EXPIRED = "That code has expired. Type /link on your other app for a new one."
 LINK_USED = "That code was already used. Type /link on your other app for a new one."
@@ -110,7 +120,10 @@ def added_to_case(number: int) -> str:
 
 
 def reset_with_open_case(number: int) -> str:
-    return f"Okay, starting over. Your case #{number} is still open — use /close if it's solved."
+    return (
+        f"Okay, starting over. Your case #{number} is still open — use {hint('close')} if it's "
+        "solved."
+    )
 
 
 def case_list(cases: Sequence[tuple[int, str, str, datetime]]) -> str:
@@ -214,8 +227,9 @@ def escalation_post(
         lines.append(f"Bot suggested: {suggested}")
     if status_line not in ("resolved", "closed"):
         lines.append(
-            f"Commands: claim {number} · reply {number} <text> · note {number} <text> · "
-            f"pending {number} · transfer {number} <queue or @agent> · resolve {number}"
+            f"Commands: {hint('claim')} {number} · {hint('reply')} {number} <text> · "
+            f"{hint('note')} {number} <text> · {hint('pending')} {number} · "
+            f"{hint('transfer')} {number} <queue or @agent> · {hint('resolve')} {number}"
         )
     return "\n".join(lines)
 
@@ -283,7 +297,10 @@ def agent_case_list(rows: Sequence[tuple[int, str, str, str | None]]) -> str:
 # --- SLA notices, stale cases, manager stats (bot.dialogs.sla_notices, bot.dialogs.stats) --
 
 _SLA_TARGETS = {"first_response": "first response", "resolution": "resolution"}
-STATS_USAGE = "Try 'stats', 'stats today', 'stats week' or 'stats month'."
+STATS_USAGE = (
+    f"Try '{hint('stats')}', '{hint('stats')} today', '{hint('stats')} week' or "
+    f"'{hint('stats')} month'."
+)
 NOT_A_MANAGER = "Sorry, only managers can see stats."
 
 
@@ -330,7 +347,7 @@ def sla_breach_for_managers(
 def still_unclaimed(number: int, subject: str, waited_minutes: int) -> str:
     hours, minutes = divmod(waited_minutes, 60)
     waited = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
-    return f"#{number} is still unclaimed after {waited}: {subject} — 'claim {number}'."
+    return f"#{number} is still unclaimed after {waited}: {subject} — '{hint('claim')} {number}'."
 
 
 def nudge_customer(number: int) -> str:
@@ -369,8 +386,8 @@ def transferred_to(number: int, target: str, agent_name: str) -> str:
 
 def transfer_usage(number: int, queues: Sequence[str]) -> str:
     return (
-        f"Transfer to whom? Try 'transfer {number} <queue>' (queues: {', '.join(queues)}) "
-        f"or 'transfer {number} @agent-id'."
+        f"Transfer to whom? Try '{hint('transfer')} {number} <queue>' (queues: "
+        f"{', '.join(queues)}) or '{hint('transfer')} {number} @agent-id'."
     )
 
 

@@ -19,7 +19,7 @@ PERIODS = {"": "day", "today": "day", "day": "day", "week": "week", "month": "mo
 async def answer_stats(ctx: DeskContext, args: str) -> None:
     if not ctx.has(Role.MANAGER):
         logger.warning("refused stats from %s (not a manager)", ctx.agent)
-        ctx.answer(replies.NOT_A_MANAGER)
+        ctx.refuse(replies.NOT_A_MANAGER)
         return
     period = PERIODS.get(args.strip().lower())
     if period is None:

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.config import WEEKDAYS, DeskConfig
 from bot.messages import ChannelRef, Outbound
-from bot.reports.digest import Digest, build_digest, window
+from bot.reports.digest import Digest, build_digest, format_digest, window
 from bot.storage.models import JobRun
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -147,8 +147,17 @@ class DeskScheduler:
             return None
         chart = self._chart_dir / f"digest-{schedule.period}-{span.key}.png"
         digest = await build_digest(uow, schedule.period, fired, self._timezone, chart_path=chart)
+        # The chart goes as a file where the platform takes files (Slack uploads it); its path
+        # on this server means nothing to readers, so the text leaves it out.
+        text = format_digest(digest.metrics, digest.window)
         for channel in self._desk.digest_channels:
-            uow.send(Outbound(channel=ChannelRef.parse(channel), text=digest.text))
+            uow.send(
+                Outbound(
+                    channel=ChannelRef.parse(channel),
+                    text=text,
+                    file_path=str(digest.chart or ""),
+                )
+            )
         run.result = {
             "channels": self._desk.digest_channels,
             "chart": str(chart),

@@ -14,7 +14,7 @@ from bot.dialogs import replies
 from bot.dialogs.upkeep import DeskUpkeep
 from bot.messages import ChannelRef, InboundKind, OutboundKind
 from bot.storage.models import Case, CaseEvent
-from tests.support.desk import Transcript, build_transcript
+from tests.support.desk import Transcript, as_sent, build_transcript
 
 BILLING = "fake:billing"
 
@@ -148,7 +148,7 @@ async def test_agent_views_list_search_and_show_the_whole_transcript(t: Transcri
     (found,) = await t.agent("cases customer bob")
     assert found == "#2 [open · Dana] my lamp blinks"
     assert await t.agent("cases customer nobody") == ["No cases."]
-    assert await t.agent("cases sideways") == [replies.CASES_USAGE]
+    assert await t.agent("cases sideways") == [as_sent(replies.CASES_USAGE)]
     (transcript,) = await t.agent("case 2")
     assert transcript.startswith("Case #2 — my lamp blinks — open")
     assert "Customer: Bob (fake)" in transcript
@@ -187,7 +187,7 @@ async def test_the_transfer_button_offers_the_queues_and_forms_still_work(
     await open_case(t)
     # the Transfer button answers with the other queues as buttons
     assert await t.agent("", kind=InboundKind.ACTION, action="transfer", value="1:") == [
-        replies.transfer_usage(1, ["default", "billing"])
+        as_sent(replies.transfer_usage(1, ["default", "billing"]))
     ]
     (offer,) = t.sent_to(ChannelRef.parse("fake:agents"))[-1:]
     assert [(b.label, b.payload) for b in offer.buttons] == [("→ billing", "transfer:1:billing")]

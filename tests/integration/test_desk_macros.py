@@ -13,7 +13,7 @@ from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles
 from bot.dialogs import replies
 from bot.messages import InboundKind
 from bot.storage.models import CaseEvent, Macro
-from tests.support.desk import Transcript, build_transcript
+from tests.support.desk import Transcript, as_sent, build_transcript
 
 GREETING = "Hi {customer_name}, {agent} here — I'm on case #{case_number} now."
 
@@ -33,7 +33,7 @@ async def t(migrated_url: str, clock: FrozenClock, tmp_path: Path) -> AsyncItera
 async def test_admins_edit_macros_and_agents_send_them_filled_in(t: Transcript) -> None:
     await t.say("I need a person about my delivery")
     t.agents_saw()
-    assert await t.agent("macro list") == [replies.NO_MACROS]
+    assert await t.agent("macro list") == [as_sent(replies.NO_MACROS)]
     assert await t.agent(f"macro set hello {GREETING}", user="eve", name="Eve") == [
         replies.NOT_AN_ADMIN
     ]

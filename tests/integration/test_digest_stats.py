@@ -11,7 +11,7 @@ import pytest
 from bot.clock import FrozenClock
 from bot.config import RoleMembers, Roles
 from bot.dialogs import replies
-from tests.support.desk import Transcript, build_transcript, test_desk
+from tests.support.desk import Transcript, as_sent, build_transcript, test_desk
 
 
 @pytest.fixture
@@ -54,5 +54,5 @@ async def test_a_manager_asks_for_todays_stats(t: Transcript, clock: FrozenClock
 async def test_stats_are_for_managers_only(t: Transcript) -> None:
     assert await t.agent("stats", user="dana", name="Dana") == [replies.NOT_A_MANAGER]
     assert await t.agent("stats year", user="mia", name="Mia", channel="fake:managers") == [
-        replies.STATS_USAGE
+        as_sent(replies.STATS_USAGE)
     ]

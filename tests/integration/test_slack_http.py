@@ -224,4 +224,10 @@ async def test_an_event_that_could_not_be_stored_is_not_acknowledged(
     await channel.stop()
     assert first.status_code >= 500
     assert retry.status_code == 200
-    assert [(i.event_id, i.text) for i in stored] == [("Ev0DM00001", "I forgot my password")]
+    assert [(i.event_id, i.text) for i in stored] == [
+        (
+            "Ev0DM00001",
+            "I forgot my password & can't get into the shop "
+            "(https://shop.example.com/login?next=%2Forders&lang=en)",
+        )
+    ]

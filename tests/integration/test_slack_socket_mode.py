@@ -174,17 +174,21 @@ async def test_relayed_customer_text_cannot_mention_anyone_in_the_agent_channel(
     d: SlackDesk,
 ) -> None:
     await escalate(d)
+    # In Slack's wire form: real pings of the channel, a person and a group, a link, and the
+    # characters "<!channel>" typed as text (which Slack sends escaped)
     nasty = (
-        "help <!channel> <!here> <!everyone> <@U0DANA> <!subteam^S0ALL> <https://evil.test|login>"
+        "help <!channel> <!here> <!everyone> <@U0DANA> <!subteam^S0ALL|@all-staff> "
+        "<https://evil.test|login> and &lt;!channel&gt;"
     )
     await d.slack.deliver("events_api", d.dm(nasty))
     await d.drain()
     relayed = d.slack.posts(AGENTS)[-1].args
     shown = relayed["text"] + "".join(b["text"]["text"] for b in relayed["blocks"])
-    assert "help" in shown
+    assert "help @\u200bchannel @\u200bhere @\u200beveryone @\u200bDana" in shown
+    assert "login (https://evil.test)" in shown
     for dangerous in ("<!channel>", "<!here>", "<!everyone>", "<@U0DANA>", "<!subteam", "<http"):
         assert dangerous not in shown
-    assert "&lt;" in shown and "&gt;" in shown  # the text survives, escaped
+    assert "&lt;\u200b!channel&gt;" in shown  # the typed text survives, escaped once
 
 
 async def test_a_429_is_retried_after_retry_after(d: SlackDesk, clock: FrozenClock) -> None:
@@ -215,7 +219,6 @@ async def test_a_missing_channel_is_parked_not_retried(d: SlackDesk, clock: Froz
 async def test_helpdesk_slash_command_and_user_group_agents(
     migrated_url: str, clock: FrozenClock, tmp_path: Path, slack: SlackStandIn
 ) -> None:
-    from tests.support.slack_api import load_fixture
     from tests.support.slack_desk import slack_desk
 
     slack.usergroups["S0AGENTS"] = ["U0EVE"]
@@ -229,18 +232,18 @@ async def test_helpdesk_slash_command_and_user_group_agents(
     )
     try:
         post = await escalate(d)
-        command = load_fixture("slash_command")
-        command.update(user_id="U0EVE", text="cases")
-        ack = await d.slack.deliver("slash_commands", command)
+        public = len(d.slack.posts(AGENTS))
+        cases = d.command("cases", user="U0EVE", channel=AGENTS)
+        ack = await d.slack.deliver("slash_commands", cases)
         assert ack["envelope_id"]
         await d.drain()
-        assert "#1" in d.slack.posts(AGENTS)[-1].args["text"]
+        assert "#1" in d.slack.private_posts("U0EVE")[-1].args["text"]  # only Eve sees it
 
-        refused = load_fixture("slash_command")
-        refused.update(user_id="U0DANA", text="claim 1", trigger_id="t-2")
+        refused = d.command("claim 1", user="U0DANA", channel=AGENTS)
         await d.slack.deliver("slash_commands", refused)
         await d.drain()
-        assert d.slack.posts(AGENTS)[-1].args["text"] == replies.NOT_AN_AGENT
+        assert d.slack.private_posts("U0DANA")[-1].args["text"] == replies.NOT_AN_AGENT
+        assert len(d.slack.posts(AGENTS)) == public  # neither was posted for everyone
 
         await d.slack.deliver("interactive", d.click(post, "Claim", user="U0EVE", channel=AGENTS))
         await d.drain()

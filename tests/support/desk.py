@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.adapters.fake import FakeChannel
 from bot.bootstrap import HelpDesk, build_helpdesk
 from bot.clock import Clock
+from bot.commands import render_hints
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
 from bot.dialogs.states import Hit
 from bot.dialogs.understanding import Understanding
@@ -66,6 +67,11 @@ class KeywordUnderstander:
                 if product in words
             ),
         )
+
+
+def as_sent(text: str, platform: str = "fake") -> str:
+    """A reply as people on ``platform`` receive it: its command hints rendered."""
+    return render_hints(text, platform)
 
 
 @dataclass

@@ -7,6 +7,17 @@ shapes, can be told to fail a method once (``fail`` → ``{"ok": false, "error":
 (``push``) whose acknowledgements tests can wait for (``ack_of``). Plus helpers to load the
 payload fixtures in ``tests/fixtures/slack`` and to sign HTTP Events API requests as Slack does.
 
+It refuses what Slack refuses: posting where the bot is not a member (``not_in_channel``,
+``channel_not_found``; ``join`` / ``open_im`` say where it is), an ephemeral message for someone
+not in the channel (``user_not_in_channel``), Block Kit past Slack's limits (a section over
+3,000 characters, more than 50 blocks or 25 buttons in a block → ``invalid_blocks``; text over
+40,000 → ``msg_too_long``), an edit of a message that was never posted (``message_not_found``),
+a ``response_url`` past its five uses (HTTP 404), a file completed before its bytes were
+uploaded. It serves ``response_url``s (``hook_url``) and the external file upload
+(``files.getUploadURLExternal`` → the upload URL here → ``files.completeUploadExternal``), and
+records private answers apart from public posts (``private_posts``). ``users.info`` can be held
+back (``hold_lookups``) to show what waits on it.
+
 What it cannot prove: real scopes and permission checks, real rate-limit budgets, how Slack
 renders Block Kit.
 """
@@ -32,6 +43,11 @@ BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
 TEAM_ID = "T0TEST"
 ACK_TIMEOUT = 10.0  # seconds: a safety net against hangs, never a wait for timing
+SECTION_MAX_CHARS = 3000
+BLOCKS_MAX = 50
+ELEMENTS_MAX = 25
+TEXT_MAX_CHARS = 40_000
+RESPONSE_URL_USES = 5
 
 
 def load_fixture(name: str) -> dict[str, Any]:
@@ -76,6 +92,14 @@ class SlackStandIn:
         self._socket_ready = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.members: dict[str, set[str]] = {}  # channels the bot is in → their people
+        self.ims: dict[str, str] = {}  # the bot's DMs → the person
+        self.messages: set[tuple[str, str]] = set()  # (channel, ts) posted: what can be edited
+        self.hooks: dict[str, tuple[str, str, int]] = {}  # response_url id → channel, user, uses
+        self.uploads: dict[str, bytes] = {}  # file id → the bytes POSTed to its upload URL
+        self._upload_ids = itertools.count(1)
+        self._lookups_open: asyncio.Event | None = None
+        self.lookup_waiting = asyncio.Event()  # set when a held users.info call waits
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -83,6 +107,8 @@ class SlackStandIn:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link/", self._link)
+        app.router.add_post("/hooks/{hook}", self._hook)
+        app.router.add_post("/upload/{file}", self._upload)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -100,6 +126,32 @@ class SlackStandIn:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
+
+    # --- the workspace ----------------------------------------------------------------------
+
+    def join(self, channel: str, *people: str) -> None:
+        """The bot is a member of ``channel``, with ``people`` in it."""
+        self.members.setdefault(channel, set()).update(people)
+
+    def open_im(self, channel: str, person: str) -> None:
+        """``channel`` is the bot's DM with ``person``."""
+        self.ims[channel] = person
+        self.join(channel, person)
+
+    def hook_url(self, channel: str, user: str) -> str:
+        """A ``response_url`` for a command or click by ``user`` in ``channel``."""
+        hook = f"hook-{len(self.hooks) + 1}"
+        self.hooks[hook] = (channel, user, 0)
+        return f"http://127.0.0.1:{self.port}/hooks/{hook}"
+
+    def expire_hooks(self) -> None:
+        """Every ``response_url`` handed out so far has expired (30 minutes in Slack)."""
+        self.hooks = {h: (c, u, RESPONSE_URL_USES) for h, (c, u, _) in self.hooks.items()}
+
+    def hold_lookups(self) -> asyncio.Event:
+        """``users.info`` waits until the returned event is set."""
+        self._lookups_open = asyncio.Event()
+        return self._lookups_open
 
     # --- scripting --------------------------------------------------------------------------
 
@@ -121,8 +173,18 @@ class SlackStandIn:
             if c.method == method and all(c.args.get(k) == v for k, v in match.items())
         ]
 
+    def private_posts(self, user: str) -> list[Call]:
+        """What only ``user`` was shown: ephemeral messages and ``response_url`` answers."""
+        return [
+            c
+            for c in self.calls
+            if c.method in ("chat.postEphemeral", "response_url")
+            and c.response.get("ok")
+            and c.args.get("user") == user
+        ]
+
     def posts(self, channel: str, **match: Any) -> list[Call]:
-        """Messages the bot posted (successfully) to ``channel``."""
+        """Messages the bot posted (successfully, for everyone to see) to ``channel``."""
         return [
             c
             for c in self.calls
@@ -189,6 +251,28 @@ class SlackStandIn:
         self._socket_ready.clear()
         return ws
 
+    # --- response_url and the file upload URL ------------------------------------------------
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        hook = request.match_info["hook"]
+        body = await request.json()
+        if hook not in self.hooks or self.hooks[hook][2] >= RESPONSE_URL_USES:
+            self.calls.append(Call("response_url", body, {"ok": False, "error": "used_url"}))
+            return web.Response(status=404, text="used_url")
+        channel, user, uses = self.hooks[hook]
+        self.hooks[hook] = (channel, user, uses + 1)
+        error = _block_errors(body)
+        answer: dict[str, Any] = {"ok": False, "error": error} if error else {"ok": True}
+        self.calls.append(Call("response_url", {**body, "channel": channel, "user": user}, answer))
+        return web.Response(status=400 if error else 200, text=error or "ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file"]
+        if file_id not in self.uploads:
+            return web.Response(status=404, text="unknown upload")
+        self.uploads[file_id] = await request.read()
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
+
     # --- Web API ----------------------------------------------------------------------------
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -199,16 +283,45 @@ class SlackStandIn:
                 args.update(await request.json())
             else:
                 args.update({k: v for k, v in (await request.post()).items()})
-        for key in ("blocks", "view"):  # form-encoded calls send these as JSON strings
+        for key in ("blocks", "view", "files"):  # form-encoded calls send these as JSON strings
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         if self._failures[method]:
             failure = self._failures[method].popleft()
             self.calls.append(Call(method, args, failure.body))
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
-        answer = self._answer(method, args)
+        if method == "users.info" and self._lookups_open is not None:
+            self.lookup_waiting.set()
+            await asyncio.wait_for(self._lookups_open.wait(), ACK_TIMEOUT)
+        answer = self._refusal(method, args) or self._answer(method, args)
         self.calls.append(Call(method, args, answer))
         return web.json_response(answer)
+
+    def _where_bot_cannot_post(self, channel: str) -> str | None:
+        if channel in self.members:
+            return None
+        return "not_in_channel" if channel.startswith(("C", "G")) else "channel_not_found"
+
+    def _refusal(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """Slack's answer when it refuses a call, or None."""
+        channel = str(args.get("channel") or args.get("channel_id") or "")
+        error: str | None = None
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+            error = self._where_bot_cannot_post(channel) or _block_errors(args)
+        user, ts = str(args.get("user", "")), str(args.get("ts", ""))
+        if method == "chat.postEphemeral" and not error and user not in self.members[channel]:
+            error = "user_not_in_channel"
+        if method == "chat.update" and not error and (channel, ts) not in self.messages:
+            error = "message_not_found"
+        length = int(args.get("length") or 0)
+        if method == "files.getUploadURLExternal" and (not args.get("filename") or length <= 0):
+            error = "invalid_arguments"
+        if method == "files.completeUploadExternal":
+            error = self._where_bot_cannot_post(channel) if channel else None
+            files = args.get("files") or []
+            if not files or any(not self.uploads.get(str(f.get("id"))) for f in files):
+                error = error or "file_not_found"  # never uploaded: nothing to share
+        return {"ok": False, "error": error} if error else None
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -228,7 +341,26 @@ class SlackStandIn:
             message = {"type": "message", "text": args.get("text", ""), "ts": ts, "bot_id": BOT_ID}
             if args.get("thread_ts"):
                 message["thread_ts"] = args["thread_ts"]
+            self.messages.add((channel, ts))
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"1767605{next(self._ts):03d}.000100"}
+        if method == "conversations.open":
+            person = str(args.get("users", ""))
+            channel = next((c for c, u in self.ims.items() if u == person), f"D0{person[1:]}")
+            self.open_im(channel, person)
+            return {"ok": True, "channel": {"id": channel}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F0{next(self._upload_ids):05d}"
+            self.uploads[file_id] = b""
+            url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
+            return {"ok": True, "upload_url": url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            shared = [
+                {"id": f["id"], "title": f.get("title", ""), "size": len(self.uploads[f["id"]])}
+                for f in args.get("files") or []
+            ]
+            return {"ok": True, "files": shared}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "views.open":
@@ -263,3 +395,22 @@ class SlackStandIn:
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/?ticket=stand-in"}
         return {"ok": True}
+
+
+def _block_errors(args: dict[str, Any]) -> str | None:
+    """Slack's refusal of a message's ``text`` / ``blocks``, or None."""
+    blocks = args.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if not args.get("text") and not blocks:
+        return "no_text"
+    if len(str(args.get("text") or "")) > TEXT_MAX_CHARS:
+        return "msg_too_long"
+    if len(blocks) > BLOCKS_MAX:
+        return "invalid_blocks"
+    for block in blocks:
+        if block.get("type") == "section" and len(block["text"]["text"]) > SECTION_MAX_CHARS:
+            return "invalid_blocks"
+        if block.get("type") == "actions" and len(block.get("elements") or ()) > ELEMENTS_MAX:
+            return "invalid_blocks"
+    return None

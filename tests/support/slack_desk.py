@@ -1,8 +1,13 @@
 """A help desk wired to the real Slack adapter and the Slack stand-in, plus the payloads a
-customer or an agent produces in Slack (built from ``tests/fixtures/slack``)."""
+customer or an agent produces in Slack (built from ``tests/fixtures/slack``).
+
+Text in these payloads is in Slack's wire form, as Slack sends it: ``wire("a & b")`` is
+``a &amp; b``; mentions are ``<@U…>``, links ``<https://…|label>``. The workspace: the bot is
+in the agent channel and in #general, and has a DM with Ada."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,16 +15,25 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack import SlackChannel
+from bot.adapters.slack import SlackChannel, agent_gate
+from bot.adapters.slack_text import escape
 from bot.bootstrap import HelpDesk, build_helpdesk, give_lookups
 from bot.clock import Clock
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
 from bot.dialogs.understanding import Understander
+from bot.messages import Inbound
 from tests.support.desk import KeywordUnderstander
 from tests.support.slack_api import SlackStandIn, load_fixture
 
 AGENTS = "C0AGENTS"
 CUSTOMER_DM = "D0CUSTOMER"
+GENERAL = "C0GENERAL"
+PEOPLE = ("U0ADA", "U0DANA", "U0EVE")
+
+
+def wire(text: str) -> str:
+    """Plain text as Slack sends it in events: ``&``, ``<``, ``>`` escaped."""
+    return escape(text)
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
@@ -36,16 +50,32 @@ class SlackDesk:
     slack: SlackStandIn
     channel: SlackChannel
     helpdesk: HelpDesk
+    received: asyncio.Queue[Inbound] = field(default_factory=asyncio.Queue)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def drain(self) -> int:
+        """Deliver what the help desk has to say (after every acknowledged event is in)."""
+        await self.channel.handed_over()
         return await self.helpdesk.sender.drain()
 
     def next_id(self) -> int:
         return next(self._ids)
 
+    def command(self, text: str, *, user: str, channel: str) -> dict[str, Any]:
+        """``/helpdesk <text>`` typed by ``user`` in ``channel``, with a ``response_url``."""
+        n = self.next_id()
+        body = load_fixture("slash_command")
+        body.update(
+            text=text,
+            user_id=user,
+            channel_id=channel,
+            trigger_id=f"command-trigger-{n}",
+            response_url=self.slack.hook_url(channel, user),
+        )
+        return body
+
     def dm(self, text: str, *, user: str = "U0ADA", event_id: str = "") -> dict[str, Any]:
-        """A ``message.im`` event callback from a customer's DM."""
+        """A ``message.im`` event callback from a customer's DM (``text`` in wire form)."""
         n = self.next_id()
         body = load_fixture("message_im")
         body["event_id"] = event_id or f"Ev0DM{n:05d}"
@@ -93,6 +123,7 @@ class SlackDesk:
         if post.get("thread_ts"):
             body["message"]["thread_ts"] = post["thread_ts"]
         body["trigger_id"] = f"trigger-{n}"
+        body["response_url"] = self.slack.hook_url(channel, user)
         body["actions"] = [
             {
                 **body["actions"][0],
@@ -115,10 +146,14 @@ async def build_slack_desk(
     socket_mode: bool = True,
     role_groups: tuple[str, ...] = (),
     understander: Understander | None = None,
+    lookup_budget: float = 2.0,
 ) -> SlackDesk:
     """The whole help desk with the Slack adapter; inbounds are processed as they arrive
     (``intake.receive``) so each test step is deterministic."""
     desk = desk or slack_desk()
+    slack.join(AGENTS, *PEOPLE)
+    slack.join(GENERAL, *PEOPLE)
+    slack.open_im(CUSTOMER_DM, "U0ADA")
     channel = SlackChannel(
         client=AsyncWebClient(token="xoxb-test-token", base_url=slack.api_url),
         app_token="xapp-test-token" if socket_mode else None,
@@ -126,6 +161,8 @@ async def build_slack_desk(
         agent_channels={AGENTS},
         role_groups=role_groups,
         clock=clock,
+        agent_gate=agent_gate(desk.roles.agents.slack),
+        lookup_budget=lookup_budget,
     )
     helpdesk = await build_helpdesk(
         Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=tmp_path),
@@ -135,9 +172,12 @@ async def build_slack_desk(
         desk=desk,
     )
 
-    async def receive(inbound: Any) -> None:
+    received: asyncio.Queue[Inbound] = asyncio.Queue()
+
+    async def receive(inbound: Inbound) -> None:
         await helpdesk.intake.receive(inbound)
+        received.put_nowait(inbound)
 
     give_lookups(helpdesk, channel)  # as start_channels does
     await channel.start(receive)
-    return SlackDesk(slack=slack, channel=channel, helpdesk=helpdesk)
+    return SlackDesk(slack=slack, channel=channel, helpdesk=helpdesk, received=received)

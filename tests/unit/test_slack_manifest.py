@@ -26,6 +26,7 @@ def test_the_manifest_has_every_scope_event_and_the_command() -> None:
         "commands",
         "users:read",
         "usergroups:read",
+        "files:write",
     } <= scopes
     settings = manifest["settings"]
     assert set(settings["event_subscriptions"]["bot_events"]) == {
