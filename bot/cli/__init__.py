@@ -14,6 +14,7 @@ from bot.cli import digest as digest_cli
 from bot.cli import kb as kb_cli
 from bot.cli import nlu as nlu_cli
 from bot.cli import run as run_cli
+from bot.cli.boundary import run_with_boundary
 
 app = typer.Typer(
     name="helpdesk",
@@ -35,15 +36,5 @@ app.add_typer(bench_cli.app, name="bench")
 
 
 def main() -> None:
-    try:
-        app()
-    except Exception as exc:
-        from pydantic import ValidationError
-
-        if not isinstance(exc, ValidationError) or exc.title != "Settings":
-            raise
-        # a setting from the environment or .env that doesn't parse: say which, no traceback
-        for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"])
-            typer.echo(f"helpdesk: configuration error: {name}: {error['msg']}", err=True)
-        raise SystemExit(2) from None
+    """The ``helpdesk`` entry point: the app behind the one error boundary (``boundary.py``)."""
+    run_with_boundary(app)
