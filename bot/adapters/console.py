@@ -117,8 +117,8 @@ class ConsoleChannel:
                 lines, ask = self._keyboard()
                 while True:
                     ask.release()  # prompt only once the previous line's replies are out
-                    line = await lines.get()
-                    if line is None or not await self._take(line, on_inbound):
+                    typed = await lines.get()
+                    if typed is None or not await self._take(typed, on_inbound):
                         break
         finally:
             self.finished.set()

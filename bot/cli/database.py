@@ -8,8 +8,9 @@ and the reason, so the command line can say so in a sentence instead of a traceb
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,8 +31,15 @@ def _reason(exc: BaseException) -> str:
 
     if isinstance(exc, DBAPIError) and exc.orig is not None:
         exc = exc.orig
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "no such host"
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
     if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror.lower()}{where}"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text.removeprefix("(sqlalchemy.dialects.postgresql.asyncpg.Error) ")
 
@@ -54,17 +62,32 @@ def _parse(url: str) -> None:
         ) from exc
 
 
+def _advice(url: str) -> str:
+    if url.lower().startswith("sqlite"):
+        return "check DATABASE_URL (or HELPDESK_DATA_DIR) and that its folder can be written"
+    return "check DATABASE_URL and that the database server is running"
+
+
 async def ready_database(url: str) -> None:
     """Bring the database at ``url`` to the current schema, or raise ``DatabaseUnavailable``."""
+    from bot.storage.migrate import upgrade_database
+
+    with database_errors(url):
+        await upgrade_database(url)
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Around a first use of the database at ``url``: failures to reach it, open it or bring it
+    to the current schema become ``DatabaseUnavailable`` (a bad URL, ``ConfigError``)."""
     from alembic.util.exc import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.errors import DatabaseUnavailable
-    from bot.storage.migrate import upgrade_database
 
     _parse(url)
     try:
-        await upgrade_database(url)
+        yield
     except CommandError as exc:  # e.g. a revision this release does not know
         raise DatabaseUnavailable(
             f"the database {display_url(url)} has a schema this version cannot use ({exc}); "
@@ -72,8 +95,7 @@ async def ready_database(url: str) -> None:
         ) from exc
     except (SQLAlchemyError, OSError) as exc:
         raise DatabaseUnavailable(
-            f"cannot open the database {display_url(url)} ({_reason(exc)}); "
-            "check DATABASE_URL and that the database server is running"
+            f"cannot open the database {display_url(url)} ({_reason(exc)}); {_advice(url)}"
         ) from exc
 
 
