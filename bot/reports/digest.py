@@ -168,7 +168,8 @@ def format_digest(metrics: Metrics, span: Window, chart: Path | None = None) -> 
         f"({_counts(m.backlog_by_status, ('new', 'open', 'pending'))}; "
         f"{_counts(m.backlog_by_priority, ('urgent', 'high', 'normal', 'low'))})",
         f"Deflection: {_count(m.suggestions_shown, 'answer')} shown · "
-        f"{m.deflected_confirmed} confirmed helpful · {m.deflected_assumed} assumed (no case or complaint within 24 h) · "
+        f"{m.deflected_confirmed} confirmed helpful · {m.deflected_assumed} assumed "
+        "(no case or complaint within 24 h) · "
         f"{m.deflection_undecided} undecided",
         _times("First response", m.first_response),
         _times("Resolution", m.resolution),
