@@ -55,6 +55,13 @@ def explain(exc: BaseException) -> list[str] | None:
         return [str(exc)]
     if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
         return [_file_error(exc)]
+    from nlu.errors import NluError
+
+    if isinstance(exc, NluError):  # the intent data or model the desk loads at start
+        return [
+            f"{exc} (the intent data comes from HELPDESK_NLU_DATA, the model from "
+            "HELPDESK_DATA_DIR)"
+        ]
     return None
 
 

@@ -7,6 +7,7 @@ stays instant.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -69,6 +70,12 @@ def import_(
 
     settings = _settings()
     folder = directory or settings.articles_dir
+    if not folder.is_dir():  # before the database is opened: the path is what to fix
+        missing = not folder.exists()
+        error = FileNotFoundError if missing else NotADirectoryError
+        raise error(
+            errno.ENOENT if missing else errno.ENOTDIR, "no folder of articles", str(folder)
+        )
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> ImportReport:
         async with sessions() as session:

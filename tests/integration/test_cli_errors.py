@@ -131,9 +131,15 @@ def test_a_sqlite_file_that_cannot_be_created_is_named(tmp_path: Path) -> None:
 # --- nlu, bench: files and folders ------------------------------------------------------------
 
 
-def test_missing_intent_data_is_named(tmp_path: Path) -> None:
-    result = helpdesk(tmp_path, "nlu", "train", HELPDESK_NLU_DATA=str(tmp_path / "no-nlu"))
+@pytest.mark.parametrize("command", [("nlu", "train"), ("chat", "--quiet")], ids=" ".join)
+def test_missing_intent_data_is_named(tmp_path: Path, command: tuple[str, ...]) -> None:
+    result = helpdesk(tmp_path, *command, HELPDESK_NLU_DATA=str(tmp_path / "no-nlu"))
     assert_one_sentence(result, "no-nlu", "HELPDESK_NLU_DATA")
+
+
+def test_a_missing_folder_of_articles_is_named(tmp_path: Path) -> None:
+    result = helpdesk(tmp_path, "kb", "import", str(tmp_path / "no-articles"))
+    assert_one_sentence(result, "no-articles", "missing")
 
 
 @pytest.mark.parametrize(
