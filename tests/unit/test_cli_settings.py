@@ -53,7 +53,7 @@ def test_a_config_path_given_on_purpose_must_exist(tmp_path: Path) -> None:
     desk = tmp_path / "desk.yml"
     desk.write_text("")
     assert Settings(HELPDESK_CONFIG=desk).config_file == desk
-    with pytest.raises(ValidationError, match="HELPDESK_CONFIG: .*nope.yml does not exist"):
+    with pytest.raises(ValidationError, match=r"HELPDESK_CONFIG: .*nope\.yml does not exist"):
         Settings(HELPDESK_CONFIG=tmp_path / "nope.yml")
     assert Settings().config_file == Path("helpdesk.yml")  # the default may be absent
 
