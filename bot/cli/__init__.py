@@ -14,7 +14,7 @@ from bot.cli import digest as digest_cli
 from bot.cli import kb as kb_cli
 from bot.cli import nlu as nlu_cli
 from bot.cli import run as run_cli
-from bot.cli.boundary import run_with_boundary
+from bot.cli.boundary import CommandGroup
 
 app = typer.Typer(
     name="helpdesk",
@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=CommandGroup,
 )
 app.command("chat")(chat_cli.chat)
 app.command("run")(run_cli.run)
@@ -36,5 +37,5 @@ app.add_typer(bench_cli.app, name="bench")
 
 
 def main() -> None:
-    """The ``helpdesk`` entry point: the app behind the one error boundary (``boundary.py``)."""
-    run_with_boundary(app)
+    """The ``helpdesk`` entry point; its errors pass the one boundary in ``boundary.py``."""
+    app()

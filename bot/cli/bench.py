@@ -14,8 +14,12 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli.boundary import CommandGroup
+
 app = typer.Typer(
-    help="Benchmarks on public data sets (results in benchmarks/results).", no_args_is_help=True
+    help="Benchmarks on public data sets (results in benchmarks/results).",
+    no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 

@@ -9,28 +9,32 @@ keeps its traceback, so it stays visible.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 EXIT_CONFIG = 2  # the exit code of every failure the person running the command can fix
 EXIT_INTERRUPTED = 130  # the shells' convention for a command stopped with Ctrl-C
 
 
-def run_with_boundary(app: Callable[[], object]) -> None:
-    """Run the command line; known failures become sentences on stderr with exit code 2."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        # Ctrl-C outside a command's own handling: stop quietly, as a shell command does
-        typer.echo("", err=True)
-        raise SystemExit(EXIT_INTERRUPTED) from None
-    except Exception as exc:
-        sentences = explain(exc)
-        if sentences is None:
-            raise
-        _fail(sentences)
+class CommandGroup(TyperGroup):
+    """The click group of ``helpdesk`` and of each of its sub-commands (``cls=`` of every
+    ``typer.Typer``), so the boundary holds however a command is started: the console script,
+    ``python -m bot``, or a test's ``CliRunner``."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except KeyboardInterrupt:
+            # Ctrl-C outside a command's own handling: stop quietly, as a shell command does
+            typer.echo("", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            sentences = explain(exc)
+            if sentences is None:
+                raise
+            _fail(sentences)
 
 
 def _fail(sentences: list[str]) -> NoReturn:

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="List and read cases.", no_args_is_help=True)
+from bot.cli.boundary import CommandGroup
+
+app = typer.Typer(help="List and read cases.", no_args_is_help=True, cls=CommandGroup)
 
 
 @app.command("list")

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Show and check the configuration.", no_args_is_help=True)
+from bot.cli.boundary import CommandGroup
+
+app = typer.Typer(help="Show and check the configuration.", no_args_is_help=True, cls=CommandGroup)
 
 
 @app.command("show")
@@ -16,6 +18,7 @@ def show(
 ) -> None:
     """Print the settings and helpdesk.yml as they will be used; fail on an invalid file."""
     from bot.config import Settings, load_desk_config
+
     settings = Settings()
     desk = load_desk_config(settings.config_file)  # an invalid file: the CLI's boundary says so
     view = {"settings": settings.public_view(), "desk": desk.model_dump(mode="json")}

@@ -7,7 +7,9 @@ import json
 
 import typer
 
-app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+from bot.cli.boundary import CommandGroup
+
+app = typer.Typer(help="Database maintenance.", no_args_is_help=True, cls=CommandGroup)
 
 
 def display_url(url: str) -> str:

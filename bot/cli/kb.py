@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
+from bot.cli.boundary import CommandGroup
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="The knowledge base: import articles, list them, search, rebuild the index.",
     no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 T = TypeVar("T")

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bot.cli.boundary import CommandGroup
+
 if TYPE_CHECKING:
     from nlu.vector_cache import Progress
 
 app = typer.Typer(
     help="Train, evaluate and try the intent model (Rasa-format data in nlu/data).",
     no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 DataOption = Annotated[
