@@ -39,6 +39,9 @@ AGENTS_CHANNEL = ChannelRef(PLATFORM, "agents")
 AGENT_PREFIX = "/agent "
 EXIT_WORDS = {"/quit", "/exit"}
 HELP_WORD = "/help"
+# who plays whom unless told otherwise: names that read well in "Hi Alex, this is Sam"
+DEFAULT_CUSTOMER_NAME = "Alex"
+DEFAULT_AGENT_NAME = "Sam"
 STATUS_LINE_PREFIX = "Status:"  # the line of an agent card that an edit is summed up by
 
 
@@ -52,9 +55,9 @@ class ConsoleChannel:
         lines: Iterable[str] | None = None,
         out: TextIO | None = None,
         customer_id: str = "customer",
-        customer_name: str = "Alex",
+        customer_name: str = DEFAULT_CUSTOMER_NAME,
         agent_id: str = "agent",
-        agent_name: str = "Sam",
+        agent_name: str = DEFAULT_AGENT_NAME,
         local_help: str = "",
     ) -> None:
         self._script = lines

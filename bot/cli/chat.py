@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_AGENT_NAME = "Sam"
-FALLBACK_CUSTOMER_NAME = "Alex"
+from bot.adapters.console import DEFAULT_AGENT_NAME, DEFAULT_CUSTOMER_NAME
+
 # login names that are roles, not people: "Hi Root, this is Sam" reads wrong
 _ACCOUNT_NAMES = {"root", "admin", "administrator", "user", "ubuntu", "debian", "guest", "app"}
 
@@ -23,13 +23,13 @@ def default_customer_name() -> str:
     try:
         login = getpass.getuser()
     except Exception:  # no user database entry (some containers): use the neutral name
-        return FALLBACK_CUSTOMER_NAME
+        return DEFAULT_CUSTOMER_NAME
     full_name = _full_name(login)
     if full_name:
         return full_name.split()[0]
     if login.isalpha() and login.lower() not in _ACCOUNT_NAMES:
         return login.capitalize()
-    return FALLBACK_CUSTOMER_NAME
+    return DEFAULT_CUSTOMER_NAME
 
 
 def _full_name(login: str) -> str:
