@@ -74,9 +74,11 @@ def _setting_error(error: object) -> str:
     name = ".".join(str(part) for part in error["loc"])
     message = str(error["msg"]).removeprefix("Value error, ")
     named = f"{name}: {message}" if name else message  # a check of several settings names them
+    if named.endswith(")"):  # the check said what to do already
+        return f"configuration error: {named}"
     return (
         f"configuration error: {named} "
-        "(fix it in the environment or in .env; `helpdesk config show` lists the settings)"
+        "(fix it in the environment or in .env; the README's Configuration table lists them)"
     )
 
 
