@@ -82,6 +82,7 @@ class QueueConfig(BaseModel):
         return value
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES = ("low", "normal", "high", "urgent")
 
@@ -362,6 +363,24 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
     discord_api_url: str = Field(default="", alias="DISCORD_API_URL")
     discord_gateway_url: str = Field(default="", alias="DISCORD_GATEWAY_URL")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level (use {', '.join(LOG_LEVELS)})")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _config_file_exists(self) -> Settings:
+        # Without helpdesk.yml the defaults apply, but a path given on purpose must exist:
+        # a mistyped HELPDESK_CONFIG would otherwise run the desk on defaults without a word.
+        if "config_file" in self.model_fields_set and not self.config_file.is_file():
+            raise ValueError(
+                f"HELPDESK_CONFIG: {self.config_file} does not exist or is not a file "
+                "(fix the path, or unset HELPDESK_CONFIG to use ./helpdesk.yml)"
+            )
+        return self
 
     def public_view(self) -> dict[str, Any]:
         """Settings as ``helpdesk config show`` prints them: secrets only as set / not set."""

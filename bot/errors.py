@@ -4,6 +4,7 @@
 
     HelpdeskError                 base of everything raised on purpose
     ├── ConfigError               settings or helpdesk.yml are invalid (names the key)
+    ├── DatabaseUnavailable       the configured database cannot be opened or migrated
     ├── UserFacingError           carries ``safe_message``: the only error text a person may see
     │   ├── PermissionDenied      an agent/admin action from someone without the role
     │   ├── NotFound              no such case / article / macro
@@ -26,6 +27,11 @@ class HelpdeskError(Exception):
 
 class ConfigError(HelpdeskError):
     """Settings or helpdesk.yml are invalid; the message names the key."""
+
+
+class DatabaseUnavailable(HelpdeskError):
+    """The database at ``DATABASE_URL`` cannot be reached, opened or brought to the current
+    schema; the message names the URL (never its password) and the reason."""
 
 
 class UserFacingError(HelpdeskError):

@@ -4,6 +4,10 @@ Customer-facing messages print as ``bot> …`` with buttons as numbered choices 
 picks one); agent-channel messages print prefixed ``[agents]``. Lines come from the keyboard or,
 with a script, from a file — then each line is echoed as ``you> …`` and the adapter finishes at
 the end of the script.
+
+An edited agent card (after a claim, a priority change, …) prints as one status line, not the
+whole card again: the terminal is a scrolling log, not a board; ``/agent case N`` shows it all.
+``/help`` gets the bot's customer help and then ``local_help``: the terminal plays the agent too.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import threading
 import uuid
 from collections.abc import Iterable
 from typing import TextIO
@@ -33,6 +38,11 @@ CUSTOMER_CHANNEL = ChannelRef(PLATFORM, "customer")
 AGENTS_CHANNEL = ChannelRef(PLATFORM, "agents")
 AGENT_PREFIX = "/agent "
 EXIT_WORDS = {"/quit", "/exit"}
+HELP_WORD = "/help"
+# who plays whom unless told otherwise: names that read well in "Hi Alex, this is Sam"
+DEFAULT_CUSTOMER_NAME = "Alex"
+DEFAULT_AGENT_NAME = "Sam"
+STATUS_LINE_PREFIX = "Status:"  # the line of an agent card that an edit is summed up by
 
 
 class ConsoleChannel:
@@ -45,12 +55,14 @@ class ConsoleChannel:
         lines: Iterable[str] | None = None,
         out: TextIO | None = None,
         customer_id: str = "customer",
-        customer_name: str = "You",
+        customer_name: str = DEFAULT_CUSTOMER_NAME,
         agent_id: str = "agent",
-        agent_name: str = "Agent",
+        agent_name: str = DEFAULT_AGENT_NAME,
+        local_help: str = "",
     ) -> None:
         self._script = lines
         self._out = out or sys.stdout
+        self._local_help = local_help
         self._customer = (customer_id, customer_name)
         self._agent = (agent_id, agent_name)
         self._choices: tuple[Button, ...] = ()
@@ -85,7 +97,8 @@ class ConsoleChannel:
     def _print_agents(self, outbound: Outbound) -> None:
         lines = outbound.text.splitlines() or [""]
         if outbound.kind == OutboundKind.EDIT:
-            lines[0] = f"(updated) {lines[0]}"
+            status = [line for line in lines if line.startswith(STATUS_LINE_PREFIX)]
+            lines = [" · ".join([f"(updated) {lines[0]}", *status[:1]])]
         for line in lines:
             self._write(f"[agents] {line}")
 
@@ -101,21 +114,56 @@ class ConsoleChannel:
                     if not line.strip() or line.lstrip().startswith("#"):
                         continue
                     self._write(f"you> {line}")
-                    if line.strip() in EXIT_WORDS:
+                    if not await self._take(line, on_inbound):
                         break
-                    await on_inbound(self.to_inbound(line))
             else:
+                lines, ask = self._keyboard()
                 while True:
-                    try:
-                        line = await asyncio.to_thread(input, "you> ")
-                    except EOFError:
+                    ask.release()  # prompt only once the previous line's replies are out
+                    typed = await lines.get()
+                    if typed is None or not await self._take(typed, on_inbound):
                         break
-                    if line.strip() in EXIT_WORDS:
-                        break
-                    if line.strip():
-                        await on_inbound(self.to_inbound(line))
         finally:
             self.finished.set()
+
+    async def _take(self, line: str, on_inbound: InboundHandler) -> bool:
+        """Hand one line on; False when the person asked to leave."""
+        if line.strip() in EXIT_WORDS:
+            return False
+        if line.strip():
+            await on_inbound(self.to_inbound(line))
+        if line.strip() == HELP_WORD and self._local_help:
+            for help_line in self._local_help.splitlines():
+                self._write(f"     {help_line}")
+        return True
+
+    def _keyboard(self) -> tuple[asyncio.Queue[str | None], threading.Semaphore]:
+        """Lines typed at the prompt (None at the end of input), one per release of the
+        semaphore.
+
+        ``input()`` blocks its thread until Enter. On a daemon thread (not the event loop's
+        executor, whose shutdown would wait for that thread) Ctrl-C stops the chat at once.
+        """
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        ask = threading.Semaphore(0)
+
+        def read() -> None:
+            while True:
+                ask.acquire()
+                try:
+                    line: str | None = input("you> ")
+                except (EOFError, OSError):
+                    line = None
+                try:
+                    loop.call_soon_threadsafe(lines.put_nowait, line)
+                except RuntimeError:  # the loop is gone: the chat is over
+                    return
+                if line is None:
+                    return
+
+        threading.Thread(target=read, name="terminal-input", daemon=True).start()
+        return lines, ask
 
     def to_inbound(self, line: str) -> Inbound:
         """Translate one typed line."""

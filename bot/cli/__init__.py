@@ -14,6 +14,7 @@ from bot.cli import digest as digest_cli
 from bot.cli import kb as kb_cli
 from bot.cli import nlu as nlu_cli
 from bot.cli import run as run_cli
+from bot.cli.boundary import CommandGroup
 
 app = typer.Typer(
     name="helpdesk",
@@ -22,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=CommandGroup,
 )
 app.command("chat")(chat_cli.chat)
 app.command("run")(run_cli.run)
@@ -35,15 +37,5 @@ app.add_typer(bench_cli.app, name="bench")
 
 
 def main() -> None:
-    try:
-        app()
-    except Exception as exc:
-        from pydantic import ValidationError
-
-        if not isinstance(exc, ValidationError) or exc.title != "Settings":
-            raise
-        # a setting from the environment or .env that doesn't parse: say which, no traceback
-        for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"])
-            typer.echo(f"helpdesk: configuration error: {name}: {error['msg']}", err=True)
-        raise SystemExit(2) from None
+    """The ``helpdesk`` entry point; its errors pass the one boundary in ``boundary.py``."""
+    app()

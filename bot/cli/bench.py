@@ -14,8 +14,12 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli.boundary import CommandGroup
+
 app = typer.Typer(
-    help="Benchmarks on public data sets (results in benchmarks/results).", no_args_is_help=True
+    help="Benchmarks on public data sets (results in benchmarks/results).",
+    no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 
@@ -40,10 +44,20 @@ class Mode(StrEnum):
 JsonOption = Annotated[bool, typer.Option("--json", help="print the whole result as JSON")]
 
 
-def _datasets_dir() -> Path:
+def _datasets_dir(*needed: str) -> Path:
+    """The data sets' folder, once it is known to hold the ``needed`` ones."""
     from bot.config import Settings
+    from bot.errors import ConfigError
 
-    return Settings().datasets_dir
+    root = Settings().datasets_dir
+    missing = [name for name in needed if not (root / name).is_dir()]
+    if missing:
+        raise ConfigError(
+            f"HELPDESK_DATASETS_DIR: {root} has no {', '.join(f'{m}/' for m in missing)} "
+            "data set; point HELPDESK_DATASETS_DIR at the folder holding them "
+            "(docs/benchmarks.md says where to get each one)"
+        )
+    return root
 
 
 def _embedder() -> Any:
@@ -84,7 +98,7 @@ def intents(
     test split (CLINC150: out-of-scope threshold tuned on the validation split)."""
     from benchmarks.intents import run_banking77, run_clinc150
 
-    root = _datasets_dir()
+    root = _datasets_dir(dataset.value)
     if dataset is IntentDataset.banking77:
         document = run_banking77(root, _embedder(), shots=shots, seed=seed, cold=cold)
     else:
@@ -130,7 +144,8 @@ def retrieval(
     modes = MODES if mode is Mode.all else (mode.value,)
     document = run_retrieval(
         dataset.value,
-        _datasets_dir(),
+        # the bundled set borrows CLINC150's off-topic queries for its answer threshold
+        _datasets_dir("clinc150" if dataset is RetrievalDataset.bundled else dataset.value),
         _embedder(),
         modes,  # type: ignore[arg-type]
         fusion=configured_fusion(Settings()),
@@ -148,4 +163,4 @@ def floors(as_json: JsonOption = False) -> None:
     CLINC150 off-topic queries caught, per floor (how the default floor was chosen)."""
     from benchmarks.floors import run_floors
 
-    _finish(run_floors(_datasets_dir(), _embedder()), as_json)
+    _finish(run_floors(_datasets_dir("clinc150"), _embedder()), as_json)

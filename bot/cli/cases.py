@@ -8,17 +8,30 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="List and read cases.", no_args_is_help=True)
+from bot.cli.boundary import CommandGroup
+
+app = typer.Typer(help="List and read cases.", no_args_is_help=True, cls=CommandGroup)
 
 
 @app.command("list")
 def list_cases(
-    status: Annotated[str | None, typer.Option(help="Only cases with this status.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only cases with this status: new, open, pending, resolved or closed."),
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List cases, newest first."""
-    rows = asyncio.run(_list(status, limit))
+    from bot.cases.transcript import CaseStatus
+
+    statuses = [s.value for s in CaseStatus]
+    if status is not None and status.lower() not in statuses:
+        raise typer.BadParameter(
+            f"{status!r} is not a case status; use one of {', '.join(statuses)}",
+            param_hint="--status",
+        )
+    rows = asyncio.run(_list(status.lower() if status else None, limit))
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

@@ -9,6 +9,38 @@ from typing import Annotated
 
 import typer
 
+from bot.adapters.console import DEFAULT_AGENT_NAME, DEFAULT_CUSTOMER_NAME
+
+# login names that are roles, not people: "Hi Root, this is Sam" reads wrong
+_ACCOUNT_NAMES = {"root", "admin", "administrator", "user", "ubuntu", "debian", "guest", "app"}
+
+
+def default_customer_name() -> str:
+    """The person at the keyboard: the first name from the account's full name, else the login
+    name when it looks like a name, else a neutral first name."""
+    import getpass
+
+    try:
+        login = getpass.getuser()
+    except Exception:  # no user database entry (some containers): use the neutral name
+        return DEFAULT_CUSTOMER_NAME
+    full_name = _full_name(login)
+    if full_name:
+        return full_name.split()[0]
+    if login.isalpha() and login.lower() not in _ACCOUNT_NAMES:
+        return login.capitalize()
+    return DEFAULT_CUSTOMER_NAME
+
+
+def _full_name(login: str) -> str:
+    try:
+        import pwd
+
+        gecos = pwd.getpwnam(login).pw_gecos.split(",")[0].strip()
+    except (ImportError, KeyError):  # Windows, or an account without an entry
+        return ""
+    return gecos if gecos and gecos.lower() not in _ACCOUNT_NAMES else ""
+
 
 def chat(
     script: Annotated[
@@ -23,37 +55,61 @@ def chat(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
-    agent_name: Annotated[str, typer.Option(help="Your name when you act as an agent.")] = "Agent",
+    name: Annotated[
+        str | None,
+        typer.Option(help="Your name as the customer [default: your first name on this computer]."),
+    ] = None,
+    agent_name: Annotated[
+        str, typer.Option(help="Your name when you act as an agent.")
+    ] = DEFAULT_AGENT_NAME,
 ) -> None:
     """Chat with the help desk in the terminal (you can play the agent too: '/agent claim 1')."""
     from bot.config import Settings
 
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     lines = script.read_text(encoding="utf-8", errors="replace").splitlines() if script else None
-    asyncio.run(_chat(settings, lines, quiet=quiet, agent_name=agent_name))
+    customer = (name or "").strip() or default_customer_name()
+    try:
+        asyncio.run(_chat(settings, lines, quiet=quiet, names=(customer, agent_name.strip())))
+    except KeyboardInterrupt:  # Ctrl-C at the prompt: leave at once, like /quit
+        typer.echo("")
+        raise typer.Exit(130) from None
 
 
-async def _chat(settings: object, lines: list[str] | None, *, quiet: bool, agent_name: str) -> None:
+async def _chat(
+    settings: object, lines: list[str] | None, *, quiet: bool, names: tuple[str, str]
+) -> None:
     from bot.adapters.console import ConsoleChannel
     from bot.bootstrap import build_helpdesk
+    from bot.cli.database import ready_database
     from bot.cli.progress import progress_reporter
-    from bot.config import Settings
+    from bot.config import Settings, load_desk_config
+    from bot.dialogs.replies import TERMINAL_AGENT_HELP
     from bot.messages import Inbound
 
     assert isinstance(settings, Settings)
-    console = ConsoleChannel(lines=lines, agent_name=agent_name)
+    customer_name, agent_name = names
+    console = ConsoleChannel(
+        lines=lines,
+        customer_name=customer_name,
+        agent_name=agent_name or DEFAULT_AGENT_NAME,
+        local_help=TERMINAL_AGENT_HELP,
+    )
+    # the quick checks first: a broken file or database is reported before the model loads
+    desk = load_desk_config(settings.config_file)
+    await ready_database(settings.effective_database_url)
     with progress_reporter(quiet) as progress:
-        helpdesk = await build_helpdesk(settings, channels={"terminal": console}, progress=progress)
+        helpdesk = await build_helpdesk(
+            settings, channels={"terminal": console}, desk=desk, progress=progress
+        )
     try:
         await helpdesk.intake.recover()
         await helpdesk.sender.drain()
         if lines is None:
             print(
-                "Type your question (/help for commands, /agent … to act as an agent, "
-                "/quit to leave)."
+                f"Type your question, {customer_name} (/help for commands, /agent … to act as "
+                f"{agent_name} from the team, /quit or Ctrl-C to leave)."
             )
 
         async def on_inbound(inbound: Inbound) -> None:

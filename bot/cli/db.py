@@ -7,22 +7,15 @@ import json
 
 import typer
 
-app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+from bot.cli.boundary import CommandGroup
+
+app = typer.Typer(help="Database maintenance.", no_args_is_help=True, cls=CommandGroup)
 
 
-def _display(url: str) -> str:
-    """The URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
+def display_url(url: str) -> str:
+    from bot.cli.database import display_url as without_password
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is reported by the migration itself
-        return "<database>"
-
-
-def _fail(target: str, exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {_display(target)}: {exc}", err=True)
-    return typer.Exit(2 if exc.__class__.__name__ == "ConfigError" else 1)
+    return without_password(url)
 
 
 def _configured_url(url: str | None) -> str:
@@ -43,24 +36,20 @@ def upgrade(
     """Bring the database schema to the newest revision (safe to run again)."""
     import asyncio
 
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.errors import ConfigError
-    from bot.storage.migrate import current_revision, upgrade_database
+    from bot.cli.database import database_errors, ready_database
+    from bot.storage.migrate import current_revision
 
     target = _configured_url(url)
-    try:
+    with database_errors(target):
         before = asyncio.run(current_revision(target))
-        asyncio.run(upgrade_database(target))
+        asyncio.run(ready_database(target))
         after = asyncio.run(current_revision(target))
-    except (ConfigError, SQLAlchemyError, OSError) as exc:
-        raise _fail(target, exc) from exc
     if as_json:
-        typer.echo(json.dumps({"database": _display(target), "from": before, "revision": after}))
+        typer.echo(json.dumps({"database": display_url(target), "from": before, "revision": after}))
     elif before == after:
-        typer.echo(f"{_display(target)}: already at revision {after}")
+        typer.echo(f"{display_url(target)}: already at revision {after}")
     else:
-        typer.echo(f"{_display(target)}: upgraded {before or '(empty)'} -> revision {after}")
+        typer.echo(f"{display_url(target)}: upgraded {before or '(empty)'} -> revision {after}")
 
 
 @app.command()
@@ -73,22 +62,18 @@ def current(
     """Print the revision the database is at and the newest one the code ships."""
     import asyncio
 
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.errors import ConfigError
+    from bot.cli.database import database_errors
     from bot.storage.migrate import current_revision, head_revision
 
     target = _configured_url(url)
-    try:
+    with database_errors(target):
         revision = asyncio.run(current_revision(target))
-    except (ConfigError, SQLAlchemyError, OSError) as exc:
-        raise _fail(target, exc) from exc
     head = head_revision()
     if as_json:
         typer.echo(
             json.dumps(
                 {
-                    "database": _display(target),
+                    "database": display_url(target),
                     "revision": revision,
                     "head": head,
                     "up_to_date": revision == head,
@@ -97,7 +82,7 @@ def current(
         )
         return
     state = "up to date" if revision == head else f"behind head {head}: run 'helpdesk db upgrade'"
-    typer.echo(f"{_display(target)}: revision {revision or '(none)'} ({state})")
+    typer.echo(f"{display_url(target)}: revision {revision or '(none)'} ({state})")
 
 
 @app.command()
@@ -118,10 +103,6 @@ def seed(
     import asyncio
     from datetime import UTC, datetime
 
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.errors import ConfigError
-
     if not demo:
         typer.echo("Nothing to do: 'helpdesk db seed --demo' writes the demo history.", err=True)
         raise typer.Exit(2)
@@ -135,18 +116,15 @@ def seed(
     elif end.tzinfo is None:
         end = end.replace(tzinfo=UTC)
     target = _configured_url(url)
-    try:
-        summary = asyncio.run(_seed_demo(target, end, seed_value, weeks))
-    except (ConfigError, SQLAlchemyError, OSError) as exc:
-        raise _fail(target, exc) from exc
+    summary = asyncio.run(_seed_demo(target, end, seed_value, weeks))
     if summary is None:
-        typer.echo(f"{_display(target)}: already has cases; seed an empty database.", err=True)
+        typer.echo(f"{display_url(target)}: already has cases; seed an empty database.", err=True)
         raise typer.Exit(1)
     if as_json:
-        typer.echo(json.dumps({"database": _display(target), **summary}))
+        typer.echo(json.dumps({"database": display_url(target), **summary}))
     else:
         typer.echo(
-            f"{_display(target)}: {summary['cases']} cases, {summary['feedback']} answer "
+            f"{display_url(target)}: {summary['cases']} cases, {summary['feedback']} answer "
             f"feedback rows, {summary['customers']} customers "
             f"({str(summary['start'])[:10]} – {str(summary['until'])[:10]}, seed {seed_value})"
         )
@@ -159,20 +137,20 @@ async def _seed_demo(
 
     from sqlalchemy import func, select
 
+    from bot.cli.database import ready_database
     from bot.clock import FrozenClock
     from bot.config import Settings, load_desk_config
     from bot.escalation import sla
     from bot.escalation.calendar import BusinessCalendar
     from bot.reports.seed import seed_demo
     from bot.storage.db import create_engine, session_factory
-    from bot.storage.migrate import upgrade_database
     from bot.storage.models import Case
     from bot.storage.uow import UnitOfWork
 
     assert isinstance(until, datetime)
     desk = load_desk_config(Settings().config_file)
     calendar = BusinessCalendar.from_config(desk.business_hours)
-    await upgrade_database(url)
+    await ready_database(url)
     engine = create_engine(url)
     try:
         async with UnitOfWork(session_factory(engine), FrozenClock(until)) as uow:

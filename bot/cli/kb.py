@@ -7,12 +7,15 @@ stays instant.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
+
+from bot.cli.boundary import CommandGroup
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="The knowledge base: import articles, list them, search, rebuild the index.",
     no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 T = TypeVar("T")
@@ -69,6 +73,12 @@ def import_(
 
     settings = _settings()
     folder = directory or settings.articles_dir
+    if not folder.is_dir():  # before the database is opened: the path is what to fix
+        missing = not folder.exists()
+        error = FileNotFoundError if missing else NotADirectoryError
+        raise error(
+            errno.ENOENT if missing else errno.ENOTDIR, "no folder of articles", str(folder)
+        )
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> ImportReport:
         async with sessions() as session:

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bot.cli.boundary import CommandGroup
+
 if TYPE_CHECKING:
     from nlu.vector_cache import Progress
 
 app = typer.Typer(
     help="Train, evaluate and try the intent model (Rasa-format data in nlu/data).",
     no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 DataOption = Annotated[
@@ -47,9 +50,16 @@ def _embedder() -> Any:
     return SentenceTransformerEmbedder()
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
+def _fail(message: str, data: Path | None, model_dir: Path | None) -> typer.Exit:
+    """Bad or missing intent data or model: one sentence naming where they come from."""
+    from bot.cli.boundary import EXIT_CONFIG
+
+    data_from = "--data" if data is not None else "HELPDESK_NLU_DATA"
+    model_from = "--model-dir" if model_dir is not None else "HELPDESK_DATA_DIR"
+    typer.echo(
+        f"helpdesk: {message} (intent data from {data_from}, the model in {model_from})", err=True
+    )
+    return typer.Exit(code=EXIT_CONFIG)
 
 
 def _emit(payload: dict[str, Any]) -> None:
@@ -94,7 +104,7 @@ def train_command(
     try:
         report = _run_training(data_path, directory, quiet=as_json)
     except NluError as exc:
-        raise _fail(str(exc)) from exc
+        raise _fail(str(exc), data, model_dir) from exc
     if as_json:
         _emit(report.to_dict())
         return
@@ -141,7 +151,7 @@ def evaluate_command(
             cache=cache,
         )  # fmt: skip
     except NluError as exc:
-        raise _fail(str(exc)) from exc
+        raise _fail(str(exc), data, model_dir) from exc
     if as_json:
         _emit(report.to_dict())
         return
@@ -193,7 +203,7 @@ def parse_command(
             _run_training(data_path, directory, quiet=as_json)
         result = NluModel.load(directory).parse(text, embedder)
     except NluError as exc:
-        raise _fail(str(exc)) from exc
+        raise _fail(str(exc), data, model_dir) from exc
     if as_json:
         _emit(result.to_dict())
         return

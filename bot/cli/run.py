@@ -45,10 +45,12 @@ def run(
 
 async def _run(settings: object, role: ProcessRole) -> None:
     from bot.bootstrap import build_channels, build_helpdesk, start_channels
+    from bot.cli.database import ready_database
     from bot.config import Settings, load_desk_config
 
     assert isinstance(settings, Settings)
     desk = load_desk_config(settings.config_file)
+    await ready_database(settings.effective_database_url)
     listen = role in (ProcessRole.ALL, ProcessRole.WORKER)
     channels = build_channels(settings, listen=listen)
     if not channels and role != ProcessRole.SCHEDULER:

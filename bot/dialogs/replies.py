@@ -20,6 +20,15 @@ HELP = (
     f"your case), {hint('reset')} (start over), {hint('human')} (talk to a person), "
     f"{hint('link')} (use your history on another app)."
 )
+# `helpdesk chat` plays both sides, so its /help goes on with the agent's part
+TERMINAL_AGENT_HELP = """\
+As the agent, start a line with /agent:
+  /agent cases [unclaimed|mine]   the queue          /agent case N            one case in full
+  /agent claim N · release N      take / hand back   /agent reply N <text>    answer the customer
+  /agent note N <text>            internal note      /agent pending N         wait for the customer
+  /agent priority N <level>       low…urgent         /agent transfer N <queue or @agent>
+  /agent resolve N                solve it           /agent macro list · macro N <name>
+  /agent stats                    manager figures    /quit                    leave the chat"""
 THANKS = "You're welcome! Anything else I can help with?"
 GOODBYE = "Goodbye! Write any time if you need help again."
 BOT_CHALLENGE = (

@@ -126,13 +126,29 @@ def duration(seconds: float | None) -> str:
 
 
 def _percent(rate: float | None) -> str:
-    return "–" if rate is None else f"{rate:.0%}"
+    """Whole percentages, with as many decimals as it takes for a rate short of 100 % not to
+    read as 100 % (199/200 is 99.5 %, not 100 %) and a rate above 0 % not to read as 0 %."""
+    if rate is None:
+        return "–"
+    for decimals in range(4):
+        shown = round(rate * 100, decimals)
+        if (shown < 100 or rate >= 1) and (shown > 0 or rate <= 0):
+            return f"{shown:.{decimals}f}%"
+    return f"{rate:.4%}"
+
+
+def _count(number: int, noun: str, plural: str = "") -> str:
+    """``1 case``, ``2 cases``; ``plural`` for nouns not made with an -s (``breaches``)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
 def _times(name: str, d: Durations) -> str:
     if not d.count:
         return f"{name}: none in this period"
-    return f"{name}: median {duration(d.median_s)} · p90 {duration(d.p90_s)} ({d.count} cases)"
+    return (
+        f"{name}: median {duration(d.median_s)} · p90 {duration(d.p90_s)} "
+        f"({_count(d.count, 'case')})"
+    )
 
 
 def _met(name: str, a: Attainment) -> str:
@@ -151,17 +167,19 @@ def format_digest(metrics: Metrics, span: Window, chart: Path | None = None) -> 
         f"Cases: {m.opened} opened · {m.resolved} resolved · backlog {m.backlog} "
         f"({_counts(m.backlog_by_status, ('new', 'open', 'pending'))}; "
         f"{_counts(m.backlog_by_priority, ('urgent', 'high', 'normal', 'low'))})",
-        f"Deflection: {m.suggestions_shown} answers shown · {m.deflected_confirmed} confirmed "
-        f"helpful · {m.deflected_assumed} assumed (no case or complaint within 24 h) · "
+        f"Deflection: {_count(m.suggestions_shown, 'answer')} shown · "
+        f"{m.deflected_confirmed} confirmed helpful · {m.deflected_assumed} assumed "
+        "(no case or complaint within 24 h) · "
         f"{m.deflection_undecided} undecided",
         _times("First response", m.first_response),
         _times("Resolution", m.resolution),
         f"SLA: {_met('first response', m.first_response_sla)} · "
-        f"{_met('resolution', m.resolution_sla)} · {m.sla_breaches} breaches",
+        f"{_met('resolution', m.resolution_sla)} · "
+        f"{_count(m.sla_breaches, 'breach', 'breaches')}",
     ]
     if m.csat_count:
         spread = " · ".join(f"{k}★ {v}" for k, v in sorted(m.csat_distribution.items()))
-        lines.append(f"CSAT: {m.csat_average:.2f} from {m.csat_count} ratings ({spread})")
+        lines.append(f"CSAT: {m.csat_average:.2f} from {_count(m.csat_count, 'rating')} ({spread})")
     else:
         lines.append("CSAT: no ratings")
     lines.append(f"Reopened: {m.reopened} of {m.resolved} resolved ({_percent(m.reopen_rate)})")

@@ -1,13 +1,18 @@
 """End to end: the real ``helpdesk chat --script`` process, the real model and the bundled
-knowledge base on a SQLite file — run twice on the same database to see a case survive a restart.
+knowledge base on a SQLite file — run twice on the same database to see a case survive a restart;
+and the real prompt on a terminal, left with Ctrl-C.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -49,7 +54,7 @@ def run_chat(data_dir: Path, database: Path, script: str, name: str) -> str:
     path.write_text(script, encoding="utf-8")
     env = chat_env(data_dir, database)
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "chat", "--script", str(path)],
+        [sys.executable, "-m", "bot", "chat", "--script", str(path), "--name", "Priya"],
         env=env,
         capture_output=True,
         text=True,
@@ -87,7 +92,7 @@ def test_a_case_opened_in_the_terminal_survives_a_restart(
     assert "opened case #1" in first
     assert "[agents] New case #1 — my hub does not connect to the wifi since yesterday" in first
     assert "#1 — my hub does not connect to the wifi since yesterday — new" in first  # /status
-    assert "bot> Agent (Support): Could you try restarting the hub?" in first
+    assert "bot> Sam (Support): Could you try restarting the hub?" in first
     assert "[agents] #1 internal note saved" in first
     assert not any(  # the note never reached the customer
         line.startswith("bot>") and "old firmware" in line for line in first.splitlines()
@@ -96,7 +101,7 @@ def test_a_case_opened_in_the_terminal_survives_a_restart(
     second = run_chat(e2e_data_dir, database, SECOND_RUN, "second.txt")
     assert "#1 — my hub does not connect to the wifi since yesterday — open" in second
     # the conversation state survived: the agent owns the case, so the bot relays, not answers
-    assert "[agents] #1 You: still broken after the restart" in second
+    assert "[agents] #1 Priya: still broken after the restart" in second
     assert "Your case #1 has been resolved" in second
     assert "Thank you for your rating!" in second
 
@@ -105,3 +110,58 @@ def test_a_case_opened_in_the_terminal_survives_a_restart(
     kinds = [event["kind"] for event in case["transcript"]]  # type: ignore[attr-defined]
     assert kinds.count("customer_message") == 2
     assert {"claim", "agent_message", "note", "rating"} <= set(kinds)
+
+
+def read_until(leader: int, marker: str, seen: str = "", *, within: float = 600) -> str:
+    """What the terminal showed up to and including ``marker`` (the process's output is all
+    this waits for; ``within`` only bounds a hang)."""
+    deadline = time.monotonic() + within
+    while marker not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"never saw {marker!r} in:\n{seen[-2000:]}"
+        ready, _, _ = select.select([leader], [], [], left)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the process has gone and closed the terminal
+                chunk = b""
+            assert chunk, f"the terminal closed before {marker!r}:\n{seen[-2000:]}"
+            seen += chunk.decode("utf-8", errors="replace")
+    return seen
+
+
+def test_ctrl_c_at_the_prompt_leaves_at_once(e2e_data_dir: Path, tmp_path: Path) -> None:
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--quiet", "--name", "Priya"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=chat_env(e2e_data_dir, tmp_path / "helpdesk.db"),
+    )
+    os.close(follower)
+    try:
+        shown = read_until(leader, "you> ")
+        assert "Type your question, Priya" in shown
+        os.write(leader, b"/help\n")
+        shown = read_until(leader, "leave the chat", shown)  # the agent's part of /help
+        assert "/agent claim N" in shown and "/agent reply N <text>" in shown
+        shown = read_until(leader, "you> ", shown.rpartition("leave the chat")[2])
+        process.send_signal(signal.SIGINT)  # at the prompt, nothing typed: no Enter follows
+        process.wait(timeout=60)
+        rest = ""
+        while select.select([leader], [], [], 0)[0]:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            rest += chunk.decode("utf-8", errors="replace")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(leader)
+    assert process.returncode == 130
+    assert "Traceback" not in rest and "KeyboardInterrupt" not in rest

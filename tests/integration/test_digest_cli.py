@@ -25,11 +25,12 @@ AS_OF = "2026-11-23T09:00:00+00:00"
 
 
 def helpdesk(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "helpdesk.yml").touch()  # empty: the defaults, not the checkout's file
     env = {
         **os.environ,
         "HELPDESK_DATA_DIR": str(tmp_path / "data"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
-        "HELPDESK_CONFIG": str(tmp_path / "helpdesk.yml"),  # absent: the defaults
+        "HELPDESK_CONFIG": str(tmp_path / "helpdesk.yml"),
     }
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],

@@ -41,9 +41,9 @@ async def test_a_manager_asks_for_todays_stats(t: Transcript, clock: FrozenClock
     lines = answer.splitlines()
     assert lines[0] == "Daily digest — Mon 05 Jan 2026 (UTC)"
     assert lines[1].startswith("Cases: 1 opened · 1 resolved · backlog 0")
-    assert "First response: median 30 min · p90 30 min (1 cases)" in lines
-    assert "Resolution: median 2 h 30 min · p90 2 h 30 min (1 cases)" in lines
-    assert "CSAT: 5.00 from 1 ratings (1★ 0 · 2★ 0 · 3★ 0 · 4★ 0 · 5★ 1)" in lines
+    assert "First response: median 30 min · p90 30 min (1 case)" in lines
+    assert "Resolution: median 2 h 30 min · p90 2 h 30 min (1 case)" in lines
+    assert "CSAT: 5.00 from 1 rating (1★ 0 · 2★ 0 · 3★ 0 · 4★ 0 · 5★ 1)" in lines
     assert "Agents: Dana 1 claimed, 1 resolved, 0 open" in lines
 
     t.agents_saw()  # what the agents were told so far

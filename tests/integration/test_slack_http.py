@@ -174,7 +174,9 @@ async def test_buttons_modal_and_slash_command_over_http(
 
 
 def test_the_builder_reads_the_environment_and_offers_the_route(tmp_path: Path) -> None:
-    assert build(Settings(HELPDESK_CONFIG=tmp_path / "none.yml"), True) is None
+    defaults = tmp_path / "empty.yml"  # an empty file: the default desk
+    defaults.write_text("")
+    assert build(Settings(HELPDESK_CONFIG=defaults), True) is None
     config = tmp_path / "helpdesk.yml"
     config.write_text(
         "queues:\n  - name: default\n    channel: slack:C0AGENTS\n"
