@@ -7,6 +7,7 @@ import importlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,7 @@ class HelpDesk:
         return UnitOfWork(self.sessions, self.clock)
 
     async def close(self) -> None:
+        self.intake.stop()
         self.sender.stop()
         await self.engine.dispose()
 
@@ -146,6 +148,7 @@ async def build_helpdesk(
         desk=AgentDesk(uow_factory=uow_factory, desk=desk, roles=roles, clock=clock),
         agent_channels=agent_channels(desk) | _managers_channels(desk),
         clock=clock,
+        lease=timedelta(seconds=settings.inbox_lease_seconds),
     )
     return HelpDesk(
         settings=settings,

@@ -25,7 +25,7 @@ from bot.dialogs.roles import RoleBook
 from bot.dialogs.stats import answer_stats
 from bot.errors import ClaimConflict, InvalidCommand, PermissionDenied, UserFacingError
 from bot.messages import ChannelRef, Inbound, InboundKind, split_payload
-from bot.storage.models import SentRefRecord
+from bot.storage.models import Case, SentRefRecord
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 from bot.text import clean_text
 
@@ -45,8 +45,12 @@ class AgentDesk:
         self._roles = roles
         self._clock = clock
 
-    async def handle(self, inbound: Inbound) -> None:
-        async with self._uow_factory() as uow:
+    async def handle(
+        self, inbound: Inbound, *, uow_factory: UnitOfWorkFactory | None = None
+    ) -> None:
+        """Handle one agent inbound in one unit of work, from ``uow_factory`` when given (the
+        intake's, which marks the inbound handled in the same transaction)."""
+        async with (uow_factory or self._uow_factory)() as uow:
             thread_case = await self._case_of_thread(uow, inbound.channel)
             call = self._call(inbound, thread_case)
             if call is None:
@@ -74,6 +78,17 @@ class AgentDesk:
                 await uow.session.rollback()
                 ctx.answer(exc.safe_message)
             await uow.commit()
+
+    async def case_conversation(self, inbound: Inbound) -> str | None:
+        """The customer conversation of the case this inbound acts on (its thread, its button,
+        the number it names); None when it names no case."""
+        async with self._uow_factory() as uow:
+            call = self._call(inbound, await self._case_of_thread(uow, inbound.channel))
+            if call is None or call.case_number is None:
+                return None
+            return await uow.session.scalar(
+                select(Case.conversation).where(Case.id == call.case_number)
+            )
 
     async def _stats(self, ctx: DeskContext, call: CommandCall) -> None:
         try:

@@ -72,11 +72,15 @@ class DialogEngine:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._commands = CustomerCommands(desk=desk, clock=clock)
 
-    async def handle(self, inbound: Inbound) -> None:
+    async def handle(
+        self, inbound: Inbound, *, uow_factory: UnitOfWorkFactory | None = None
+    ) -> None:
+        """Handle one customer inbound in one unit of work, from ``uow_factory`` when given
+        (the intake's, which marks the inbound handled in the same transaction)."""
         conversation = str(inbound.channel)
         async with self._locks[conversation]:
             signal, early_reply = await self._signal(inbound)
-            async with self._uow_factory() as uow:
+            async with (uow_factory or self._uow_factory)() as uow:
                 if early_reply is not None:
                     notify.to_customer(uow, conversation, early_reply)
                     await uow.commit()
