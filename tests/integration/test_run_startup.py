@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from bot.adapters.fake import FakeChannel
 from bot.bootstrap import HelpDesk, build_helpdesk
-from bot.clock import FrozenClock
 from bot.cli.run import ProcessRole, serve
+from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.messages import ChannelRef, Inbound, InboundHandler, InboundKind
 from bot.storage import inbox
