@@ -256,3 +256,91 @@ def _held(claim: Claim) -> ColumnElement[bool]:
 def _rowcount(result: Any) -> int:
     assert isinstance(result, CursorResult)
     return int(result.rowcount)
+
+
+# --- for operators: ``helpdesk inbox list|retry`` and the counts in ``helpdesk config show``
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """Which rows an operator means; None matches any."""
+
+    status: str | None = None
+    platform: str | None = None
+    conversation: str | None = None
+    ids: tuple[int, ...] = ()
+
+    def where(self) -> list[ColumnElement[bool]]:
+        clauses: list[ColumnElement[bool]] = []
+        if self.status:
+            clauses.append(InboxMessage.status == self.status)
+        if self.platform:
+            clauses.append(InboxMessage.platform == self.platform)
+        if self.conversation:
+            clauses.append(InboxMessage.conversation == self.conversation)
+        if self.ids:
+            clauses.append(InboxMessage.id.in_(self.ids))
+        return clauses
+
+
+async def counts(sessions: Sessions) -> dict[str, int]:
+    """Rows by status that need an eye: ``failed`` (kept after the last attempt), ``pending``
+    and ``processing`` (in hand or waiting for a retry)."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(InboxMessage.status, func.count())
+            .where(InboxMessage.status != DONE)
+            .group_by(InboxMessage.status)
+        )
+        found = {status: int(n) for status, n in rows}
+    return {status: found.get(status, 0) for status in (FAILED, PENDING, PROCESSING)}
+
+
+async def listing(sessions: Sessions, which: InboxFilter, limit: int) -> list[dict[str, Any]]:
+    """Rows matching ``which`` (by default the ones not done), oldest first."""
+    clauses = which.where() or [InboxMessage.status != DONE]
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(InboxMessage).where(*clauses).order_by(InboxMessage.id).limit(limit)
+        )
+        return [_row_view(row) for row in rows]
+
+
+def _row_view(row: InboxMessage) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": row.id,
+        "platform": row.platform,
+        "event_id": row.event_id,
+        "conversation": row.conversation,
+        "status": row.status,
+        "attempts": row.attempts,
+        "error": row.error,
+        "received_at": iso(row.received_at),
+        "next_attempt_at": iso(row.next_attempt_at),
+        "text": str(row.payload.get("text", ""))[:200],
+    }
+
+
+async def requeue(sessions: Sessions, which: InboxFilter) -> int:
+    """Make failed rows matching ``which`` pending again, due at once (due since they arrived,
+    whatever the clock of the process that handles them), with a fresh attempt count; returns
+    how many. Rows in any other state are left alone."""
+    async with sessions() as session:
+        result = await session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.status == FAILED, *which.where())
+            .values(
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=InboxMessage.received_at,
+                processed_at=None,
+                claimed_by=None,
+                lease_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        return _rowcount(result)
