@@ -286,12 +286,17 @@ async def run_faults(
 
 
 class PlanChannel(FakeChannel):
-    """A platform that delivers the whole plan again on every start (nothing was
-    acknowledged, as far as it knows), a little at a time."""
+    """A platform feeding the plan a little at a time. Like Telegram's update offset, it
+    remembers (in ``acked``, which outlives the process) how far events were acknowledged, and
+    on each start delivers again from a little before that point: events accepted just before
+    a kill come again and the inbox must drop the copies."""
 
-    def __init__(self, plan: list[dict[str, Any]]) -> None:
+    REDELIVERED = 20
+
+    def __init__(self, plan: list[dict[str, Any]], acked: Path) -> None:
         super().__init__(platform="fake")
         self._plan = plan
+        self._acked = acked
         self._feeding: asyncio.Task[None] | None = None
 
     async def start(self, on_inbound: InboundHandler) -> None:
@@ -304,20 +309,33 @@ class PlanChannel(FakeChannel):
         await super().stop()
 
     async def _feed(self, on_inbound: InboundHandler) -> None:
-        for line in self._plan:
-            channel = ChannelRef.parse(line["channel"])
+        start = max(0, read_ack(self._acked) - self.REDELIVERED)
+        for index in range(start, len(self._plan)):
+            line = self._plan[index]
             await on_inbound(
                 Inbound(
                     kind=InboundKind.MESSAGE,
                     event_id=line["event_id"],
-                    channel=channel,
+                    channel=ChannelRef.parse(line["channel"]),
                     user_id=line["user_id"],
                     user_name=line["user_id"].title(),
                     text=f"c{line['case']}-{line['seq']}",
                     is_direct=line["user_id"] != AGENT,
                 )
             )
+            write_ack(self._acked, index + 1)  # accepted (stored): the platform may forget it
             await asyncio.sleep(0.002)  # a steady stream rather than one burst
+
+
+def read_ack(path: Path) -> int:
+    try:
+        return int(path.read_text(encoding="utf-8") or 0)
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
+def write_ack(path: Path, offset: int) -> None:
+    path.write_text(str(offset), encoding="utf-8")
 
 
 async def child(database_url: str, data_dir: Path, plan: list[dict[str, Any]]) -> None:
@@ -327,7 +345,7 @@ async def child(database_url: str, data_dir: Path, plan: list[dict[str, Any]]) -
     stop = _stop_on_signals()
     helpdesk = await build_helpdesk(
         settings_for(database_url, data_dir),
-        channels={"fake": PlanChannel(plan)},
+        channels={"fake": PlanChannel(plan, data_dir / "acked")},
         understander=PlanUnderstander(),
         desk=bench_desk(),
     )

@@ -47,6 +47,7 @@ async def _chat(settings: object, lines: list[str] | None, *, quiet: bool, agent
     console = ConsoleChannel(lines=lines, agent_name=agent_name)
     with progress_reporter(quiet) as progress:
         helpdesk = await build_helpdesk(settings, channels={"terminal": console}, progress=progress)
+    retries = asyncio.create_task(helpdesk.intake.run())  # failed lines are tried again
     try:
         await helpdesk.intake.recover()
         await helpdesk.sender.drain()
@@ -65,4 +66,6 @@ async def _chat(settings: object, lines: list[str] | None, *, quiet: bool, agent
         await helpdesk.sender.drain()
     finally:
         await console.stop()
+        helpdesk.intake.stop()
+        await asyncio.gather(retries, return_exceptions=True)
         await helpdesk.close()
