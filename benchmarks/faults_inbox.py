@@ -220,6 +220,15 @@ async def figures(database_url: str, plan: Sequence[PlannedLine]) -> dict[str, i
     }
 
 
+async def feeding_started(acked: Path, child: subprocess.Popen[bytes]) -> None:
+    """Until the child has taken new events from the platform (or 60 s)."""
+    before = read_ack(acked)
+    for _ in range(600):
+        if read_ack(acked) != before or child.poll() is not None:
+            return
+        await asyncio.sleep(0.1)  # polling a starting process, not timing the fault
+
+
 def start_child(
     database_url: str, data_dir: Path, plan_file: Path, log: Any
 ) -> subprocess.Popen[bytes]:
@@ -256,7 +265,11 @@ async def run_faults(
         with (data_dir / "children.log").open("wb") as log:
             for _ in range(runs):
                 child = start_child(database_url, data_dir, plan_file, log)
-                await asyncio.sleep(rng.uniform(2.0, 6.0))  # the fault: kill -9, anywhere
+                if rng.random() < 0.25:  # the fault: kill -9 during start-up…
+                    await asyncio.sleep(rng.uniform(0.5, 3.0))
+                else:  # … or under load, once the platform is feeding it
+                    await feeding_started(data_dir / "acked", child)
+                    await asyncio.sleep(rng.uniform(0.1, 2.0))
                 child.send_signal(signal.SIGKILL)
                 child.wait()
                 handled_at_kills.append(await finished_lines(database_url))
@@ -309,8 +322,8 @@ class PlanChannel(FakeChannel):
         await super().stop()
 
     async def _feed(self, on_inbound: InboundHandler) -> None:
-        start = max(0, read_ack(self._acked) - self.REDELIVERED)
-        for index in range(start, len(self._plan)):
+        acked = read_ack(self._acked)
+        for index in range(max(0, acked - self.REDELIVERED), len(self._plan)):
             line = self._plan[index]
             await on_inbound(
                 Inbound(
@@ -323,7 +336,9 @@ class PlanChannel(FakeChannel):
                     is_direct=line["user_id"] != AGENT,
                 )
             )
-            write_ack(self._acked, index + 1)  # accepted (stored): the platform may forget it
+            if index + 1 > acked:  # accepted (stored): the platform may forget it
+                acked = index + 1
+                write_ack(self._acked, acked)
             await asyncio.sleep(0.002)  # a steady stream rather than one burst
 
 

@@ -166,8 +166,12 @@ class Intake:
         next due time or a wake-up."""
         while not self._stopping:
             self._wakeup.clear()
-            await self.recover()
-            due = await inbox.next_due(self._sessions)
+            try:
+                await self.recover()
+                due = await inbox.next_due(self._sessions)
+            except Exception:  # e.g. the database restarting: try again after a lease
+                logger.exception("inbox recovery failed; trying again")
+                due = self._clock.now() + self._lease
             timeout = None if due is None else max(0.0, (due - self._clock.now()).total_seconds())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=timeout)
@@ -221,13 +225,17 @@ class Intake:
         handled = 0
         while not self._stopping:  # a stopping process finishes the row in hand, no more
             self._again.discard(conversation)
-            claim = await inbox.claim_next(
-                self._sessions,
-                conversation,
-                owner=self.owner,
-                now=self._clock.now(),
-                lease=self._lease,
-            )
+            try:
+                claim = await inbox.claim_next(
+                    self._sessions,
+                    conversation,
+                    owner=self.owner,
+                    now=self._clock.now(),
+                    lease=self._lease,
+                )
+            except Exception:  # the row stays pending; the run loop comes back to it
+                logger.exception("could not claim the next inbound of %s", conversation)
+                return handled
             if claim is None:
                 if conversation in self._again:  # a row arrived while we looked
                     continue
