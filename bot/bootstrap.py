@@ -7,6 +7,7 @@ import importlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,7 @@ class HelpDesk:
         return await follows_thread(self.sessions, where)
 
     async def close(self) -> None:
+        self.intake.stop()
         self.sender.stop()
         await self.engine.dispose()
 
@@ -150,6 +152,7 @@ async def build_helpdesk(
         desk=AgentDesk(uow_factory=uow_factory, desk=desk, roles=roles, clock=clock),
         agent_channels=agent_channels(desk) | _managers_channels(desk),
         clock=clock,
+        lease=timedelta(seconds=settings.inbox_lease_seconds),
     )
     return HelpDesk(
         settings=settings,

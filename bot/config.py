@@ -340,6 +340,9 @@ class Settings(BaseSettings):
     search_lexical_weight: float = Field(
         default=0.1, ge=0.0, le=10.0, alias="SEARCH_LEXICAL_WEIGHT"
     )
+    # how long a process holds an inbound it is handling (renewed while it works); after a
+    # crash, another process or the restart takes the inbound over once this runs out
+    inbox_lease_seconds: float = Field(default=30.0, gt=0, alias="HELPDESK_INBOX_LEASE_SECONDS")
     nlu_backend: str = Field(default="builtin", alias="NLU_BACKEND")
     rasa_url: str = Field(default="", alias="RASA_URL")
 

@@ -103,6 +103,7 @@ async def _chat(
         helpdesk = await build_helpdesk(
             settings, channels={"terminal": console}, desk=desk, progress=progress
         )
+    retries = asyncio.create_task(helpdesk.intake.run())  # failed lines are tried again
     try:
         await helpdesk.intake.recover()
         await helpdesk.sender.drain()
@@ -121,4 +122,6 @@ async def _chat(
         await helpdesk.sender.drain()
     finally:
         await console.stop()
+        helpdesk.intake.stop()
+        await asyncio.gather(retries, return_exceptions=True)
         await helpdesk.close()

@@ -21,13 +21,40 @@ def show(
 
     settings = Settings()
     desk = load_desk_config(settings.config_file)  # an invalid file: the CLI's boundary says so
-    view = {"settings": settings.public_view(), "desk": desk.model_dump(mode="json")}
+    view = {
+        "settings": settings.public_view(),
+        "desk": desk.model_dump(mode="json"),
+        "backlog": _backlog(),
+    }
     if as_json:
         typer.echo(json.dumps(view, indent=2))
         return
     for key, value in view["settings"].items():
         typer.echo(f"{key:<24} {value}")
     typer.echo("")
+    for name, figures in view["backlog"].items():
+        shown = ", ".join(f"{k} {v}" for k, v in figures.items())
+        typer.echo(f"{name:<24} {shown}")
+    typer.echo("")
     typer.echo("helpdesk.yml:")
     for queue in desk.queues:
         typer.echo(f"  queue {queue.name:<12} → {queue.channel}")
+
+
+def _backlog() -> dict[str, dict[str, int]]:
+    """What waits or failed in the database: inbounds not handled (``failed`` ones need an
+    operator: ``helpdesk inbox list --status failed``)."""
+    import asyncio
+
+    from bot.cli.database import open_database
+    from bot.storage import inbox
+
+    async def read() -> dict[str, dict[str, int]]:
+        async with open_database() as sessions:
+            return {"inbox": await inbox.counts(sessions)}
+
+    try:
+        return asyncio.run(read())
+    except Exception as exc:  # the settings are still worth showing without the database
+        typer.echo(f"(database not readable: {exc})", err=True)
+        return {}

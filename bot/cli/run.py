@@ -15,11 +15,14 @@ import contextlib
 import enum
 import logging
 import signal
-from typing import Annotated
+from collections.abc import Awaitable
+from typing import Annotated, TypeVar
 
 import typer
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class ProcessRole(enum.StrEnum):
@@ -44,11 +47,12 @@ def run(
 
 
 async def _run(settings: object, role: ProcessRole) -> None:
-    from bot.bootstrap import build_channels, build_helpdesk, start_channels
+    from bot.bootstrap import build_channels, build_helpdesk
     from bot.cli.database import ready_database
     from bot.config import Settings, load_desk_config
 
     assert isinstance(settings, Settings)
+    stop = _stop_on_signals()  # first: a SIGTERM during start-up must stop it, not be ignored
     desk = load_desk_config(settings.config_file)
     await ready_database(settings.effective_database_url)
     listen = role in (ProcessRole.ALL, ProcessRole.WORKER)
@@ -60,20 +64,37 @@ async def _run(settings: object, role: ProcessRole) -> None:
             err=True,
         )
         raise typer.Exit(2)
-    helpdesk = await build_helpdesk(settings, channels=channels, desk=desk)
-    stop = _stop_on_signals()
+    helpdesk = await _unless_stopped(build_helpdesk(settings, channels=channels, desk=desk), stop)
+    if helpdesk is None:
+        logger.info("stopped during start-up")
+        return
+    await serve(helpdesk, role, stop)
+
+
+async def serve(helpdesk: object, role: ProcessRole, stop: asyncio.Event) -> None:
+    """Run a built help desk until ``stop`` is set, then stop it cleanly. Inbounds stored
+    before a crash are recovered before any adapter takes new traffic."""
+    from bot.bootstrap import HelpDesk, start_channels
+
+    assert isinstance(helpdesk, HelpDesk)
     tasks: list[asyncio.Task[None]] = []
+    web: asyncio.Task[None] | None = None
     try:
-        await start_channels(helpdesk)
-        await helpdesk.intake.recover()
+        if await _unless_stopped(helpdesk.intake.recover(), stop) is None:
+            return
+        tasks.append(asyncio.create_task(helpdesk.intake.run()))
         tasks.append(asyncio.create_task(helpdesk.sender.run()))
+        if await _unless_stopped(_started(start_channels(helpdesk)), stop) is None:
+            return
         if role in (ProcessRole.ALL, ProcessRole.WEB):
-            tasks.append(asyncio.create_task(_serve_web(helpdesk)))
+            web = asyncio.create_task(_serve_web(helpdesk, stop))
+            tasks.append(web)
         if role in (ProcessRole.ALL, ProcessRole.SCHEDULER):
             from bot.bootstrap import run_scheduler
 
             tasks.append(asyncio.create_task(run_scheduler(helpdesk)))
-        logger.info("running as %s with %s", role.value, ", ".join(channels) or "no adapters")
+        channels = ", ".join(helpdesk.channels) or "no adapters"
+        logger.info("running as %s with %s", role.value, channels)
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         for task in done:  # a part that died takes the process down, loudly
@@ -81,14 +102,38 @@ async def _run(settings: object, role: ProcessRole) -> None:
                 logger.error("stopping: %s failed", task.get_coro(), exc_info=task.exception())
         stopper.cancel()
     finally:
+        stop.set()  # the web server leaves on its own (a cancelled uvicorn logs a traceback)
+        helpdesk.intake.stop()
+        for channel in helpdesk.channels.values():  # no new traffic while we finish
+            with contextlib.suppress(Exception):
+                await channel.stop()
+        await helpdesk.intake.wait_idle()
+        if web is not None:
+            await asyncio.gather(web, return_exceptions=True)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await helpdesk.intake.wait_idle()
-        for channel in channels.values():
-            await channel.stop()
         await helpdesk.close()
     logger.info("stopped")
+
+
+async def _started(starting: Awaitable[None]) -> bool:
+    await starting
+    return True
+
+
+async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """``work``'s result, or None when ``stop`` was set first (``work`` is then cancelled)."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait([task, stopper], return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -101,7 +146,9 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def _serve_web(helpdesk: object) -> None:
+async def _serve_web(helpdesk: object, stop: asyncio.Event) -> None:
+    """Serve the web app until ``stop``: uvicorn is asked to exit (``should_exit``), never
+    cancelled, so its lifespan ends cleanly."""
     import uvicorn
 
     from bot.bootstrap import HelpDesk
@@ -114,4 +161,16 @@ async def _serve_web(helpdesk: object) -> None:
         port=helpdesk.settings.web_port,
         log_level="warning",
     )
-    await uvicorn.Server(config).serve()
+    server = uvicorn.Server(config)
+    # uvicorn replaces the SIGTERM/SIGINT handlers while it serves; ours set ``stop``
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]
+
+    async def exit_on_stop() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.create_task(exit_on_stop())
+    try:
+        await server.serve()
+    finally:
+        watcher.cancel()

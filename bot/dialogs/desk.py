@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from sqlalchemy import select
+
 from bot.clock import Clock
 from bot.commands import CommandCall, Role, hint, looks_like_command, parse_command
 from bot.config import DeskConfig
@@ -25,6 +27,7 @@ from bot.dialogs.stats import answer_stats
 from bot.errors import ClaimConflict, InvalidCommand, PermissionDenied, UserFacingError
 from bot.messages import Inbound, InboundKind, split_payload
 from bot.storage import threads
+from bot.storage.models import Case
 from bot.storage.uow import UnitOfWorkFactory
 from bot.text import clean_text
 
@@ -44,8 +47,12 @@ class AgentDesk:
         self._roles = roles
         self._clock = clock
 
-    async def handle(self, inbound: Inbound) -> None:
-        async with self._uow_factory() as uow:
+    async def handle(
+        self, inbound: Inbound, *, uow_factory: UnitOfWorkFactory | None = None
+    ) -> None:
+        """Handle one agent inbound in one unit of work, from ``uow_factory`` when given (the
+        intake's, which marks the inbound handled in the same transaction)."""
+        async with (uow_factory or self._uow_factory)() as uow:
             owner = await threads.owner_of(uow.session, inbound.channel)
             thread_case = owner.case_number if owner else None
             if owner is not None and thread_case is not None:
@@ -77,6 +84,18 @@ class AgentDesk:
                 await uow.session.rollback()
                 ctx.refuse(exc.safe_message)
             await uow.commit()
+
+    async def case_conversation(self, inbound: Inbound) -> str | None:
+        """The customer conversation of the case this inbound acts on (its thread, its button,
+        the number it names); None when it names no case."""
+        async with self._uow_factory() as uow:
+            owner = await threads.owner_of(uow.session, inbound.channel)
+            call = self._call(inbound, owner.case_number if owner else None)
+            if call is None or call.case_number is None:
+                return None
+            return await uow.session.scalar(
+                select(Case.conversation).where(Case.id == call.case_number)
+            )
 
     async def _stats(self, ctx: DeskContext, call: CommandCall) -> None:
         try:

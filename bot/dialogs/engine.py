@@ -38,6 +38,7 @@ from bot.errors import InvalidCommand
 from bot.messages import Inbound, InboundKind, split_payload
 from bot.storage.models import Case, DialogSession
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
+from bot.storage.upsert import insert_unless_exists
 from bot.text import clean_text, looks_binary
 
 logger = logging.getLogger(__name__)
@@ -72,11 +73,15 @@ class DialogEngine:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._commands = CustomerCommands(desk=desk, clock=clock)
 
-    async def handle(self, inbound: Inbound) -> None:
+    async def handle(
+        self, inbound: Inbound, *, uow_factory: UnitOfWorkFactory | None = None
+    ) -> None:
+        """Handle one customer inbound in one unit of work, from ``uow_factory`` when given
+        (the intake's, which marks the inbound handled in the same transaction)."""
         conversation = str(inbound.channel)
         async with self._locks[conversation]:
             signal, early_reply = await self._signal(inbound)
-            async with self._uow_factory() as uow:
+            async with (uow_factory or self._uow_factory)() as uow:
                 to, token = notify.private_handle(inbound, commands_only=True)
                 if early_reply is not None:
                     notify.to_customer(
@@ -154,16 +159,19 @@ class DialogEngine:
         query = select(DialogSession).where(DialogSession.conversation == conversation)
         session = await uow.session.scalar(query.with_for_update())
         now = self._clock.now()
-        if session is None:
-            session = DialogSession(
-                conversation=conversation,
-                customer_id=customer_id,
-                state="idle",
-                data={},
-                updated_at=now,
+        if session is None:  # first contact; another process may be creating it right now
+            values = {
+                "conversation": conversation,
+                "customer_id": customer_id,
+                "state": State.IDLE.value,
+                "data": {},
+                "updated_at": now,
+            }
+            await insert_unless_exists(
+                uow.session, DialogSession, values, unique_on=["conversation"]
             )
-            uow.session.add(session)
-            await uow.session.flush()
+            session = await uow.session.scalar(query.with_for_update())
+            assert session is not None
         session.blocked_at = None  # they wrote to us: they can be reached again
         stale = now - session.updated_at > timedelta(hours=self._desk.stale_after_hours)
         if stale and State(session.state) in RESTING_STATES:

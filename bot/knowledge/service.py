@@ -28,6 +28,7 @@ from bot.knowledge.index import (
     build_index,
     is_current,
 )
+from bot.storage.locks import lock_for_setup
 from bot.storage.models import Article
 from nlu.embedding import Embedder
 
@@ -111,18 +112,35 @@ async def ensure_ready(
     """
     imported: ImportReport | None = None
     async with _session(sessions) as session:
-        count = await session.scalar(select(func.count()).select_from(Article))
-        if not count:
-            if progress:
-                progress(0, 1, "importing articles")
-            imported = await import_articles(session, articles_dir, clock)
-            await session.commit()
-            for error in imported.errors:
-                logger.warning("article skipped: %s", error)
-            if progress:
-                progress(1, 1, "importing articles")
+        if not await _article_count(session):
+            imported = await _first_import(session, articles_dir, clock, progress)
         entries = await load_entries(session)
     if is_current(index_dir, entries, embedder.model_name):
         return ReadyReport(imported=imported, built=None)
     built = await asyncio.to_thread(build_index, entries, embedder, index_dir, progress=progress)
     return ReadyReport(imported=imported, built=built)
+
+
+async def _article_count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Article)) or 0)
+
+
+async def _first_import(
+    session: AsyncSession, articles_dir: Path, clock: Clock, progress: Progress | None
+) -> ImportReport | None:
+    """Import the articles into an empty database. Processes starting together on a fresh
+    database take turns under a lock; the later ones find the articles there and import
+    nothing (None)."""
+    await lock_for_setup(session, "knowledge-import")
+    if await _article_count(session):
+        await session.commit()  # releases the lock
+        return None
+    if progress:
+        progress(0, 1, "importing articles")
+    imported = await import_articles(session, articles_dir, clock)
+    await session.commit()
+    for error in imported.errors:
+        logger.warning("article skipped: %s", error)
+    if progress:
+        progress(1, 1, "importing articles")
+    return imported

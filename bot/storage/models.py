@@ -210,17 +210,38 @@ class AnswerFeedback(Base):
     answered_at: Mapped[datetime | None]
 
 
+def _received_at(context: Any) -> Any:
+    """A new inbox row is due when it arrives."""
+    return context.get_current_parameters()["received_at"]
+
+
 class InboxMessage(Base):
-    """Every inbound event, persisted before the platform is acknowledged."""
+    """Every inbound event, persisted before the platform is acknowledged.
+
+    A row is ``pending`` until a process claims it (``processing``: ``claimed_by`` holds it
+    until ``lease_until``), then ``done`` in the same transaction as its effects, or back to
+    ``pending`` with a later ``next_attempt_at`` after a failure, or ``failed`` for good.
+    ``conversation`` orders handling: a row is never started while an earlier row of the same
+    conversation is pending or processing."""
 
     __tablename__ = "inbox"
-    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id"),
+        Index("ix_inbox_status_due", "status", "next_attempt_at"),
+        Index("ix_inbox_conversation_status", "conversation", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(255))
+    conversation: Mapped[str] = mapped_column(String(255), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=_received_at)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
 
