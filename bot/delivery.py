@@ -1,13 +1,23 @@
-"""The outbox sender: delivers outbox rows through the platform channels.
+"""The outbox sender: delivers outbox rows through the platform channels, at least once and in
+order per conversation, however many senders (processes) run.
 
-- Per-conversation order: a row is never sent while an earlier row of the same conversation is
-  still waiting (a message delayed by a 429 is not overtaken).
-- Retries with exponential backoff (or the platform's ``retry_after``); permanent failures are
-  parked with their error, never retried and never blocking the rows after them.
-- Edits and thread replies name an earlier message by key ("case:12:post"); the key is resolved
-  to the platform's ids at send time, once that message has been delivered.
-- Woken by new rows (``wake()``), not by polling sleeps; on PostgreSQL rows are taken with
-  ``FOR UPDATE SKIP LOCKED`` so several senders share the work.
+- **One sender per conversation.** A sender takes a lease on a conversation (``outbox_leases``)
+  before sending any of its rows, and only ever sends the conversation's head — its oldest
+  pending row — so a row never goes out while an earlier one of its conversation waits.
+- **Only its own platforms.** A sender looks only at rows for platforms it has channels for; a
+  process without a platform's token leaves those rows to the process that has it.
+- **Retries span an outage.** Capped exponential backoff with jitter (or the platform's
+  ``retry_after``) for ``RetryPolicy.give_up_after`` since the first failure, then the row is
+  parked (kept for ``helpdesk outbox retry``). Permanent failures are parked at once and never
+  block the rows after them. Every send has a timeout; a timeout is retried.
+- **Sleeps until the next due head.** Woken by new rows (``wake()``); otherwise it waits for the
+  earliest head-of-conversation row to fall due — rows behind a waiting head are not due.
+- **Tells the agent.** A row whose payload carries ``notify`` (an agent's reply to case N) writes
+  a line to the case thread, in the same transaction, when it is delivered, parked, or finds the
+  customer unreachable. The words come with the row (``bot.dialogs.replies`` wrote them).
+
+A duplicate is still possible: when the platform accepted a message but the process died (or
+the send timed out) before the commit recorded it, the row is sent again.
 """
 
 from __future__ import annotations
@@ -15,24 +25,52 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
-from dataclasses import replace
+import os
+import random
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.errors import PermanentSendError, RetryableSendError
-from bot.messages import Channel, Outbound, OutboundKind, SentRef
-from bot.storage.models import DialogSession, OutboxMessage, SentRefRecord
+from bot.messages import Channel, ChannelRef, Outbound, OutboundKind, SentRef
+from bot.storage.models import DialogSession, OutboxLease, OutboxMessage, SentRefRecord
+from bot.storage.outbox import PARKED, PENDING, SENT, new_row, release_lease, take_lease
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-BASE_BACKOFF_SECONDS = 1.0
-MAX_BACKOFF_SECONDS = 300.0
+SEND_TIMEOUT_SECONDS = 30.0
+# Longer than any send may take (the timeout above), so a live sender never loses its lease.
+LEASE = timedelta(minutes=2)
+
+Waiter = Callable[[asyncio.Event, float | None], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long and how often a failing row is retried before it is parked."""
+
+    base_seconds: float = 2.0
+    cap_seconds: float = 300.0
+    give_up_after: timedelta = timedelta(hours=24)
+
+    def delay(self, attempts: int, retry_after: float | None, rng: random.Random) -> float:
+        if retry_after is not None:
+            return max(retry_after, 1.0)
+        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** min(attempts - 1, 30))
+        # jitter: senders that failed together during an outage don't retry in lockstep
+        return ceiling * (0.5 + rng.random() / 2)
+
+
+async def wait_for_wakeup(event: asyncio.Event, timeout: float | None) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=timeout)
 
 
 class OutboxSender:
@@ -43,11 +81,21 @@ class OutboxSender:
         channels: Mapping[str, Channel],
         clock: Clock,
         batch_size: int = 100,
+        policy: RetryPolicy | None = None,
+        send_timeout: float = SEND_TIMEOUT_SECONDS,
+        rng: random.Random | None = None,
+        waiter: Waiter = wait_for_wakeup,
+        name: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._channels = channels
         self._clock = clock
         self._batch_size = batch_size
+        self._policy = policy or RetryPolicy()
+        self._send_timeout = send_timeout
+        self._rng = rng or random.Random()
+        self._wait = waiter
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wakeup = asyncio.Event()
         self._stopping = False
 
@@ -64,115 +112,160 @@ class OutboxSender:
                 return delivered
 
     async def run(self) -> None:
-        """Deliver until ``stop()``: drain, then wait for a wake-up or the next due retry."""
+        """Deliver until ``stop()``: drain, then wait for a wake-up or the next due head."""
         while not self._stopping:
             self._wakeup.clear()
             await self.drain()
-            timeout = await self._seconds_to_next_due()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=timeout)
+            if self._stopping:
+                return
+            await self._wait(self._wakeup, await self.seconds_to_next_due())
 
     def stop(self) -> None:
         self._stopping = True
         self._wakeup.set()
 
-    async def _seconds_to_next_due(self) -> float | None:
+    async def seconds_to_next_due(self) -> float | None:
+        """Until the earliest head-of-conversation row is due (None: nothing pending here)."""
+        heads = await self._heads()
+        if not heads:
+            return None
+        return max(0.0, (min(due for _, due in heads) - self._clock.now()).total_seconds())
+
+    async def _heads(self) -> list[tuple[str, datetime]]:
+        """Each conversation with pending rows for our platforms, with when its head is due —
+        not before another sender's lease on it runs out."""
+        if not self._channels:
+            return []
+        first = (
+            select(OutboxMessage.conversation, func.min(OutboxMessage.id).label("head"))
+            .where(OutboxMessage.status == PENDING, OutboxMessage.platform.in_(self._channels))
+            .group_by(OutboxMessage.conversation)
+            .subquery()
+        )
+        query = (
+            select(OutboxMessage.conversation, OutboxMessage.next_attempt_at, OutboxLease.expires_at)
+            .join(first, OutboxMessage.id == first.c.head)
+            .outerjoin(
+                OutboxLease,
+                and_(
+                    OutboxLease.conversation == OutboxMessage.conversation,
+                    OutboxLease.owner != self.name,
+                ),
+            )
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        heads = [(c, max(due, leased) if leased else due) for c, due, leased in rows]
+        return sorted(heads, key=lambda head: head[1])
+
+    async def _pass(self) -> tuple[int, bool]:
+        now = self._clock.now()
+        due = [c for c, at in await self._heads() if at <= now][: self._batch_size]
+        sent, progressed = 0, False
+        for conversation in due:
+            conversation_sent, conversation_progressed = await self._serve(conversation)
+            sent += conversation_sent
+            progressed = progressed or conversation_progressed
+        return sent, progressed
+
+    async def _serve(self, conversation: str) -> tuple[int, bool]:
+        """Under a lease, send the conversation's rows head first until one has to wait."""
+        if not await self._lease(conversation):
+            return 0, False
+        sent, progressed, outcome = 0, False, ""
+        try:
+            while True:
+                outcome = await self._deliver_head(conversation)
+                if outcome not in ("sent", "parked"):
+                    break
+                sent += outcome == "sent"
+                progressed = True
+                if not await self._lease(conversation):  # extend it for the next row
+                    break
+        finally:
+            async with self._sessions.begin() as session:
+                await release_lease(session, conversation, self.name)
+        if outcome == "idle" and not progressed:
+            # a row another process queued while we held the lease saw it taken and went to
+            # sleep: look once more now that it is free
+            progressed = await self._head_is_due(conversation)
+        return sent, progressed
+
+    async def _head_is_due(self, conversation: str) -> bool:
         async with self._sessions() as session:
             due = await session.scalar(
                 select(OutboxMessage.next_attempt_at)
-                .where(OutboxMessage.status == "pending")
-                .order_by(OutboxMessage.next_attempt_at)
+                .where(OutboxMessage.conversation == conversation, OutboxMessage.status == PENDING)
+                .order_by(OutboxMessage.id)
                 .limit(1)
             )
-        if due is None:
-            return None
-        return max(0.0, (due - self._clock.now()).total_seconds())
+        return due is not None and due <= self._clock.now()
 
-    async def _pass(self) -> tuple[int, bool]:
-        async with self._sessions() as session:
-            ids = list(
-                await session.scalars(
-                    select(OutboxMessage.id)
-                    .where(OutboxMessage.status == "pending")
-                    .order_by(OutboxMessage.id)
-                    .limit(self._batch_size)
-                )
-            )
-            # customers who blocked the bot: one query per pass, not one per row
-            unreachable = set(
-                await session.scalars(
-                    select(DialogSession.conversation).where(DialogSession.blocked_at.is_not(None))
-                )
-            )
-        blocked: set[str] = set()
-        sent = 0
-        progressed = False
-        for row_id in ids:
-            outcome = await self._deliver_one(row_id, blocked, unreachable)
-            if outcome == "sent":
-                sent += 1
-                progressed = True
-            elif outcome == "parked":
-                progressed = True
-        return sent, progressed
+    async def _lease(self, conversation: str) -> bool:
+        async with self._sessions.begin() as session:
+            return await take_lease(session, conversation, self.name, self._clock.now(), LEASE)
 
-    async def _deliver_one(self, row_id: int, blocked: set[str], unreachable: set[str]) -> str:
+    async def _deliver_head(self, conversation: str) -> str:
         async with self._sessions() as session, session.begin():
             row = await session.scalar(
                 select(OutboxMessage)
-                .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
-                .with_for_update(skip_locked=True)
+                .where(OutboxMessage.conversation == conversation, OutboxMessage.status == PENDING)
+                .order_by(OutboxMessage.id)
+                .limit(1)
+                .with_for_update()
             )
-            if row is None or row.conversation in blocked:
-                return "skipped"
             now = self._clock.now()
-            if row.payload["channel"] in unreachable:
-                row.status, row.last_error = "parked", "recipient unreachable (blocked the bot)"
+            if row is None or row.next_attempt_at > now:
+                return "idle"
+            if await _unreachable(session, row.payload["channel"]):
+                _park(session, row, "recipient unreachable (blocked the bot)", "unreachable", now)
                 return "parked"
-            if row.next_attempt_at > now:
-                blocked.add(row.conversation)
-                return "waiting"
             try:
                 outbound = await self._resolve(session, row.payload)
-                channel = self._channels.get(row.platform)
-                if channel is None:
-                    raise PermanentSendError(f"no channel configured for platform {row.platform!r}")
-                ref = await channel.send(outbound)
+                async with asyncio.timeout(self._send_timeout):
+                    ref = await self._channels[row.platform].send(outbound)
+            except TimeoutError:
+                return self._retry_later(
+                    session, row, now, f"send timed out after {self._send_timeout:g}s", None
+                )
             except RetryableSendError as exc:
-                self._retry_later(row, now, exc)
-                blocked.add(row.conversation)
-                return "retry"
+                return self._retry_later(session, row, now, str(exc), exc.retry_after)
             except PermanentSendError as exc:
                 logger.error("outbox row %s parked: %s", row.id, exc)
-                row.status, row.last_error = "parked", str(exc)[:2000]
                 row.attempts += 1
+                _park(session, row, str(exc), "unreachable" if exc.recipient_gone else "failed", now)
                 if exc.recipient_gone:
-                    unreachable.add(row.payload["channel"])
                     await _mark_unreachable(session, row.payload["channel"], now)
                 return "parked"
             except Exception as exc:  # an adapter bug or an unclassified error: retry, bounded
                 logger.exception("outbox row %s failed", row.id)
-                self._retry_later(row, now, RetryableSendError(f"{type(exc).__name__}: {exc}"))
-                blocked.add(row.conversation)
-                return "retry"
-            row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
-            row.sent_ref = ref.to_dict()
+                return self._retry_later(session, row, now, f"{type(exc).__name__}: {exc}", None)
+            row.status, row.sent_at, row.attempts = SENT, now, row.attempts + 1
+            row.sent_ref, row.failing_since = ref.to_dict(), None
             if row.ref_key:
                 await _remember_ref(session, row.ref_key, ref, now)
+            _tell_agents(session, row, "delivered", now)
             return "sent"
 
-    def _retry_later(self, row: OutboxMessage, now: datetime, exc: RetryableSendError) -> None:
+    def _retry_later(
+        self,
+        session: AsyncSession,
+        row: OutboxMessage,
+        now: datetime,
+        error: str,
+        retry_after: float | None,
+    ) -> str:
         row.attempts += 1
-        row.last_error = str(exc)[:2000]
-        if row.attempts >= MAX_ATTEMPTS:
-            logger.error("outbox row %s parked after %s attempts: %s", row.id, row.attempts, exc)
-            row.status = "parked"
-            return
-        delay = exc.retry_after
-        if delay is None:
-            delay = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** (row.attempts - 1))
+        row.failing_since = row.failing_since or now
+        if now - row.failing_since >= self._policy.give_up_after:
+            logger.error("outbox row %s parked after %s attempts: %s", row.id, row.attempts, error)
+            _park(session, row, error, "failed", now)
+            return "parked"
+        row.last_error = error[:2000]
+        delay = self._policy.delay(row.attempts, retry_after, self._rng)
         row.next_attempt_at = now + timedelta(seconds=delay)
-        logger.warning("outbox row %s retry in %.1fs: %s", row.id, delay, exc)
+        logger.warning("outbox row %s retry in %.1fs: %s", row.id, delay, error)
+        return "retry"
 
     async def _resolve(self, session: AsyncSession, payload: dict[str, Any]) -> Outbound:
         """Turn a stored payload into an Outbound, resolving ref keys to platform ids."""
@@ -189,6 +282,29 @@ class OutboxSender:
                 thread = ref.thread or ref.message_id
                 outbound = replace(outbound, channel=outbound.channel.in_thread(thread))
         return outbound
+
+
+def _park(session: AsyncSession, row: OutboxMessage, error: str, outcome: str, now: datetime) -> None:
+    row.status, row.last_error = PARKED, error[:2000]
+    _tell_agents(session, row, outcome, now)
+
+
+def _tell_agents(session: AsyncSession, row: OutboxMessage, outcome: str, now: datetime) -> None:
+    """The line the row's ``notify`` holds for ``outcome`` (delivered / failed / unreachable),
+    queued in the case thread in this transaction."""
+    notify = row.payload.get("notify") or {}
+    text = notify.get(outcome)
+    if not text:
+        return
+    outbound = Outbound(channel=ChannelRef.parse(notify["channel"]), text=text)
+    session.add(new_row(outbound, now, thread_key=notify.get("thread_key")))
+
+
+async def _unreachable(session: AsyncSession, conversation: str) -> bool:
+    blocked = await session.scalar(
+        select(DialogSession.blocked_at).where(DialogSession.conversation == conversation)
+    )
+    return blocked is not None
 
 
 async def _lookup_ref(session: AsyncSession, key: str) -> SentRef | None:
