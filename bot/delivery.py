@@ -143,7 +143,12 @@ class OutboxSender:
             .subquery()
         )
         query = (
-            select(OutboxMessage.conversation, OutboxMessage.next_attempt_at, OutboxLease.expires_at)
+            select(
+                OutboxMessage.conversation,
+                OutboxMessage.next_attempt_at,
+                OutboxLease.expires_at,
+                OutboxMessage.id,
+            )
             .join(first, OutboxMessage.id == first.c.head)
             .outerjoin(
                 OutboxLease,
@@ -155,8 +160,9 @@ class OutboxSender:
         )
         async with self._sessions() as session:
             rows = (await session.execute(query)).all()
-        heads = [(c, max(due, leased) if leased else due) for c, due, leased in rows]
-        return sorted(heads, key=lambda head: head[1])
+        # oldest first among those due together, so a burst goes out in the order it was queued
+        rows = sorted(rows, key=lambda r: (max(r[1], r[2]) if r[2] else r[1], r[3]))
+        return [(c, max(due, leased) if leased else due) for c, due, leased, _ in rows]
 
     async def _pass(self) -> tuple[int, bool]:
         now = self._clock.now()
