@@ -11,7 +11,8 @@ order per conversation, however many senders (processes) run.
   parked (kept for ``helpdesk outbox retry``). Permanent failures are parked at once and never
   block the rows after them. Every send has a timeout; a timeout is retried.
 - **Sleeps until the next due head.** Woken by new rows (``wake()``); otherwise it waits for the
-  earliest head-of-conversation row to fall due — rows behind a waiting head are not due.
+  earliest head-of-conversation row to fall due — rows behind a waiting head are not due — or
+  ``POLL_SECONDS`` at most, for rows other processes queued.
 - **Tells the agent.** A row whose payload carries ``notify`` (an agent's reply to case N) writes
   a line to the case thread, in the same transaction, when it is delivered, parked, or finds the
   customer unreachable. The words come with the row (``bot.dialogs.replies`` wrote them).
@@ -48,6 +49,9 @@ logger = logging.getLogger(__name__)
 SEND_TIMEOUT_SECONDS = 30.0
 # Longer than any send may take (the timeout above), so a live sender never loses its lease.
 LEASE = timedelta(minutes=2)
+# Rows queued by another process (a scheduler without tokens, ``helpdesk outbox retry``) wake
+# no one here: look at least this often.
+POLL_SECONDS = 15.0
 
 Waiter = Callable[[asyncio.Event, float | None], Awaitable[None]]
 
@@ -118,7 +122,8 @@ class OutboxSender:
             await self.drain()
             if self._stopping:
                 return
-            await self._wait(self._wakeup, await self.seconds_to_next_due())
+            due = await self.seconds_to_next_due()
+            await self._wait(self._wakeup, POLL_SECONDS if due is None else min(due, POLL_SECONDS))
 
     def stop(self) -> None:
         self._stopping = True
