@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated
 
@@ -25,12 +26,25 @@ def show(
         typer.echo(f"Invalid configuration: {exc}", err=True)
         raise typer.Exit(2) from exc
     view = {"settings": settings.public_view(), "desk": desk.model_dump(mode="json")}
+    view["outbox"] = asyncio.run(_outbox_counts())
     if as_json:
         typer.echo(json.dumps(view, indent=2))
         return
     for key, value in view["settings"].items():
         typer.echo(f"{key:<24} {value}")
+    outbox = view["outbox"]
+    typer.echo(f"{'outbox':<24} {outbox['pending']} pending · {outbox['parked']} parked")
     typer.echo("")
     typer.echo("helpdesk.yml:")
     for queue in desk.queues:
         typer.echo(f"  queue {queue.name:<12} → {queue.channel}")
+
+
+async def _outbox_counts() -> dict[str, int]:
+    """Messages waiting to go out and messages given up on ('helpdesk outbox list --status
+    parked' lists them)."""
+    from bot.cli.database import open_database
+    from bot.storage.outbox import delivery_counts
+
+    async with open_database() as sessions, sessions() as session:
+        return await delivery_counts(session)
