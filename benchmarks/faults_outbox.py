@@ -168,7 +168,9 @@ class Bench:
     async def count(self, status: str) -> int:
         async with self.sessions() as session:
             found = await session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == status)
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == status)
             )
         return int(found or 0)
 
@@ -320,4 +322,3 @@ def main(
 
 if __name__ == "__main__":
     typer.run(main)
-

@@ -72,9 +72,9 @@ class RetryPolicy:
         return ceiling * (0.5 + rng.random() / 2)
 
 
-async def wait_for_wakeup(event: asyncio.Event, timeout: float | None) -> None:
+async def wait_for_wakeup(event: asyncio.Event, seconds: float | None) -> None:
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=timeout)
+        await asyncio.wait_for(event.wait(), timeout=seconds)
 
 
 class OutboxSender:
@@ -244,7 +244,9 @@ class OutboxSender:
             except PermanentSendError as exc:
                 logger.error("outbox row %s parked: %s", row.id, exc)
                 row.attempts += 1
-                _park(session, row, str(exc), "unreachable" if exc.recipient_gone else "failed", now)
+                _park(
+                    session, row, str(exc), "unreachable" if exc.recipient_gone else "failed", now
+                )
                 if exc.recipient_gone:
                     await _mark_unreachable(session, row.payload["channel"], now)
                 return "parked"
@@ -295,7 +297,9 @@ class OutboxSender:
         return outbound
 
 
-def _park(session: AsyncSession, row: OutboxMessage, error: str, outcome: str, now: datetime) -> None:
+def _park(
+    session: AsyncSession, row: OutboxMessage, error: str, outcome: str, now: datetime
+) -> None:
     row.status, row.last_error = PARKED, error[:2000]
     _tell_agents(session, row, outcome, now)
 

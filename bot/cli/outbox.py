@@ -77,7 +77,9 @@ def drop(
     from bot.storage.outbox import OutboxFilter, drop_parked
 
     if not (ids or platform or conversation or every):
-        typer.echo("Name the messages to drop (ids, --conversation, --platform) or --all.", err=True)
+        typer.echo(
+            "Name the messages to drop (ids, --conversation, --platform) or --all.", err=True
+        )
         raise typer.Exit(2)
     which = OutboxFilter(platform=platform, conversation=conversation, ids=ids or ())
     who = by or getpass.getuser()
@@ -130,6 +132,6 @@ def _row_dict(row: Any) -> dict[str, Any]:
 
 
 def _case_of(thread_key: str | None) -> int | None:
-    """"case:12:post" → 12: an agent's reply (or other case message) to this customer."""
+    """ "case:12:post" → 12: an agent's reply (or other case message) to this customer."""
     parts = (thread_key or "").split(":")
     return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None

@@ -49,9 +49,7 @@ async def reply(ctx: DeskContext, number: int, text: str, **extra: object) -> No
     case = await cases.agent_reply(ctx.uow, number, ctx.agent, ctx.name, text, **extra)
     if not was_claimed:
         await notify.update_escalation(ctx.uow, ctx.desk, case)
-    _to_customer(
-        ctx, case, replies.agent_says(ctx.name, text), attribution=ctx.name, confirm=True
-    )
+    _to_customer(ctx, case, replies.agent_says(ctx.name, text), attribution=ctx.name, confirm=True)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.reply_queued(number))
     await notify.set_customer_state(ctx.uow, case.conversation, State.WITH_AGENT, case=number)
 

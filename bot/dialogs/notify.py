@@ -150,9 +150,7 @@ def outcome_lines(
     lines = {
         "channel": str(queue_channel(desk, case)),
         "thread_key": post_key(case.id),
-        "failed": replies.customer_message_failed(
-            case.id, shown, str(conversation.without_thread)
-        ),
+        "failed": replies.customer_message_failed(case.id, shown, str(conversation.without_thread)),
         "unreachable": replies.customer_unreachable(case.id, shown, conversation.platform),
     }
     if confirm:

@@ -27,9 +27,9 @@ logger = logging.getLogger(__name__)
 PENDING, SENT, PARKED, DROPPED = "pending", "sent", "parked", "dropped"
 
 
-def new_row(outbound: Outbound, now: datetime, *, ref_key: str | None = None, **extra: Any) -> (
-    OutboxMessage
-):
+def new_row(
+    outbound: Outbound, now: datetime, *, ref_key: str | None = None, **extra: Any
+) -> OutboxMessage:
     """An outbox row for ``outbound``, due now. ``extra`` (``edit_key``, ``thread_key``,
     ``notify``) rides in the payload; ``None`` values are left out."""
     payload = outbound.to_dict()

@@ -175,13 +175,13 @@ async def test_waiting_out_a_retry_after_wakes_once_not_in_a_loop(
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         statements.append(statement)
 
-    async def waiter(_wakeup: asyncio.Event, timeout: float | None) -> None:
-        waits.append(timeout)
+    async def waiter(_wakeup: asyncio.Event, seconds: float | None) -> None:
+        waits.append(seconds)
         if fake.texts() == ["first", "second", "third"] or len(waits) > 20:
             sender.stop()
             return
-        assert timeout is not None
-        clock.advance(seconds=timeout)  # the backoff window passes on the fake clock
+        assert seconds is not None
+        clock.advance(seconds=seconds)  # the backoff window passes on the fake clock
 
     sender = OutboxSender(sessions=sessions, channels={"fake": fake}, clock=clock, waiter=waiter)
     event.listen(engine.sync_engine, "before_cursor_execute", count)

@@ -49,10 +49,10 @@ async def test_outbox_retry_delivers_rows_parked_during_an_outage(migrated_url: 
     assert_nothing_lost_twice_or_late(figures)
 
 
-def test_the_runner_prints_figures_as_json(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        faults_outbox, "SCENARIOS", {"outage": faults_outbox.SCENARIOS["outage"]}
-    )
+def test_the_runner_prints_figures_as_json(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(faults_outbox, "SCENARIOS", {"outage": faults_outbox.SCENARIOS["outage"]})
     import typer
 
     app = typer.Typer()
