@@ -17,6 +17,8 @@ order per conversation, however many senders (processes) run.
   a line to the case thread, in the same transaction, when it is delivered, parked, or finds the
   customer unreachable. The words come with the row (``bot.dialogs.replies`` wrote them).
 
+``policy`` holds the retry schedule, ``outcomes`` what is written beside a row's outcome.
+
 A duplicate is still possible: when the platform accepted a message but the process died (or
 the send timed out) before the commit recorded it, the row is sent again.
 """
@@ -31,20 +33,31 @@ import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.delivery.outcomes import (
+    is_unreachable,
+    lookup_ref,
+    mark_unreachable,
+    park,
+    remember_ref,
+    tell_agents,
+)
+from bot.delivery.policy import RetryPolicy
 from bot.errors import PermanentSendError, RetryableSendError
-from bot.messages import Channel, ChannelRef, Outbound, OutboundKind, SentRef
-from bot.storage.models import DialogSession, OutboxLease, OutboxMessage, SentRefRecord
-from bot.storage.outbox import PARKED, PENDING, SENT, new_row, release_lease, take_lease
+from bot.messages import Channel, Outbound, OutboundKind
+from bot.storage.models import OutboxLease, OutboxMessage
+from bot.storage.outbox import PENDING, SENT, release_lease, take_lease
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["LEASE", "POLL_SECONDS", "OutboxSender", "RetryPolicy", "wait_for_wakeup"]
 
 SEND_TIMEOUT_SECONDS = 30.0
 # Longer than any send may take (the timeout above), so a live sender never loses its lease.
@@ -54,22 +67,6 @@ LEASE = timedelta(minutes=2)
 POLL_SECONDS = 15.0
 
 Waiter = Callable[[asyncio.Event, float | None], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long and how often a failing row is retried before it is parked."""
-
-    base_seconds: float = 2.0
-    cap_seconds: float = 300.0
-    give_up_after: timedelta = timedelta(hours=24)
-
-    def delay(self, attempts: int, retry_after: float | None, rng: random.Random) -> float:
-        if retry_after is not None:
-            return max(retry_after, 1.0)
-        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** min(attempts - 1, 30))
-        # jitter: senders that failed together during an outage don't retry in lockstep
-        return ceiling * (0.5 + rng.random() / 2)
 
 
 async def wait_for_wakeup(event: asyncio.Event, seconds: float | None) -> None:
@@ -143,7 +140,9 @@ class OutboxSender:
             return []
         first = (
             select(OutboxMessage.conversation, func.min(OutboxMessage.id).label("head"))
-            .where(OutboxMessage.status == PENDING, OutboxMessage.platform.in_(self._channels))
+            .where(
+                OutboxMessage.status == PENDING, OutboxMessage.platform.in_(list(self._channels))
+            )
             .group_by(OutboxMessage.conversation)
             .subquery()
         )
@@ -228,8 +227,8 @@ class OutboxSender:
             now = self._clock.now()
             if row is None or row.next_attempt_at > now:
                 return "idle"
-            if await _unreachable(session, row.payload["channel"]):
-                _park(session, row, "recipient unreachable (blocked the bot)", "unreachable", now)
+            if await is_unreachable(session, row.payload["channel"]):
+                park(session, row, "recipient unreachable (blocked the bot)", "unreachable", now)
                 return "parked"
             try:
                 outbound = await self._resolve(session, row.payload)
@@ -244,11 +243,9 @@ class OutboxSender:
             except PermanentSendError as exc:
                 logger.error("outbox row %s parked: %s", row.id, exc)
                 row.attempts += 1
-                _park(
-                    session, row, str(exc), "unreachable" if exc.recipient_gone else "failed", now
-                )
+                park(session, row, str(exc), "unreachable" if exc.recipient_gone else "failed", now)
                 if exc.recipient_gone:
-                    await _mark_unreachable(session, row.payload["channel"], now)
+                    await mark_unreachable(session, row.payload["channel"], now)
                 return "parked"
             except Exception as exc:  # an adapter bug or an unclassified error: retry, bounded
                 logger.exception("outbox row %s failed", row.id)
@@ -256,8 +253,8 @@ class OutboxSender:
             row.status, row.sent_at, row.attempts = SENT, now, row.attempts + 1
             row.sent_ref, row.failing_since = ref.to_dict(), None
             if row.ref_key:
-                await _remember_ref(session, row.ref_key, ref, now)
-            _tell_agents(session, row, "delivered", now)
+                await remember_ref(session, row.ref_key, ref, now)
+            tell_agents(session, row, "delivered", now)
             return "sent"
 
     def _retry_later(
@@ -272,7 +269,7 @@ class OutboxSender:
         row.failing_since = row.failing_since or now
         if now - row.failing_since >= self._policy.give_up_after:
             logger.error("outbox row %s parked after %s attempts: %s", row.id, row.attempts, error)
-            _park(session, row, error, "failed", now)
+            park(session, row, error, "failed", now)
             return "parked"
         row.last_error = error[:2000]
         delay = self._policy.delay(row.attempts, retry_after, self._rng)
@@ -285,65 +282,13 @@ class OutboxSender:
         outbound = Outbound.from_dict(payload)
         edit_key, thread_key = payload.get("edit_key"), payload.get("thread_key")
         if edit_key:
-            ref = await _lookup_ref(session, edit_key)
+            ref = await lookup_ref(session, edit_key)
             if ref is None:
                 raise PermanentSendError(f"nothing to edit: {edit_key} was never delivered")
             outbound = replace(outbound, kind=OutboundKind.EDIT, edit_of=ref)
         if thread_key:
-            ref = await _lookup_ref(session, thread_key)
+            ref = await lookup_ref(session, thread_key)
             if ref is not None:
                 thread = ref.thread or ref.message_id
                 outbound = replace(outbound, channel=outbound.channel.in_thread(thread))
         return outbound
-
-
-def _park(
-    session: AsyncSession, row: OutboxMessage, error: str, outcome: str, now: datetime
-) -> None:
-    row.status, row.last_error = PARKED, error[:2000]
-    _tell_agents(session, row, outcome, now)
-
-
-def _tell_agents(session: AsyncSession, row: OutboxMessage, outcome: str, now: datetime) -> None:
-    """The line the row's ``notify`` holds for ``outcome`` (delivered / failed / unreachable),
-    queued in the case thread in this transaction."""
-    notify = row.payload.get("notify") or {}
-    text = notify.get(outcome)
-    if not text:
-        return
-    outbound = Outbound(channel=ChannelRef.parse(notify["channel"]), text=text)
-    session.add(new_row(outbound, now, thread_key=notify.get("thread_key")))
-
-
-async def _unreachable(session: AsyncSession, conversation: str) -> bool:
-    blocked = await session.scalar(
-        select(DialogSession.blocked_at).where(DialogSession.conversation == conversation)
-    )
-    return blocked is not None
-
-
-async def _lookup_ref(session: AsyncSession, key: str) -> SentRef | None:
-    record = await session.get(SentRefRecord, key)
-    return SentRef.from_dict(record.ref) if record else None
-
-
-async def _remember_ref(session: AsyncSession, key: str, ref: SentRef, now: datetime) -> None:
-    record = await session.get(SentRefRecord, key)
-    thread = ref.thread or ref.message_id
-    message_key = f"{ref.platform}:{ref.channel}/{thread}"
-    if record is None:
-        session.add(
-            SentRefRecord(key=key, ref=ref.to_dict(), message_key=message_key, updated_at=now)
-        )
-    else:
-        record.ref, record.message_key, record.updated_at = ref.to_dict(), message_key, now
-
-
-async def _mark_unreachable(session: AsyncSession, conversation: str, now: datetime) -> None:
-    """The customer blocked the bot: stop sending there until they write again."""
-    await session.execute(
-        update(DialogSession)
-        .where(DialogSession.conversation == conversation)
-        .values(blocked_at=now)
-    )
-    logger.warning("conversation %s is unreachable; further messages are parked", conversation)
