@@ -116,10 +116,14 @@ class OutboxSender:
         """Deliver until ``stop()``: drain, then wait for a wake-up or the next due head."""
         while not self._stopping:
             self._wakeup.clear()
-            await self.drain()
+            try:
+                await self.drain()
+                due = await self.seconds_to_next_due()
+            except Exception:  # the database went away: the rows wait there, try again later
+                logger.exception("outbox delivery failed; trying again in %ss", POLL_SECONDS)
+                due = POLL_SECONDS
             if self._stopping:
                 return
-            due = await self.seconds_to_next_due()
             await self._wait(self._wakeup, POLL_SECONDS if due is None else min(due, POLL_SECONDS))
 
     def stop(self) -> None:

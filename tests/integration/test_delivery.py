@@ -269,3 +269,25 @@ class HangingChannel(FakeChannel):
         if str(outbound.channel.without_thread) == self.hang_on:
             await asyncio.Event().wait()
         return await super().send(outbound)
+
+
+async def test_a_database_outage_does_not_end_the_sender(clock: FrozenClock, tmp_path: Any) -> None:
+    from bot.storage.db import create_engine, session_factory
+
+    gone = create_engine(f"sqlite:///{tmp_path}/helpdesk.db")
+    (tmp_path / "helpdesk.db").mkdir()  # where the database file should be: every connect fails
+    waits: list[float | None] = []
+
+    async def waiter(_wakeup: asyncio.Event, seconds: float | None) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            sender.stop()
+
+    sender = OutboxSender(
+        sessions=session_factory(gone), channels={"fake": FakeChannel()}, clock=clock, waiter=waiter
+    )
+    try:
+        await sender.run()  # logs, waits, tries again — never raises out of the task
+    finally:
+        await gone.dispose()
+    assert waits == [POLL_SECONDS, POLL_SECONDS]
