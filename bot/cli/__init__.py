@@ -14,6 +14,7 @@ from bot.cli import digest as digest_cli
 from bot.cli import inbox as inbox_cli
 from bot.cli import kb as kb_cli
 from bot.cli import nlu as nlu_cli
+from bot.cli import outbox as outbox_cli
 from bot.cli import run as run_cli
 from bot.cli.boundary import CommandGroup
 
@@ -35,6 +36,7 @@ app.add_typer(kb_cli.app, name="kb")
 app.add_typer(nlu_cli.app, name="nlu")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(config_cli.app, name="config")
+app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(bench_cli.app, name="bench")
 
 

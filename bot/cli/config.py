@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated
 
@@ -33,7 +34,7 @@ def show(
         typer.echo(f"{key:<24} {value}")
     typer.echo("")
     for name, figures in view["backlog"].items():
-        shown = ", ".join(f"{k} {v}" for k, v in figures.items())
+        shown = " · ".join(f"{v} {k}" for k, v in figures.items())
         typer.echo(f"{name:<24} {shown}")
     typer.echo("")
     typer.echo("helpdesk.yml:")
@@ -43,15 +44,20 @@ def show(
 
 def _backlog() -> dict[str, dict[str, int]]:
     """What waits or failed in the database: inbounds not handled (``failed`` ones need an
-    operator: ``helpdesk inbox list --status failed``)."""
+    operator: ``helpdesk inbox list --status failed``) and messages waiting to go out or given
+    up on (``helpdesk outbox list --status parked``)."""
     import asyncio
 
     from bot.cli.database import open_database
     from bot.storage import inbox
+    from bot.storage.outbox import delivery_counts
 
     async def read() -> dict[str, dict[str, int]]:
         async with open_database() as sessions:
-            return {"inbox": await inbox.counts(sessions)}
+            inbound = await inbox.counts(sessions)
+            async with sessions() as session:
+                outbound = await delivery_counts(session)
+            return {"inbox": inbound, "outbox": outbound}
 
     try:
         return asyncio.run(read())

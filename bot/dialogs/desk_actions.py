@@ -6,7 +6,7 @@ people concerned: the case thread, the escalation post (edited in place) and the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.cases import handoff, queries, triage
 from bot.cases import service as cases
@@ -16,6 +16,7 @@ from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.states import State
 from bot.errors import InvalidCommand
 from bot.escalation.routing import find_queue
+from bot.messages import Button
 from bot.storage.models import Case
 
 
@@ -23,7 +24,7 @@ async def claim(ctx: DeskContext, number: int, _args: str) -> None:
     case = await cases.claim_case(ctx.uow, number, ctx.agent, ctx.name)
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.claimed_by(number, ctx.name))
-    notify.to_customer(ctx.uow, case.conversation, replies.agent_joined(ctx.name, number))
+    _to_customer(ctx, case, replies.agent_joined(ctx.name, number))
     await notify.set_customer_state(ctx.uow, case.conversation, State.WITH_AGENT, case=number)
 
 
@@ -31,7 +32,7 @@ async def release(ctx: DeskContext, number: int, _args: str) -> None:
     case = await cases.release_case(ctx.uow, number, ctx.agent, ctx.name)
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.released_by(number, ctx.name))
-    notify.to_customer(ctx.uow, case.conversation, replies.case_released_to_customer(number))
+    _to_customer(ctx, case, replies.case_released_to_customer(number))
     await notify.set_customer_state(ctx.uow, case.conversation, State.CASE_OPEN, case=number)
 
 
@@ -48,10 +49,8 @@ async def reply(ctx: DeskContext, number: int, text: str, **extra: object) -> No
     case = await cases.agent_reply(ctx.uow, number, ctx.agent, ctx.name, text, **extra)
     if not was_claimed:
         await notify.update_escalation(ctx.uow, ctx.desk, case)
-    notify.to_customer(
-        ctx.uow, case.conversation, replies.agent_says(ctx.name, text), attribution=ctx.name
-    )
-    notify.to_agents(ctx.uow, ctx.desk, case, replies.reply_sent(number))
+    _to_customer(ctx, case, replies.agent_says(ctx.name, text), attribution=ctx.name, confirm=True)
+    notify.to_agents(ctx.uow, ctx.desk, case, replies.reply_queued(number))
     await notify.set_customer_state(ctx.uow, case.conversation, State.WITH_AGENT, case=number)
 
 
@@ -66,7 +65,7 @@ async def pending(ctx: DeskContext, number: int, _args: str) -> None:
     case = await triage.mark_pending(ctx.uow, number, ctx.agent, ctx.name)
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.pending_set(number, ctx.name))
-    notify.to_customer(ctx.uow, case.conversation, replies.case_pending_to_customer(number))
+    _to_customer(ctx, case, replies.case_pending_to_customer(number))
     await notify.set_customer_state(ctx.uow, case.conversation, State.WITH_AGENT, case=number)
 
 
@@ -74,9 +73,7 @@ async def resolve(ctx: DeskContext, number: int, _args: str) -> None:
     case = await cases.resolve_case(ctx.uow, number, ctx.agent, ctx.name)
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.resolved_by(number, ctx.name))
-    notify.to_customer(
-        ctx.uow, case.conversation, replies.case_resolved(number), replies.rating_buttons(number)
-    )
+    _to_customer(ctx, case, replies.case_resolved(number), replies.rating_buttons(number))
     await notify.set_customer_state(ctx.uow, case.conversation, State.RESOLVED, case=number)
 
 
@@ -110,9 +107,7 @@ async def transfer(ctx: DeskContext, number: int, args: str) -> None:
             ctx.uow, number, queue.name, ctx.agent, ctx.name, manager=manager
         )
         await notify.move_escalation(ctx.uow, ctx.desk, case, before, queue.name, ctx.name)
-        notify.to_customer(
-            ctx.uow, case.conversation, replies.transferred_to_queue_for_customer(number)
-        )
+        _to_customer(ctx, case, replies.transferred_to_queue_for_customer(number))
         await notify.set_customer_state(ctx.uow, case.conversation, State.CASE_OPEN, case=number)
         return
     agent = await _agent_for(ctx, target)
@@ -128,12 +123,29 @@ async def transfer(ctx: DeskContext, number: int, args: str) -> None:
 async def _after_agent_transfer(ctx: DeskContext, case: Case, agent_name: str) -> None:
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.transferred_to(case.id, agent_name, ctx.name))
+    _to_customer(ctx, case, replies.transferred_to_agent_for_customer(case.id, agent_name))
+    await notify.set_customer_state(ctx.uow, case.conversation, State.WITH_AGENT, case=case.id)
+
+
+def _to_customer(
+    ctx: DeskContext,
+    case: Case,
+    text: str,
+    buttons: Sequence[Button] = (),
+    *,
+    attribution: str = "",
+    confirm: bool = False,
+) -> None:
+    """A message to the case's customer whose fate the case thread learns: a line if it can't
+    be delivered, and (``confirm``, for an agent's reply) once it is."""
     notify.to_customer(
         ctx.uow,
         case.conversation,
-        replies.transferred_to_agent_for_customer(case.id, agent_name),
+        text,
+        buttons,
+        attribution=attribution,
+        tell=notify.outcome_lines(ctx.desk, case, text, confirm=confirm),
     )
-    await notify.set_customer_state(ctx.uow, case.conversation, State.WITH_AGENT, case=case.id)
 
 
 async def _agent_for(ctx: DeskContext, target: str) -> tuple[str, str] | None:

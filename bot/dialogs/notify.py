@@ -138,7 +138,9 @@ def to_customer(
     attribution: str = "",
     private_to: str = "",
     reply_token: str = "",
+    tell: dict[str, str] | None = None,
 ) -> None:
+    """``tell`` (from ``outcome_lines``) has the sender write the outcome to a case thread."""
     uow.send(
         Outbound(
             channel=ChannelRef.parse(conversation),
@@ -147,8 +149,28 @@ def to_customer(
             attribution=attribution,
             private_to=private_to,
             reply_token=reply_token,
-        )
+        ),
+        notify=tell,
     )
+
+
+def outcome_lines(
+    desk: DeskConfig, case: Case, text: str, *, confirm: bool = False
+) -> dict[str, str]:
+    """What the case thread is told about ``text`` sent to the customer: if it could not be
+    delivered, if the customer can't be reached, and (``confirm``) once it is delivered. The
+    outbox row carries these lines; the sender queues the one that happens (``bot.delivery``)."""
+    conversation = ChannelRef.parse(case.conversation)
+    shown = neutralize_mentions(text)
+    lines = {
+        "channel": str(queue_channel(desk, case)),
+        "thread_key": post_key(case.id),
+        "failed": replies.customer_message_failed(case.id, shown, str(conversation.without_thread)),
+        "unreachable": replies.customer_unreachable(case.id, shown, conversation.platform),
+    }
+    if confirm:
+        lines["delivered"] = replies.reply_delivered(case.id)
+    return lines
 
 
 async def set_customer_state(

@@ -273,8 +273,34 @@ def released_by(number: int, agent_name: str) -> str:
     return f"#{number} released by {agent_name}; it is unclaimed again."
 
 
-def reply_sent(number: int) -> str:
-    return f"#{number} reply sent to the customer."
+def reply_queued(number: int) -> str:
+    # not "sent": the agent is told again once the platform has taken it (reply_delivered)
+    return f"#{number} reply queued for the customer; I'll confirm here once it's delivered."
+
+
+def reply_delivered(number: int) -> str:
+    return f"#{number} reply delivered to the customer."
+
+
+def _preview(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 80 else line[:79] + "…"
+
+
+def customer_message_failed(number: int, text: str, conversation: str) -> str:
+    return (
+        f"#{number} could not deliver to the customer after retrying: “{_preview(text)}”. "
+        f"Once their platform works again an operator can resend it with "
+        f"'helpdesk outbox retry --conversation {conversation}'; or reach them another way."
+    )
+
+
+def customer_unreachable(number: int, text: str, platform: str) -> str:
+    return (
+        f"#{number} the customer can't be reached on {platform} (they blocked the bot or "
+        f"closed their direct messages), so this was not delivered: “{_preview(text)}”. "
+        f"They'll get messages again once they write to us; until then, reach them another way."
+    )
 
 
 def note_saved(number: int) -> str:

@@ -183,6 +183,11 @@ def format_digest(metrics: Metrics, span: Window, chart: Path | None = None) -> 
     else:
         lines.append("CSAT: no ratings")
     lines.append(f"Reopened: {m.reopened} of {m.resolved} resolved ({_percent(m.reopen_rate)})")
+    if m.undelivered:
+        lines.append(
+            f"{m.undelivered} message{'s' if m.undelivered != 1 else ''} could not be delivered "
+            "(helpdesk outbox list --status parked)"
+        )
     if m.top_intents:
         lines.append("Top intents: " + " · ".join(f"{i} {n}" for i, n in m.top_intents))
     if m.top_unanswered:

@@ -249,24 +249,44 @@ class InboxMessage(Base):
 class OutboxMessage(Base):
     """A message waiting to be delivered, written in the same transaction as the change that
     caused it. ``conversation`` orders delivery: a row is never sent before earlier rows of the
-    same conversation."""
+    same conversation. ``status``: pending, sent, parked (gave up; kept for ``outbox retry``),
+    dropped (an operator gave up on it)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "next_attempt_at"),
+        # the head (oldest pending row) of each conversation
+        Index("ix_outbox_heads", "status", "conversation", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation: Mapped[str] = mapped_column(String(255), index=True)
     platform: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|parked
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
+    # the first failure of the current run of failures: retries stop (the row is parked) once
+    # they have spanned the configured outage limit since then
+    failing_since: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     sent_ref: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     last_error: Mapped[str | None] = mapped_column(Text)
     # Set when this row's SentRef must be recorded somewhere (e.g. "case:12:escalation").
     ref_key: Mapped[str | None] = mapped_column(String(100))
+
+
+class OutboxLease(Base):
+    """One sender's claim on a conversation's outbox rows: only the holder sends them, so a
+    conversation's rows go out in order however many senders run. A lease past ``expires_at``
+    (its holder died) may be taken over."""
+
+    __tablename__ = "outbox_leases"
+
+    conversation: Mapped[str] = mapped_column(String(255), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
 
 
 class SentRefRecord(Base):

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.events import Event
 from bot.messages import Outbound
-from bot.storage.models import OutboxMessage
+from bot.storage.outbox import new_row
 
 
 class UnitOfWork:
@@ -77,23 +77,10 @@ class UnitOfWork:
         """Queue ``outbound`` for delivery when this transaction commits.
 
         ``ref_key`` records where the message lands ("case:12:post"); ``extra`` may carry
-        ``edit_key`` / ``thread_key`` naming an earlier ref to edit or reply under.
+        ``edit_key`` / ``thread_key`` naming an earlier ref to edit or reply under, and
+        ``notify`` (see ``bot.delivery``) asking for a word in a case thread on the outcome.
         """
-        now = self.clock.now()
-        payload = outbound.to_dict()
-        payload.update({k: v for k, v in extra.items() if v is not None})
-        self.session.add(
-            OutboxMessage(
-                conversation=str(outbound.channel.without_thread),
-                platform=outbound.channel.platform,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-                ref_key=ref_key,
-            )
-        )
+        self.session.add(new_row(outbound, self.clock.now(), ref_key=ref_key, **extra))
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,20 +1,27 @@
-"""The outbox sender: order per conversation, retries after a platform's retry-after, parking
-of permanent failures — with a controlled clock, never sleeping."""
+"""The outbox sender: order per conversation, retries after a platform's retry-after and
+through a long outage, parking of permanent failures, leases between senders, send timeouts —
+with a controlled clock, never sleeping."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.fake import FakeChannel
 from bot.clock import FrozenClock
-from bot.delivery import OutboxSender
+from bot.delivery import LEASE, POLL_SECONDS, OutboxSender, RetryPolicy
 from bot.errors import PermanentSendError, RetryableSendError
-from bot.messages import ChannelRef, Outbound
+from bot.messages import ChannelRef, Outbound, SentRef
 from bot.storage.models import OutboxMessage
+from bot.storage.outbox import take_lease
 from bot.storage.uow import UnitOfWorkFactory
 
 
@@ -123,3 +130,164 @@ async def test_a_customer_who_blocked_the_bot_is_marked_and_not_tried_again(
         statuses = list(await s.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
     assert blocked is not None
     assert statuses == ["parked", "parked"]  # kept, not lost
+
+
+# --- several senders, waiting, platforms, outages -------------------------------------------
+
+
+async def statuses(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+    async with sessions() as s:
+        return list(await s.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
+
+
+async def test_a_conversation_another_sender_holds_is_left_to_it_until_its_lease_runs_out(
+    sessions: async_sessionmaker[AsyncSession],
+    uow_factory: UnitOfWorkFactory,
+    clock: FrozenClock,
+    fake: FakeChannel,
+) -> None:
+    await queue(uow_factory, ("fake:a", "first"), ("fake:b", "other"))
+    async with sessions.begin() as s:
+        assert await take_lease(s, "fake:a", "worker-2", clock.now(), LEASE)
+    sender = sender_for(sessions, fake, clock)
+    assert await sender.drain() == 1
+    assert fake.texts() == ["other"]  # a is the other sender's to send
+    assert await sender.seconds_to_next_due() == LEASE.total_seconds()  # not 0: no busy loop
+    clock.advance(seconds=LEASE.total_seconds())  # worker-2 died without letting go
+    assert await sender.drain() == 1
+    assert fake.texts() == ["other", "first"]
+
+
+async def test_waiting_out_a_retry_after_wakes_once_not_in_a_loop(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    uow_factory: UnitOfWorkFactory,
+    clock: FrozenClock,
+    fake: FakeChannel,
+) -> None:
+    """Rows queued behind a head that waits out a Retry-After are not due: the sender sleeps
+    until the head is, rather than waking (and querying) over and over."""
+    await queue(uow_factory, ("fake:a", "first"), ("fake:a", "second"), ("fake:a", "third"))
+    fake.failures.append(RetryableSendError("rate limited", retry_after=30))
+    statements: list[str] = []
+    waits: list[float | None] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    async def waiter(_wakeup: asyncio.Event, seconds: float | None) -> None:
+        waits.append(seconds)
+        if fake.texts() == ["first", "second", "third"] or len(waits) > 20:
+            sender.stop()
+            return
+        assert seconds is not None
+        clock.advance(seconds=seconds)  # the backoff window passes on the fake clock
+
+    sender = OutboxSender(sessions=sessions, channels={"fake": fake}, clock=clock, waiter=waiter)
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await sender.run()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    # through the 30 s window it only looks in every POLL_SECONDS (for other processes' rows)
+    assert waits == [POLL_SECONDS, POLL_SECONDS, POLL_SECONDS]
+    assert fake.texts() == ["first", "second", "third"]
+    assert len(statements) <= 40, len(statements)  # 27 for the whole run; once thousands
+
+
+async def test_a_sender_without_the_platform_leaves_its_rows_pending_for_one_that_has_it(
+    sessions: async_sessionmaker[AsyncSession],
+    uow_factory: UnitOfWorkFactory,
+    clock: FrozenClock,
+    fake: FakeChannel,
+) -> None:
+    await queue(uow_factory, ("fake:a", "hello"), ("fake:b", "hi"))
+    for channels in ({}, {"other": FakeChannel(platform="other")}):  # scheduler, other worker
+        bystander = OutboxSender(sessions=sessions, channels=channels, clock=clock)
+        assert await bystander.drain() == 0
+        assert await bystander.seconds_to_next_due() is None  # nothing here for it
+    assert await statuses(sessions) == ["pending", "pending"]  # not parked
+    assert await sender_for(sessions, fake, clock).drain() == 2
+
+
+async def test_retries_span_an_outage_of_hours_then_the_row_is_parked(
+    sessions: async_sessionmaker[AsyncSession],
+    uow_factory: UnitOfWorkFactory,
+    clock: FrozenClock,
+    fake: FakeChannel,
+) -> None:
+    """The default limit is a day (``RetryPolicy``); two hours keeps this test quick."""
+    await queue(uow_factory, ("fake:a", "hello"))
+    fake.failures.extend(RetryableSendError("503") for _ in range(500))
+    policy = RetryPolicy(give_up_after=timedelta(hours=2))
+    sender = OutboxSender(
+        sessions=sessions, channels={"fake": fake}, clock=clock, policy=policy, rng=random.Random(3)
+    )
+    start, delays = clock.now(), []
+    while True:
+        await sender.drain()
+        if (wait := await sender.seconds_to_next_due()) is None:
+            break
+        delays.append(wait)
+        if clock.now() - start < timedelta(minutes=3):
+            assert await statuses(sessions) == ["pending"]  # the old schedule parked at ~127 s
+        clock.advance(seconds=wait)
+    assert await statuses(sessions) == ["parked"]
+    assert timedelta(hours=2) <= clock.now() - start < timedelta(hours=2, minutes=6)
+    assert max(delays) <= 300 and delays[0] <= 2
+    assert RetryPolicy().give_up_after == timedelta(hours=24)
+
+
+async def test_a_hung_send_times_out_and_does_not_hold_up_other_conversations(
+    sessions: async_sessionmaker[AsyncSession],
+    uow_factory: UnitOfWorkFactory,
+    clock: FrozenClock,
+) -> None:
+    hung = HangingChannel(platform="fake", hang_on="fake:a")
+    await queue(uow_factory, ("fake:a", "stuck"), ("fake:b", "fine"))
+    # send_timeout=0: any send that has to wait times out at the next turn of the loop
+    sender = OutboxSender(sessions=sessions, channels={"fake": hung}, clock=clock, send_timeout=0)
+    assert await sender.drain() == 1
+    assert hung.texts() == ["fine"]
+    async with sessions() as s:
+        stuck = await s.scalar(select(OutboxMessage).where(OutboxMessage.conversation == "fake:a"))
+    assert stuck is not None and stuck.status == "pending"  # retried later, not lost
+    assert stuck.last_error == "send timed out after 0s"
+    hung.hang_on = ""
+    clock.advance(minutes=1)
+    assert await sender.drain() == 1
+    assert hung.texts() == ["fine", "stuck"]
+
+
+@dataclass
+class HangingChannel(FakeChannel):
+    """A platform whose sends to one conversation never answer."""
+
+    hang_on: str = ""
+
+    async def send(self, outbound: Outbound) -> SentRef:
+        if str(outbound.channel.without_thread) == self.hang_on:
+            await asyncio.Event().wait()
+        return await super().send(outbound)
+
+
+async def test_a_database_outage_does_not_end_the_sender(clock: FrozenClock, tmp_path: Any) -> None:
+    from bot.storage.db import create_engine, session_factory
+
+    gone = create_engine(f"sqlite:///{tmp_path}/helpdesk.db")
+    (tmp_path / "helpdesk.db").mkdir()  # where the database file should be: every connect fails
+    waits: list[float | None] = []
+
+    async def waiter(_wakeup: asyncio.Event, seconds: float | None) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            sender.stop()
+
+    sender = OutboxSender(
+        sessions=session_factory(gone), channels={"fake": FakeChannel()}, clock=clock, waiter=waiter
+    )
+    try:
+        await sender.run()  # logs, waits, tries again — never raises out of the task
+    finally:
+        await gone.dispose()
+    assert waits == [POLL_SECONDS, POLL_SECONDS]

@@ -114,7 +114,8 @@ async def test_the_whole_case_from_dm_to_claim_reply_modal_and_back(d: SlackDesk
     assert d.slack.posts(CUSTOMER_DM)[-1].args["text"] == (
         "Dana (Support): Hi Ada, I've sent a new reset link."
     )
-    assert d.slack.posts(AGENTS, thread_ts=post["ts"])[-1].args["text"] == replies.reply_sent(1)
+    thread = d.slack.posts(AGENTS, thread_ts=post["ts"])
+    assert thread[-1].args["text"] == replies.reply_delivered(1)
 
 
 def d_view_submission(view: dict[str, Any], text: str) -> dict[str, Any]:
