@@ -46,8 +46,6 @@ def _backlog() -> dict[str, dict[str, int]]:
     """What waits or failed in the database: inbounds not handled (``failed`` ones need an
     operator: ``helpdesk inbox list --status failed``) and messages waiting to go out or given
     up on (``helpdesk outbox list --status parked``)."""
-    import asyncio
-
     from bot.cli.database import open_database
     from bot.storage import inbox
     from bot.storage.outbox import delivery_counts

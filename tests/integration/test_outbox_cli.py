@@ -19,11 +19,13 @@ from bot.storage.outbox import new_row
 
 
 def helpdesk(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "helpdesk.yml"
+    config.touch()  # empty: the defaults, not the checkout's file
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "HELPDESK_DATA_DIR": str(tmp_path / "data"),
-        "HELPDESK_CONFIG": str(tmp_path / "helpdesk.yml"),  # absent: the defaults
+        "HELPDESK_CONFIG": str(config),
     }
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
