@@ -75,7 +75,11 @@ async def resolve(ctx: DeskContext, number: int, _args: str) -> None:
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.resolved_by(number, ctx.name))
     notify.to_customer(
-        ctx.uow, case.conversation, replies.case_resolved(number), replies.rating_buttons(number)
+        ctx.uow,
+        case.conversation,
+        replies.case_resolved(number),
+        replies.rating_buttons(number),
+        ref_key=notify.rating_key(case.conversation, number),
     )
     await notify.set_customer_state(ctx.uow, case.conversation, State.RESOLVED, case=number)
 

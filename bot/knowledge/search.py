@@ -124,6 +124,21 @@ class KnowledgeSearch:
     def article_count(self) -> int:
         return len(self._slugs)
 
+    def article_sections(self, slug: str) -> list[tuple[str, str]]:
+        """An article's sections in order as (heading, Markdown body), the lead under "" — what
+        answers show, rebuilt from the index's chunks (a long section's pieces joined)."""
+        chunks = [e for e in self.index.entries if e.slug == slug and e.kind == "chunk"]
+        chunks.sort(key=lambda e: int(e.key.rpartition("#")[2] or 0))
+        sections: dict[str, list[str]] = {}
+        for entry in chunks:
+            prefix = chunk_prefix(entry.title, entry.section)
+            body = entry.text[len(prefix) :] if entry.text.startswith(prefix) else entry.text
+            sections.setdefault(entry.section, []).append(body.strip())
+        return [(name, "\n\n".join(parts)) for name, parts in sections.items()]
+
+    def title_of(self, slug: str) -> str | None:
+        return next((e.title for e in self.index.entries if e.slug == slug), None)
+
     def search(
         self, text: str, embedder: Embedder, k: int = 5, *, mode: SearchMode = "hybrid"
     ) -> list[SearchHit]:
