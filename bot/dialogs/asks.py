@@ -85,6 +85,26 @@ def wants_person(text: str, ranking: Ranking) -> bool:
     return PERSON_REQUEST.search(text) is not None and not _ABOUT_THE_BOT.search(text)
 
 
+# words that ask, greet or fill — what is left of a request for a person once they are gone
+# is the problem, if anything
+_FILLER = frozenset(
+    """a an the i me my we you your is are am be can could would will shall please pls just
+    want wanna need like rather let get put talk speak chat with to from for of on at in about
+    there here someone somebody anyone anybody who isn't not real actual live human person
+    agent now hi hello hey ok okay thanks thank this that it do does help support team staff
+    again really right away asap soon today robot bot operator representative customer service
+    manager supervisor escalate transfer connect through contact i'd i'm i'll we'd
+    can't""".split()
+)
+_WORD = re.compile(r"[a-z][a-z']+")
+
+
+def names_a_problem(text: str) -> bool:
+    """Does a request for a person also say what it is about ("… about my refund")?"""
+    rest = PERSON_REQUEST.sub(" ", text.lower())
+    return any(w not in _FILLER for w in _WORD.findall(rest))
+
+
 def sounds_urgent(text: str, ranking: Ranking) -> bool:
     """An urgent complaint: the model leans that way, or the customer shouts in anger."""
     if _share(ranking, URGENT) >= URGENT_SHARE:

@@ -140,6 +140,7 @@ class DialogEngine:
                 has_attachments=bool(inbound.attachments),
                 tags=tags_from(understanding.entities),
                 wants_person=understanding.wants_person,
+                names_a_problem=understanding.names_a_problem,
                 urgent=understanding.urgent,
                 topic=understanding.topic,
             ),

@@ -85,6 +85,7 @@ class Said:
     has_attachments: bool = False
     tags: tuple[str, ...] = ()  # from entities (products named …): queues route on them
     wants_person: bool = False  # asks for a person, whatever else it says
+    names_a_problem: bool = False  # besides asking for a person, says what about
     urgent: bool = False  # an urgent complaint
     topic: str | None = None  # the problem's intent, even when the top label is another
 
@@ -371,6 +372,8 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
     if said.has_attachments and not said.text:
         return d.say(replies.ATTACHMENT_REFUSED)
 
+    if d.state == State.COMMENTING and d.data.get("case") and _SCORE.match(said.text):
+        return d.say(replies.already_rated(int(d.data["case"])))  # a score is not a comment
     if d.state == State.COMMENTING and d.data.get("case") and said.text:
         d.do(CommentOnRating(int(d.data["case"]), said.text))
         d.data.pop("prompt", None)
@@ -441,7 +444,7 @@ def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) ->
         _remember(d, said)
         return _handoff(d, priority="high", fallback=URGENT)
     if said.wants_person or intent == HANDOFF:
-        if answerable or said.tags or said.topic:
+        if answerable or said.tags or said.topic or said.names_a_problem:
             # "my order is late, get me a person": that's the problem
             _remember(d, said)
         return _handoff(d)

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bot.dialogs.asks import sounds_urgent, topic_of, wants_person
+from bot.dialogs.asks import names_a_problem, sounds_urgent, topic_of, wants_person
 from bot.dialogs.batching import MicroBatcher
 from bot.dialogs.states import Hit
 from bot.knowledge.rendering import section_answer, whole_article
@@ -28,6 +28,7 @@ class Understanding:
     unsupported_language: bool
     entities: tuple[dict[str, Any], ...] = ()
     wants_person: bool = False  # asks for a person beside whatever topic it names
+    names_a_problem: bool = False  # ... and says what about
     urgent: bool = False
     topic: str | None = None  # the problem's intent among the top candidates
 
@@ -53,6 +54,8 @@ class _Searcher(Protocol):
     def article_sections(self, slug: str) -> list[tuple[str, str]]: ...
 
     def title_of(self, slug: str) -> str | None: ...
+
+    def best_section(self, slug: str, vector: np.ndarray) -> str: ...
 
 
 class EmbeddingUnderstander:
@@ -85,15 +88,16 @@ class EmbeddingUnderstander:
             return None
         return title, whole_article(self._searcher.article_sections(slug))
 
-    def _hit(self, best: Any) -> Hit:
+    def _hit(self, best: Any, vector: np.ndarray) -> Hit:
         sections = self._searcher.article_sections(best.slug)
+        section = self._searcher.best_section(best.slug, vector)
         return Hit(
             slug=best.slug,
             title=best.title,
             snippet=best.snippet,
             reference=best.reference,
             score=float(best.score),
-            body=section_answer(sections, best.section) if sections else best.snippet,
+            body=section_answer(sections, section) if sections else best.snippet,
             url=self._article_url.format(slug=best.slug) if self._article_url else "",
         )
 
@@ -103,7 +107,7 @@ class EmbeddingUnderstander:
         parse = self._parser.parse_vector(text, vector)
         hits = self._searcher.search_vector(text, vector, k=3)
         best = answer_hit(hits, self._answer_threshold) or (hits[0] if hits else None)
-        hit = self._hit(best) if best is not None else None
+        hit = self._hit(best, vector) if best is not None else None
         ranking = [(str(name), float(score)) for name, score in parse.ranking]
         intent = None if parse.out_of_scope else parse.intent
         entities = tuple(
@@ -126,6 +130,7 @@ class EmbeddingUnderstander:
             unsupported_language=unsupported,
             entities=entities,
             wants_person=wants_person(text, ranking),
+            names_a_problem=names_a_problem(text),
             urgent=sounds_urgent(text, ranking),
             topic=None if parse.out_of_scope else topic_of(ranking),
         )

@@ -136,6 +136,21 @@ class KnowledgeSearch:
             sections.setdefault(entry.section, []).append(body.strip())
         return [(name, "\n\n".join(parts)) for name, parts in sections.items()]
 
+    def best_section(self, slug: str, vector: np.ndarray) -> str:
+        """The section of the article that is closest to the message (``""``: the lead). A
+        match on one of the article's example questions stands for the whole article; this
+        finds the part that answers it."""
+        query = self._check_vector(vector)
+        rows = [
+            row
+            for row in self._rows_of_article[self._slugs.index(slug)]
+            if self.index.entries[row].kind == "chunk"
+        ]
+        if not rows:
+            return ""
+        cosines = self.index.vectors[rows] @ query
+        return self.index.entries[rows[int(np.argmax(cosines))]].section
+
     def title_of(self, slug: str) -> str | None:
         return next((e.title for e in self.index.entries if e.slug == slug), None)
 

@@ -16,7 +16,7 @@ from bot.bootstrap import HelpDesk, build_helpdesk
 from bot.clock import Clock
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
 from bot.dialogs.states import Hit
-from bot.dialogs.understanding import Understanding
+from bot.dialogs.understanding import Understander, Understanding
 from bot.messages import ChannelRef, Inbound, InboundKind, Outbound, OutboundKind, split_payload
 from bot.storage.models import SentRefRecord
 
@@ -199,13 +199,14 @@ async def build_transcript(
     *,
     desk: DeskConfig | None = None,
     platforms: tuple[str, ...] = ("fake",),
+    understander: Understander | None = None,
 ) -> Transcript:
     settings = Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=tmp_path)
     channels = {p: FakeChannel(platform=p) for p in platforms}
     helpdesk = await build_helpdesk(
         settings,
         channels=channels,
-        understander=KeywordUnderstander(),
+        understander=understander or KeywordUnderstander(),
         clock=clock,
         desk=desk or test_desk(),
     )
