@@ -344,7 +344,10 @@ def _on_click(d: _Draft, click: Clicked) -> _Draft:
             return _handoff(d)
         case "rate" if click.case.isdigit() and click.arg in {"1", "2", "3", "4", "5"}:
             number = int(click.case)
-            invite = d.state == State.RESOLVED and d.data.get("case") == number
+            just_resolved = number in (d.data.get("case"), d.data.get("reopen"))
+            if not just_resolved or d.state in (State.CASE_OPEN, State.WITH_AGENT):
+                return d.say(replies.cannot_rate(number))  # an older case's buttons
+            invite = d.state == State.RESOLVED
             return d.do(RateCase(number, int(click.arg), invite_comment=invite))
         case "skip" if d.state == State.COMMENTING:
             d.data.pop("prompt", None)

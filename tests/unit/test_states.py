@@ -260,10 +260,24 @@ def test_a_new_question_after_resolution_is_answered_and_reopening_is_offered() 
     assert thanks.replies[0].text == replies.THANKS
 
 
-def test_rating_buttons_of_an_old_case_do_not_derail_an_open_one() -> None:
-    d = decide(State.WITH_AGENT, {"case": 9}, Clicked("rate", "7", "5"), POLICY)
+@pytest.mark.parametrize(
+    ("state", "data"),
+    [
+        (State.WITH_AGENT, {"case": 9}),
+        (State.RESOLVED, {"case": 9}),
+        (State.WITH_AGENT, {"case": 7}),  # case 7 was reopened
+    ],
+)
+def test_only_the_case_just_resolved_can_be_rated(state: State, data: dict[str, int]) -> None:
+    d = decide(state, data, Clicked("rate", "7", "5"), POLICY)
+    assert d.commands == ()
+    assert (d.state, d.data) == (state, data)
+    assert d.replies[0].text == replies.cannot_rate(7)
+
+
+def test_the_resolved_case_can_still_be_rated_after_a_new_question() -> None:
+    d = decide(State.SUGGESTED, {"reopen": 7}, Clicked("rate", "7", "5"), POLICY)
     assert d.commands == (RateCase(7, 5),)
-    assert (d.state, d.data) == (State.WITH_AGENT, {"case": 9})
 
 
 def test_link_shows_a_code_and_link_with_a_code_redeems_it() -> None:
