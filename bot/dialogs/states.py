@@ -139,6 +139,25 @@ class CommentPrompt:
         return cls(int(raw["case"]), datetime.fromisoformat(str(raw["until"])))
 
 
+@dataclass(frozen=True)
+class ReopenOffer:
+    """After a resolution the customer asked something new: they may reopen ``case`` with that
+    message (``text``). Held until they accept, or the engine finds the window closed."""
+
+    case: int
+    text: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {"case": self.case, "text": self.text}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ReopenOffer | None:
+        raw = data.get("reopen")
+        if not isinstance(raw, Mapping) or "case" not in raw:
+            return None
+        return cls(int(raw["case"]), str(raw.get("text", "")))
+
+
 # --- commands for the engine -----------------------------------------------------------------
 
 
@@ -344,7 +363,8 @@ def _on_click(d: _Draft, click: Clicked) -> _Draft:
             return _handoff(d)
         case "rate" if click.case.isdigit() and click.arg in {"1", "2", "3", "4", "5"}:
             number = int(click.case)
-            just_resolved = number in (d.data.get("case"), d.data.get("reopen"))
+            offer = ReopenOffer.from_data(d.data)
+            just_resolved = number in (d.data.get("case"), offer and offer.case)
             if not just_resolved or d.state in (State.CASE_OPEN, State.WITH_AGENT):
                 return d.say(replies.cannot_rate(number))  # an older case's buttons
             invite = d.state == State.RESOLVED
@@ -383,9 +403,9 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
         d.data["rated"] = True
         return d.to(State.RESOLVED).say(replies.COMMENT_THANKS)
 
-    offer = d.data.get("reopen")
+    offer = ReopenOffer.from_data(d.data)
     if offer and _REOPEN.match(said.text):
-        return _reopen(d, int(offer))
+        return _reopen(d, offer.case)
 
     if d.state == State.RESOLVED and d.data.get("case"):
         number = int(d.data["case"])
@@ -396,13 +416,12 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
             return d.say(_SMALL_TALK_REPLIES.get(intent, replies.GOODBYE))
         # a new message: answered like any other, and the customer chooses whether it
         # belongs to the resolved case
-        d.data = {"reopen": number, "reopen_text": said.text}
+        d.data = {"reopen": ReopenOffer(number, said.text).to_data()}
         d.to(State.IDLE)
         _on_question(d, said, intent, answerable)
         if d.state in (State.IDLE, State.SUGGESTED):
             return d.say(replies.offer_reopen(number), replies.reopen_button(number))
         d.data.pop("reopen", None)
-        d.data.pop("reopen_text", None)
         return d
     if d.state in (State.RESOLVED, State.COMMENTING):
         d.to(State.IDLE)
@@ -503,9 +522,9 @@ def _rating_typed(d: _Draft, number: int, score: int) -> _Draft:
 
 
 def _reopen(d: _Draft, number: int) -> _Draft:
-    text = str(d.data.get("reopen_text") or "") if d.data.get("reopen") == number else ""
+    offer = ReopenOffer.from_data(d.data)
+    text = offer.text if offer and offer.case == number else ""
     d.data.pop("reopen", None)
-    d.data.pop("reopen_text", None)
     return d.do(ReopenCase(number, text))
 
 

@@ -21,6 +21,7 @@ from bot.dialogs.states import (
     RecordFeedback,
     RecordSuggestion,
     ReopenCase,
+    ReopenOffer,
     Said,
     ShowArticle,
     ShowLinkCode,
@@ -276,7 +277,8 @@ def test_only_the_case_just_resolved_can_be_rated(state: State, data: dict[str, 
 
 
 def test_the_resolved_case_can_still_be_rated_after_a_new_question() -> None:
-    d = decide(State.SUGGESTED, {"reopen": 7}, Clicked("rate", "7", "5"), POLICY)
+    offer = {"reopen": ReopenOffer(7, "how do I reset my password").to_data()}
+    d = decide(State.SUGGESTED, offer, Clicked("rate", "7", "5"), POLICY)
     assert d.commands == (RateCase(7, 5),)
 
 
