@@ -80,11 +80,12 @@ def too_long(limit: int) -> str:
     return f"That message is too long for me ({limit} characters at most). Could you shorten it?"
 
 
-def answer(title: str, body: str, url: str = "") -> str:
+def answer(title: str, body: str, url: str = "", *, ask: bool = True) -> str:
     """An answer from the help center: the part of the article that matched (with its steps),
-    and a link to the whole article when the help center is online."""
+    a link to the whole article when the help center is online, and (``ask``) "Did this help?"."""
     more = f"\n\nThe full article: {url}" if url else ""
-    return f"{title}\n\n{body}{more}"
+    question = "\n\nDid this help?" if ask else ""
+    return f"{title}\n\n{body}{more}{question}"
 
 
 def answer_buttons(slug: str) -> tuple[Button, ...]:

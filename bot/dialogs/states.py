@@ -506,7 +506,7 @@ def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) ->
 
 
 def _answer(hit: Hit, *, helped_button: bool) -> tuple[str, tuple[Button, ...]]:
-    text = replies.answer(hit.title, hit.body or hit.snippet, hit.url)
+    text = replies.answer(hit.title, hit.body or hit.snippet, hit.url, ask=helped_button)
     buttons: tuple[Button, ...] = replies.answer_buttons(hit.slug) if helped_button else ()
     if not hit.url:
         buttons += replies.whole_article_button(hit.slug)
