@@ -60,6 +60,9 @@ class PlanUnderstander:
             unsupported_language=False,
         )
 
+    def whole_article(self, slug: str) -> tuple[str, str] | None:
+        return None  # no knowledge base in this run
+
 
 def bench_desk() -> DeskConfig:
     return DeskConfig(

@@ -109,6 +109,7 @@ async def build_understander(
         searcher=search,
         supported_languages=desk.supported_languages,
         answer_threshold=desk.answer_threshold,
+        article_url=desk.help_center_url,
     )
 
 

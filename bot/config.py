@@ -265,10 +265,23 @@ class DeskConfig(BaseModel):
     # an open case whose holder does nothing on it this long goes back to the queue
     claim_idle_minutes: float = Field(default=60.0, gt=0)
     max_message_chars: int = 4000
+    # The help centre's article pages, e.g. "https://help.example.com/articles/{slug}": answers
+    # link the whole article there. Without it, answers offer a "Show the whole article" button.
+    help_center_url: str | None = None
     managers_channel: str | None = None  # a ChannelRef: SLA breaches and digests go here
     business_hours: BusinessHours | None = None  # None: the team is there around the clock
     sla: SlaConfig = Field(default_factory=SlaConfig)
     digests: DigestConfig = Field(default_factory=DigestConfig)
+
+    @field_validator("help_center_url")
+    @classmethod
+    def _names_the_slug(cls, value: str | None) -> str | None:
+        if value is not None and "{slug}" not in value:
+            raise ValueError(
+                "help_center_url must contain {slug}, where each article's name goes "
+                "(e.g. https://help.example.com/articles/{slug})"
+            )
+        return value
 
     @field_validator("queues")
     @classmethod

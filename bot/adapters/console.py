@@ -87,6 +87,10 @@ class ConsoleChannel:
         return SentRef(PLATFORM, outbound.channel.channel, message_id, outbound.channel.thread)
 
     def _print_customer(self, outbound: Outbound) -> None:
+        if outbound.kind == OutboundKind.EDIT:
+            # a terminal cannot change what it printed: an edit to the customer only retires
+            # the buttons of an earlier message, and a pick of a retired choice does nothing
+            return
         for line in outbound.text.splitlines() or [""]:
             self._write(f"bot> {line}")
         if outbound.buttons:

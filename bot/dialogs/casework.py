@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.cases import handoff, linking, queries
 from bot.cases import service as cases
@@ -17,10 +17,12 @@ from bot.clock import Clock
 from bot.config import DeskConfig
 from bot.dialogs import notify, replies, sla_notices
 from bot.dialogs.states import (
+    COMMENT_WAIT,
     AddToCase,
     CloseCase,
     Command,
     CommentOnRating,
+    CommentPrompt,
     LinkIdentity,
     OpenCase,
     RateCase,
@@ -28,14 +30,16 @@ from bot.dialogs.states import (
     RecordSuggestion,
     ReopenCase,
     Reply,
+    ShowArticle,
     ShowLinkCode,
     ShowStatus,
     State,
 )
 from bot.errors import UserFacingError
 from bot.escalation.routing import route
+from bot.knowledge.rendering import message_limit, split_message
 from bot.messages import Inbound
-from bot.storage.models import AnswerFeedback, Customer
+from bot.storage.models import AnswerFeedback, Case, Customer
 from bot.storage.uow import UnitOfWork
 from bot.text import neutralize_mentions
 
@@ -51,10 +55,18 @@ _LINK_REFUSALS = {
 }
 
 
+class ArticleSource(Protocol):
+    def whole_article(self, slug: str) -> tuple[str, str] | None:
+        """The article's title and its whole text as people read it, or None."""
+
+
 class CustomerCommands:
-    def __init__(self, *, desk: DeskConfig, clock: Clock) -> None:
+    def __init__(
+        self, *, desk: DeskConfig, clock: Clock, articles: ArticleSource | None = None
+    ) -> None:
         self._desk = desk
         self._clock = clock
+        self._articles = articles
 
     @property
     def reopen_window(self) -> timedelta:
@@ -88,8 +100,10 @@ class CustomerCommands:
                     notify.relayed_customer_text(active, customer.display_name, command.text),
                 )
                 data["case"] = active.id
-                ack = [Reply(replies.added_to_case(active.id))] if command.acknowledge else []
-                return ack, state
+                if not command.acknowledge:
+                    return [], state
+                said = replies.also_added_to_case if command.answered else replies.added_to_case
+                return [Reply(said(active.id))], state
             case ShowStatus():
                 rows = await cases.cases_of_customer(uow, customer.id)
                 if not rows:
@@ -120,15 +134,7 @@ class CustomerCommands:
                     row.answered_at = self._clock.now()
                 return [], state
             case RateCase():
-                case = await cases.get_case(uow, command.case_number)
-                if case.customer_id != customer.id:
-                    data.clear()
-                    return [Reply(replies.HELP)], State.IDLE
-                await cases.rate_case(uow, case.id, command.rating, author)
-                notify.to_agents(
-                    uow, self._desk, case, replies.customer_rated(case.id, command.rating)
-                )
-                return [], state
+                return await self._rate(uow, command, inbound, customer, data, author, state)
             case CommentOnRating():
                 case = await cases.get_case(uow, command.case_number)
                 if case.customer_id == customer.id:
@@ -141,7 +147,9 @@ class CustomerCommands:
                     )
                 return [], state
             case ReopenCase():
-                return await self._reopen(uow, command, customer, data, author)
+                return await self._reopen(uow, command, customer, data, author, state)
+            case ShowArticle():
+                return self._article(command, inbound), state
             case ShowLinkCode():
                 link = await linking.create_link_code(uow, customer.id)
                 minutes = int(linking.CODE_TTL.total_seconds() // 60)
@@ -205,17 +213,22 @@ class CustomerCommands:
         customer: Customer,
         data: dict[str, Any],
         author: str,
+        state: State,
     ) -> Outcome:
-        case = await cases.get_case(uow, command.case_number)
-        if case.customer_id != customer.id or not handoff.can_reopen(
-            case, self._clock.now(), self.reopen_window
-        ):
-            data.clear()
-            return [Reply(replies.RESET_DONE)], State.IDLE
+        case = await uow.session.get(Case, command.case_number)
+        if (
+            case is None
+            or case.customer_id != customer.id
+            or not handoff.can_reopen(case, self._clock.now(), self.reopen_window)
+        ):  # an old offer: the case moved on, or its window closed
+            return [Reply(replies.cannot_reopen(command.case_number))], state
         case = await handoff.reopen_case(
             uow, case.id, author, customer.display_name, self.reopen_window
         )
-        await cases.add_customer_message(uow, case, author, customer.display_name, command.text)
+        if command.text:
+            await cases.add_customer_message(
+                uow, case, author, customer.display_name, command.text
+            )
         notify.to_agents(
             uow,
             self._desk,
@@ -232,6 +245,43 @@ class CustomerCommands:
         data["case"] = case.id
         reply = Reply(replies.case_reopened_for_customer(case.id, case.assignee_name))
         return [reply], State.WITH_AGENT if case.assignee else State.CASE_OPEN
+
+    async def _rate(
+        self,
+        uow: UnitOfWork,
+        command: RateCase,
+        inbound: Inbound,
+        customer: Customer,
+        data: dict[str, Any],
+        author: str,
+        state: State,
+    ) -> Outcome:
+        """A rating counts once, for a resolved case of this customer's: a second press on the
+        old buttons, a digit typed later or a rating of a reopened case changes nothing."""
+        case = await uow.session.get(Case, command.case_number)
+        if case is None or case.customer_id != customer.id:
+            return [Reply(replies.HELP)], state
+        if case.csat is not None:
+            return [Reply(replies.already_rated(case.id))], state
+        if case.resolved_at is None or case.status not in ("resolved", "closed"):
+            return [Reply(replies.cannot_rate(case.id))], state
+        await cases.rate_case(uow, case.id, command.rating, author)
+        notify.to_agents(uow, self._desk, case, replies.customer_rated(case.id, command.rating))
+        await notify.retire_rating_buttons(uow, str(inbound.channel), case.id, command.rating)
+        if not command.invite_comment:
+            return [Reply(replies.RATING_THANKS_SHORT)], state
+        data.clear()
+        data["case"] = case.id
+        data["prompt"] = CommentPrompt(case.id, self._clock.now() + COMMENT_WAIT).to_data()
+        return [Reply(replies.RATING_THANKS, replies.skip_button())], State.COMMENTING
+
+    def _article(self, command: ShowArticle, inbound: Inbound) -> list[Reply]:
+        article = self._articles.whole_article(command.slug) if self._articles else None
+        if article is None:
+            return [Reply(replies.ARTICLE_GONE)]
+        title, body = article
+        parts = split_message(f"{title}\n\n{body}", message_limit(inbound.platform))
+        return [Reply(part) for part in parts]
 
     async def _close(
         self,

@@ -73,7 +73,13 @@ async def resolve(ctx: DeskContext, number: int, _args: str) -> None:
     case = await cases.resolve_case(ctx.uow, number, ctx.agent, ctx.name)
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.resolved_by(number, ctx.name))
-    _to_customer(ctx, case, replies.case_resolved(number), replies.rating_buttons(number))
+    _to_customer(
+        ctx,
+        case,
+        replies.case_resolved(number),
+        replies.rating_buttons(number),
+        ref_key=notify.rating_key(case.conversation, number),
+    )
     await notify.set_customer_state(ctx.uow, case.conversation, State.RESOLVED, case=number)
 
 
@@ -135,6 +141,7 @@ def _to_customer(
     *,
     attribution: str = "",
     confirm: bool = False,
+    ref_key: str | None = None,
 ) -> None:
     """A message to the case's customer whose fate the case thread learns: a line if it can't
     be delivered, and (``confirm``, for an agent's reply) once it is."""
@@ -145,6 +152,7 @@ def _to_customer(
         buttons,
         attribution=attribution,
         tell=notify.outcome_lines(ctx.desk, case, text, confirm=confirm),
+        ref_key=ref_key,
     )
 
 

@@ -21,9 +21,10 @@ from bot.cases.handoff import can_reopen
 from bot.clock import Clock
 from bot.commands import Role, looks_like_command, parse_command
 from bot.config import DeskConfig
-from bot.dialogs import notify, replies
+from bot.dialogs import live_buttons, notify, replies
 from bot.dialogs.casework import CustomerCommands
 from bot.dialogs.states import (
+    COMMENT_WAIT,
     Clicked,
     Decision,
     Policy,
@@ -50,8 +51,6 @@ RESTING_STATES = {
     State.RESOLVED,
     State.COMMENTING,
 }
-# how long after a rating the next message still counts as a comment on it
-COMMENT_WAIT = timedelta(minutes=30)
 
 
 class DialogEngine:
@@ -71,7 +70,7 @@ class DialogEngine:
         self._clock = clock
         self._policy = Policy(desk.answer_threshold, desk.intent_threshold)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._commands = CustomerCommands(desk=desk, clock=clock)
+        self._commands = CustomerCommands(desk=desk, clock=clock, articles=understander)
 
     async def handle(
         self, inbound: Inbound, *, uow_factory: UnitOfWorkFactory | None = None
@@ -95,7 +94,10 @@ class DialogEngine:
                 )
                 session = await self._session(uow, conversation, customer.id)
                 state = State(session.state)
-                decision = decide(state, session.data or {}, signal, self._policy)
+                before = dict(session.data or {})
+                decision = decide(
+                    state, session.data or {}, signal, self._policy, self._clock.now()
+                )
                 replies_out = list(decision.replies)
                 data = dict(decision.data)
                 next_state = decision.state
@@ -104,15 +106,12 @@ class DialogEngine:
                         uow, command, inbound, customer, data, next_state
                     )
                     replies_out.extend(more)
-                for reply in replies_out:  # a slash command's answers: to its sender only
-                    notify.to_customer(
-                        uow,
-                        conversation,
-                        reply.text,
-                        reply.buttons,
-                        private_to=to,
-                        reply_token=token,
-                    )
+                if replies_out or decision.commands:  # a no-op (an old button) changes nothing
+                    await live_buttons.retire(uow, conversation, before, data)
+                # a slash command's answers go to its sender only
+                live_buttons.send(
+                    uow, conversation, replies_out, data, private_to=to, reply_token=token
+                )
                 session.state = next_state.value
                 session.data = data
                 session.updated_at = self._clock.now()
@@ -151,6 +150,10 @@ class DialogEngine:
                 unsupported_language=understanding.unsupported_language,
                 has_attachments=bool(inbound.attachments),
                 tags=tags_from(understanding.entities),
+                wants_person=understanding.wants_person,
+                names_a_problem=understanding.names_a_problem,
+                urgent=understanding.urgent,
+                topic=understanding.topic,
             ),
             None,
         )

@@ -139,8 +139,10 @@ def to_customer(
     private_to: str = "",
     reply_token: str = "",
     tell: dict[str, str] | None = None,
+    ref_key: str | None = None,
 ) -> None:
-    """``tell`` (from ``outcome_lines``) has the sender write the outcome to a case thread."""
+    """``tell`` (from ``outcome_lines``) has the sender write the outcome to a case thread;
+    ``ref_key`` names a message whose buttons are retired later (edited away)."""
     uow.send(
         Outbound(
             channel=ChannelRef.parse(conversation),
@@ -151,6 +153,7 @@ def to_customer(
             reply_token=reply_token,
         ),
         notify=tell,
+        ref_key=ref_key,
     )
 
 
@@ -171,6 +174,28 @@ def outcome_lines(
     if confirm:
         lines["delivered"] = replies.reply_delivered(case.id)
     return lines
+
+
+def rating_key(conversation: str, case_number: int) -> str:
+    return f"{conversation}:rating:{case_number}"
+
+
+async def retire_buttons(uow: UnitOfWork, conversation: str, key: str, text: str) -> None:
+    """Edit a customer's message so its buttons go: once used or outdated, a button must not
+    be pressed again. Only a message that was delivered can be edited."""
+    if await uow.session.get(SentRefRecord, key) is None:
+        return
+    uow.send(
+        Outbound(channel=ChannelRef.parse(conversation), text=text, kind=OutboundKind.EDIT),
+        edit_key=key,
+    )
+
+
+async def retire_rating_buttons(
+    uow: UnitOfWork, conversation: str, case_number: int, rating: int
+) -> None:
+    text = replies.case_resolved_rated(case_number, rating)
+    await retire_buttons(uow, conversation, rating_key(conversation, case_number), text)
 
 
 async def set_customer_state(

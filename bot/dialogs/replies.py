@@ -42,6 +42,15 @@ REPHRASE = (
 ASK_DETAILS = "I'll get a person on this. In a sentence or two, what do you need help with?"
 GLAD_IT_HELPED = "Glad that helped! Anything else?"
 NOT_HELPFUL = "Sorry that didn't help. Tell me a bit more, or choose “Talk to a person”."
+OFF_TOPIC = (
+    "I can only help with Lumio: your account and sign-in, orders and delivery, billing and "
+    "Lumio Plus, returns and refunds, and setting up or fixing your lights and the app. "
+    "Ask me about one of those — or choose “Talk to a person”."
+)
+NO_ANSWER = (
+    "I couldn't find an answer to that in our help center. Tell me a bit more, or choose "
+    "“Talk to a person” and I'll pass everything you've written to our team."
+)
 RESET_DONE = "Okay, let's start over. What can I help you with?"
 UNSUPPORTED_LANGUAGE = (
     "Sorry, I can only answer in English for now. If you'd like, a person from our team "
@@ -58,7 +67,9 @@ ATTACHMENT_REFUSED = (
 RATING_THANKS = (
     "Thank you for your rating! If you'd like to tell us more, just write it here — or press Skip."
 )
+RATING_THANKS_SHORT = "Thank you for your rating!"
 COMMENT_THANKS = "Thank you — your comment goes straight to the team."
+RATING_RANGE = "Ratings go from 1 (poor) to 5 (great) — which number fits?"
 COMMENT_SKIPPED = "No problem. Write any time if you need help again."
 NOT_AN_AGENT = "Sorry, only agents can do that."
 NOT_AN_ADMIN = "Sorry, only admins can change macros."
@@ -88,8 +99,12 @@ def too_long(limit: int) -> str:
     return f"That message is too long for me ({limit} characters at most). Could you shorten it?"
 
 
-def answer(title: str, snippet: str, reference: str) -> str:
-    return f"{title}\n\n{snippet}\n\n(From our help center: {reference})\n\nDid this help?"
+def answer(title: str, body: str, url: str = "", *, ask: bool = True) -> str:
+    """An answer from the help center: the part of the article that matched (with its steps),
+    a link to the whole article when the help center is online, and (``ask``) "Did this help?"."""
+    more = f"\n\nThe full article: {url}" if url else ""
+    question = "\n\nDid this help?" if ask else ""
+    return f"{title}\n\n{body}{more}{question}"
 
 
 def answer_buttons(slug: str) -> tuple[Button, ...]:
@@ -97,6 +112,13 @@ def answer_buttons(slug: str) -> tuple[Button, ...]:
         Button("That helped", button_payload("helped", "", slug[:50]), style="primary"),
         Button("Talk to a person", button_payload("human")),
     )
+
+
+def whole_article_button(slug: str) -> tuple[Button, ...]:
+    return (Button("Show the whole article", button_payload("article", "", slug[:50])),)
+
+
+ARTICLE_GONE = "Sorry, that article is no longer in our help center. What can I help you with?"
 
 
 def human_button() -> tuple[Button, ...]:
@@ -128,6 +150,10 @@ def added_to_case(number: int) -> str:
     return f"Added to your case #{number}."
 
 
+def also_added_to_case(number: int) -> str:
+    return f"I've also added your message to case #{number}, so our team sees it."
+
+
 def reset_with_open_case(number: int) -> str:
     return (
         f"Okay, starting over. Your case #{number} is still open — use {hint('close')} if it's "
@@ -157,8 +183,36 @@ def agent_says(agent_name: str, text: str) -> str:
 def case_resolved(number: int) -> str:
     return (
         f"Your case #{number} has been resolved. How would you rate our help, from 1 to 5? "
-        "If something is still wrong, just write here and the case reopens."
+        "If something is still wrong, just write here — you can reopen the case."
     )
+
+
+def case_resolved_rated(number: int, rating: int) -> str:
+    """The resolution message once rated: its buttons are gone, the rating stays on record."""
+    return f"Your case #{number} has been resolved. You rated our help {rating} out of 5."
+
+
+def already_rated(number: int) -> str:
+    return f"You've already rated case #{number} — thank you! Write here if you need more help."
+
+
+def cannot_rate(number: int) -> str:
+    return f"Case #{number} can't be rated now — ratings are for resolved cases."
+
+
+def offer_reopen(number: int) -> str:
+    return (
+        f"If this is about your resolved case #{number}, press “Reopen case #{number}” "
+        "(or reply REOPEN) and it goes back to our team."
+    )
+
+
+def cannot_reopen(number: int) -> str:
+    return f"Case #{number} can't be reopened any more. Tell me what you need and I'll help."
+
+
+def reopen_button(number: int) -> tuple[Button, ...]:
+    return (Button(f"Reopen case #{number}", button_payload("reopen", number)),)
 
 
 def case_released_to_customer(number: int) -> str:

@@ -1,25 +1,29 @@
-"""The customer dialog as a pure state machine: ``decide(state, data, signal, policy)``.
+"""The customer dialog as a pure state machine: ``decide(state, data, signal, policy, now)``.
 
 No I/O here: the engine loads the session, understands the message, calls ``decide`` and then
 carries out the returned commands. States::
 
     idle ──question──► suggested ──"helped"──► idle
-      │  └─miss──► idle(misses=1) ──miss──► case_open
+      │  └─miss──► idle(misses=1) ──miss──► idle: what the bot covers + "Talk to a person"
       └─"talk to a person" (nothing asked yet) ──► collecting ──details──► case_open
-    case_open ──agent claims──► with_agent ──agent resolves──► resolved ⇄ commenting
-    resolved: a rating ──► commenting ──a message (the comment) or Skip──► resolved
-    resolved ──the customer writes again (within the reopen window)──► case_open / with_agent
+    case_open ──agent claims──► with_agent ──agent resolves──► resolved ──rating──► commenting
+    case_open / with_agent: a question with a good answer gets it, and is added to the case
+    commenting ──a message (the comment) or Skip, or the prompt expires──► resolved (rated)
+    resolved ──a new question──► answered like any question, with an offer to reopen the case
     resolved ──the reopen window passes (the engine checks the case)──► idle
 
-``reset`` goes back to idle from anywhere (an open case stays open); a session left alone longer
-than the stale timeout starts over.
+A request for a person is honoured wherever it appears in a message, and the case keeps the
+problem's intent (``topic``), not ``human_handoff``. ``reset`` goes back to idle from anywhere
+(an open case stays open); a session left alone longer than the stale timeout starts over.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.dialogs import replies
@@ -43,17 +47,30 @@ _SMALL_TALK_REPLIES = {
     "bot_challenge": replies.BOT_CHALLENGE,
 }
 HISTORY_LIMIT = 12
+HANDOFF = "human_handoff"
+URGENT = "complaint_urgent"
+# how long after a rating the next message still counts as a comment on it
+COMMENT_WAIT = timedelta(minutes=30)
+# "5", "5/5", "4 stars", "10": a message that is only a score
+_SCORE = re.compile(r"^\s*(\d+)\s*(?:/\s*\d+|stars?|out of \d+)?\s*[.!]*\s*$", re.IGNORECASE)
+_REOPEN = re.compile(r"^\s*(?:/)?reopen(?: (?:it|the case|my case))?\s*[.!]*\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Hit:
-    """The best knowledge-base match for a message."""
+    """The best knowledge-base match for a message, ready to show.
+
+    ``body`` is the matched section (with its steps) cut to fit a message; ``url`` the
+    article's page in the help centre when one is configured. ``reference`` ("kb:slug") is for
+    agents and logs only, never shown to a customer."""
 
     slug: str
     title: str
     snippet: str
     reference: str
     score: float
+    body: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,10 @@ class Said:
     unsupported_language: bool = False
     has_attachments: bool = False
     tags: tuple[str, ...] = ()  # from entities (products named …): queues route on them
+    wants_person: bool = False  # asks for a person, whatever else it says
+    names_a_problem: bool = False  # besides asking for a person, says what about
+    urgent: bool = False  # an urgent complaint
+    topic: str | None = None  # the problem's intent, even when the top label is another
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,47 @@ class Policy:
     intent_threshold: float = 0.5
 
 
+@dataclass(frozen=True)
+class CommentPrompt:
+    """"Tell us more about your rating": only the next message within ``until`` answers it, so
+    the prompt cannot survive into a later conversation."""
+
+    case: int
+    until: datetime
+
+    def live(self, now: datetime | None) -> bool:
+        return now is None or now < self.until
+
+    def to_data(self) -> dict[str, Any]:
+        return {"case": self.case, "until": self.until.isoformat()}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> CommentPrompt | None:
+        raw = data.get("prompt")
+        if not isinstance(raw, Mapping) or "case" not in raw or "until" not in raw:
+            return None
+        return cls(int(raw["case"]), datetime.fromisoformat(str(raw["until"])))
+
+
+@dataclass(frozen=True)
+class ReopenOffer:
+    """After a resolution the customer asked something new: they may reopen ``case`` with that
+    message (``text``). Held until they accept, or the engine finds the window closed."""
+
+    case: int
+    text: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {"case": self.case, "text": self.text}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ReopenOffer | None:
+        raw = data.get("reopen")
+        if not isinstance(raw, Mapping) or "case" not in raw:
+            return None
+        return cls(int(raw["case"]), str(raw.get("text", "")))
+
+
 # --- commands for the engine -----------------------------------------------------------------
 
 
@@ -113,6 +175,7 @@ class OpenCase:
 class AddToCase:
     text: str
     acknowledge: bool
+    answered: bool = False  # the bot answered it too: say it went to the case as well
 
 
 @dataclass(frozen=True)
@@ -142,8 +205,12 @@ class RecordFeedback:
 
 @dataclass(frozen=True)
 class RateCase:
+    """A rating of 1–5. The engine accepts it once, for a resolved case of this customer's,
+    and says so (and, with ``invite_comment``, asks for a comment)."""
+
     case_number: int
     rating: int
+    invite_comment: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,11 +221,18 @@ class CommentOnRating:
 
 @dataclass(frozen=True)
 class ReopenCase:
-    """The customer wrote after their case was resolved: reopen it with this message (the
-    engine only lets a session stay ``resolved`` while the reopen window is open)."""
+    """The customer asked to reopen their resolved case (button or "reopen"): reopen it with
+    this message, if it is still inside its reopen window."""
 
     case_number: int
     text: str
+
+
+@dataclass(frozen=True)
+class ShowArticle:
+    """Send the whole article (split to the platform's limits)."""
+
+    slug: str
 
 
 @dataclass(frozen=True)
@@ -181,6 +255,7 @@ Command = (
     | RateCase
     | CommentOnRating
     | ReopenCase
+    | ShowArticle
     | ShowLinkCode
     | LinkIdentity
 )
@@ -223,15 +298,33 @@ class _Draft:
         return Decision(self.state, self.data, tuple(self.replies), tuple(self.commands))
 
 
-def decide(state: State, data: Mapping[str, Any], signal: Signal, policy: Policy) -> Decision:
+def decide(
+    state: State,
+    data: Mapping[str, Any],
+    signal: Signal,
+    policy: Policy,
+    now: datetime | None = None,
+) -> Decision:
     """What to say and do next. ``data`` holds misses, history (the customer's questions so far),
-    the suggested article and the case number."""
+    the problem's intent (``topic``), the suggested article, the case number, the comment prompt
+    and an offer to reopen. ``now`` expires the comment prompt."""
     draft = _Draft(state, dict(data))
+    _expire_prompt(draft, now)
     if isinstance(signal, Verb):
         return _on_verb(draft, signal).done()
     if isinstance(signal, Clicked):
         return _on_click(draft, signal).done()
     return _on_said(draft, signal, policy).done()
+
+
+def _expire_prompt(d: _Draft, now: datetime | None) -> None:
+    if d.state != State.COMMENTING:
+        return
+    prompt = CommentPrompt.from_data(d.data)
+    if prompt is None or not prompt.live(now):
+        d.data.pop("prompt", None)
+        d.data["rated"] = True
+        d.to(State.RESOLVED)
 
 
 def _on_verb(d: _Draft, verb: Verb) -> _Draft:
@@ -243,7 +336,7 @@ def _on_verb(d: _Draft, verb: Verb) -> _Draft:
         case "reset":
             return _reset(d)
         case "human":
-            return _handoff(d, intent="human_handoff")
+            return _handoff(d)
         case "start":
             return d.say(replies.GREETING)
         case "link":  # a code of digits only parses as a case number: it is still the code
@@ -254,64 +347,107 @@ def _on_verb(d: _Draft, verb: Verb) -> _Draft:
 
 
 def _on_click(d: _Draft, click: Clicked) -> _Draft:
+    """Buttons can be old (pressed again, or from an earlier message): every one is checked
+    against the current state, and one that no longer applies does nothing."""
     match click.verb:
         case "helped":
-            if d.state == State.SUGGESTED:
-                d.do(_feedback(d, helpful=True))
+            suggested = str(d.data.get("suggested") or "")[:50]
+            if d.state != State.SUGGESTED or click.arg != suggested:
+                return d  # already answered, or a case has taken over
+            d.do(_feedback(d, helpful=True))
             _answered(d)
             return d.to(State.IDLE).say(replies.GLAD_IT_HELPED)
         case "human":
             if d.state == State.SUGGESTED:
                 d.do(_feedback(d, helpful=False))
-            return _handoff(d, intent="human_handoff")
-        case "rate" if click.case.isdigit() and click.arg.isdigit():
-            d.do(RateCase(int(click.case), int(click.arg)))
-            if d.state in (State.CASE_OPEN, State.WITH_AGENT, State.COLLECTING):
-                return d.say(replies.RATING_THANKS)  # an old case's buttons: stay where we are
-            d.data = {"case": int(click.case)}
-            return d.to(State.COMMENTING).say(replies.RATING_THANKS, replies.skip_button())
+            return _handoff(d)
+        case "rate" if click.case.isdigit() and click.arg in {"1", "2", "3", "4", "5"}:
+            number = int(click.case)
+            offer = ReopenOffer.from_data(d.data)
+            just_resolved = number in (d.data.get("case"), offer and offer.case)
+            if not just_resolved or d.state in (State.CASE_OPEN, State.WITH_AGENT):
+                return d.say(replies.cannot_rate(number))  # an older case's buttons
+            invite = d.state == State.RESOLVED
+            return d.do(RateCase(number, int(click.arg), invite_comment=invite))
         case "skip" if d.state == State.COMMENTING:
+            d.data.pop("prompt", None)
+            d.data["rated"] = True
             return d.to(State.RESOLVED).say(replies.COMMENT_SKIPPED)
+        case "reopen" if click.case.isdigit():
+            if d.state in (State.CASE_OPEN, State.WITH_AGENT, State.COLLECTING):
+                return d
+            return _reopen(d, int(click.case))
+        case "article" if click.arg:
+            return d.do(ShowArticle(click.arg))
+        case "rate" | "skip" | "reopen":
+            return d  # an outdated button
         case _:
             return d.say(replies.HELP)
 
 
 def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
     intent = said.intent if said.confidence >= policy.intent_threshold else None
+    answerable = said.hit is not None and said.hit.score >= policy.answer_threshold
 
     if d.state in (State.CASE_OPEN, State.WITH_AGENT):
-        if intent == "case_status":
-            return d.do(ShowStatus())
-        if said.has_attachments:
-            d.say(replies.ATTACHMENT_REFUSED)
-        acknowledge = d.state == State.CASE_OPEN and intent not in SMALL_TALK
-        return d.do(AddToCase(said.text, acknowledge=acknowledge))
+        return _while_a_case_is_open(d, said, intent, answerable)
 
     if said.has_attachments and not said.text:
         return d.say(replies.ATTACHMENT_REFUSED)
 
+    if d.state == State.COMMENTING and d.data.get("case") and _SCORE.match(said.text):
+        return d.say(replies.already_rated(int(d.data["case"])))  # a score is not a comment
     if d.state == State.COMMENTING and d.data.get("case") and said.text:
         d.do(CommentOnRating(int(d.data["case"]), said.text))
+        d.data.pop("prompt", None)
+        d.data["rated"] = True
         return d.to(State.RESOLVED).say(replies.COMMENT_THANKS)
+
+    offer = ReopenOffer.from_data(d.data)
+    if offer and _REOPEN.match(said.text):
+        return _reopen(d, offer.case)
 
     if d.state == State.RESOLVED and d.data.get("case"):
         number = int(d.data["case"])
-        rating = said.text.strip()
-        if rating in {"1", "2", "3", "4", "5"}:
-            d.do(RateCase(number, int(rating)))
-            return d.to(State.COMMENTING).say(replies.RATING_THANKS, replies.skip_button())
+        score = _SCORE.match(said.text)
+        if score:  # never a new problem, never a reopen
+            return _rating_typed(d, number, int(score.group(1)))
         if intent in SMALL_TALK:  # "thanks!" after a resolution is not a new problem
             return d.say(_SMALL_TALK_REPLIES.get(intent, replies.GOODBYE))
-        if said.text:
-            return d.to(State.CASE_OPEN).do(ReopenCase(number, said.text))
+        # a new message: answered like any other, and the customer chooses whether it
+        # belongs to the resolved case
+        d.data = {"reopen": ReopenOffer(number, said.text).to_data()}
+        d.to(State.IDLE)
+        _on_question(d, said, intent, answerable)
+        if d.state in (State.IDLE, State.SUGGESTED):
+            return d.say(replies.offer_reopen(number), replies.reopen_button(number))
+        d.data.pop("reopen", None)
+        return d
     if d.state in (State.RESOLVED, State.COMMENTING):
         d.to(State.IDLE)
+        d.data = {}
+    return _on_question(d, said, intent, answerable)
 
+
+def _while_a_case_is_open(d: _Draft, said: Said, intent: str | None, answerable: bool) -> _Draft:
+    """People keep asking while they wait: a question the knowledge base answers gets that
+    answer at once, and everything goes to the case for the agent."""
+    if intent == "case_status":
+        return d.do(ShowStatus())
+    if said.has_attachments:
+        d.say(replies.ATTACHMENT_REFUSED)
+    small_talk = intent in SMALL_TALK
+    if answerable and not small_talk and not said.wants_person and said.hit is not None:
+        d.say(*_answer(said.hit, helped_button=False))
+        return d.do(AddToCase(said.text, acknowledge=True, answered=True))
+    acknowledge = d.state == State.CASE_OPEN and not small_talk
+    return d.do(AddToCase(said.text, acknowledge=acknowledge))
+
+
+def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) -> _Draft:
     if d.state == State.COLLECTING:
-        _remember(d, said.text, said.tags)
-        return _open_case(
-            d, intent=d.data.get("intent") or intent, priority=d.data.get("priority", "normal")
-        )
+        _remember(d, said)
+        return _open_case(d, intent=_case_intent(d), priority=d.data.get("priority", "normal"))
 
     if said.unsupported_language:
         return d.to(State.IDLE).say(replies.UNSUPPORTED_LANGUAGE, replies.human_button())
@@ -326,6 +462,15 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
             return d.to(State.IDLE).say(replies.NOT_HELPFUL, replies.human_button())
         d.to(State.IDLE)
 
+    if said.urgent or intent == URGENT:
+        _remember(d, said)
+        return _handoff(d, priority="high", fallback=URGENT)
+    if said.wants_person or intent == HANDOFF:
+        if answerable or said.tags or said.topic or said.names_a_problem:
+            # "my order is late, get me a person": that's the problem
+            _remember(d, said)
+        return _handoff(d)
+
     match intent:
         case "greet":
             return d.say(replies.GREETING)
@@ -335,36 +480,52 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
             return d.say(replies.GOODBYE)
         case "bot_challenge":
             return d.say(replies.BOT_CHALLENGE)
-        case "human_handoff":
-            names_a_topic = said.hit is not None and said.hit.score >= policy.answer_threshold
-            if names_a_topic or said.tags:
-                # "my order is late, get me a person": that's the problem
-                _remember(d, said.text, said.tags)
-            return _handoff(d, intent="human_handoff")
         case "case_status":
             return d.do(ShowStatus())
         case "reset":
             return _reset(d)
-        case "complaint_urgent":
-            _remember(d, said.text, said.tags)
-            return _handoff(d, intent="complaint_urgent", priority="high")
 
     if intent in ("affirm", "deny"):
         return d.say(replies.HELP)
 
-    _remember(d, said.text, said.tags)
-    if said.hit is not None and said.hit.score >= policy.answer_threshold:
+    _remember(d, said)
+    if answerable and said.hit is not None:
         d.data["misses"] = 0
         d.data["suggested"] = said.hit.slug
         d.do(RecordSuggestion(said.text, said.hit.slug, said.hit.score))
-        text = replies.answer(said.hit.title, said.hit.snippet, said.hit.reference)
-        return d.to(State.SUGGESTED).say(text, replies.answer_buttons(said.hit.slug))
+        return d.to(State.SUGGESTED).say(*_answer(said.hit, helped_button=True))
 
     misses = int(d.data.get("misses", 0)) + 1
     d.data["misses"] = misses
-    if misses >= 2:
-        return _open_case(d, intent=intent, priority="normal")
-    return d.to(State.IDLE).say(replies.REPHRASE)
+    d.to(State.IDLE)
+    if misses < 2:
+        return d.say(replies.REPHRASE)
+    # Never open a case behind the customer's back: say what the bot covers, offer a person.
+    off_topic = said.intent is None or said.confidence < 0.2
+    return d.say(replies.OFF_TOPIC if off_topic else replies.NO_ANSWER, replies.human_button())
+
+
+def _answer(hit: Hit, *, helped_button: bool) -> tuple[str, tuple[Button, ...]]:
+    text = replies.answer(hit.title, hit.body or hit.snippet, hit.url, ask=helped_button)
+    buttons: tuple[Button, ...] = replies.answer_buttons(hit.slug) if helped_button else ()
+    if not hit.url:
+        buttons += replies.whole_article_button(hit.slug)
+    return text, buttons
+
+
+def _rating_typed(d: _Draft, number: int, score: int) -> _Draft:
+    if d.data.get("rated"):
+        return d.say(replies.already_rated(number))
+    if not 1 <= score <= 5:
+        return d.say(replies.RATING_RANGE)
+    return d.do(RateCase(number, score, invite_comment=True))
+
+
+def _reopen(d: _Draft, number: int) -> _Draft:
+    offer = ReopenOffer.from_data(d.data)
+    text = offer.text if offer and offer.case == number else ""
+    d.data.pop("reopen", None)
+    return d.do(ReopenCase(number, text))
 
 
 def _answered(d: _Draft) -> None:
@@ -372,28 +533,39 @@ def _answered(d: _Draft) -> None:
     d.data["misses"] = 0
     d.data["history"] = []
     d.data.pop("tags", None)
+    d.data.pop("topic", None)
 
 
 def _feedback(d: _Draft, *, helpful: bool) -> RecordFeedback:
     return RecordFeedback(helpful=helpful, feedback_id=d.data.pop("feedback", None))
 
 
-def _remember(d: _Draft, text: str, tags: Sequence[str] = ()) -> None:
+def _remember(d: _Draft, said: Said) -> None:
     history = list(d.data.get("history", []))
-    history.append(text)
+    history.append(said.text)
     d.data["history"] = history[-HISTORY_LIMIT:]
-    if tags:
-        d.data["tags"] = sorted(set(d.data.get("tags", [])) | set(tags))
+    if said.tags:
+        d.data["tags"] = sorted(set(d.data.get("tags", [])) | set(said.tags))
+    topic = said.topic or (said.intent if said.intent and said.confidence >= 0.5 else None)
+    if topic and topic not in SMALL_TALK | {HANDOFF, URGENT, "case_status", "reset", "add_info"}:
+        d.data["topic"] = topic  # the problem; queue rules route on it
 
 
-def _handoff(d: _Draft, *, intent: str, priority: str = "normal") -> _Draft:
+def _case_intent(d: _Draft, fallback: str = HANDOFF) -> str:
+    """The problem's intent when the customer named one, else how they asked."""
+    return str(d.data.get("topic") or d.data.get("intent") or fallback)
+
+
+def _handoff(d: _Draft, *, priority: str = "normal", fallback: str = HANDOFF) -> _Draft:
     if d.state in (State.CASE_OPEN, State.WITH_AGENT) and d.data.get("case"):
         return d.say(replies.case_already_open(int(d.data["case"])))
+    if d.state == State.COLLECTING:
+        return d.say(replies.ASK_DETAILS)
     if not d.data.get("history"):  # we don't know the problem yet: ask only for that
-        d.data["intent"] = intent
+        d.data["intent"] = fallback
         d.data["priority"] = priority
         return d.to(State.COLLECTING).say(replies.ASK_DETAILS)
-    return _open_case(d, intent=intent, priority=priority)
+    return _open_case(d, intent=_case_intent(d, fallback), priority=priority)
 
 
 def _open_case(d: _Draft, *, intent: str | None, priority: str) -> _Draft:

@@ -11,8 +11,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from bot.dialogs.asks import names_a_problem, sounds_urgent, topic_of, wants_person
 from bot.dialogs.batching import MicroBatcher
 from bot.dialogs.states import Hit
+from bot.knowledge.rendering import section_answer, whole_article
 from bot.knowledge.search import answer_hit
 
 logger = logging.getLogger(__name__)
@@ -25,10 +27,17 @@ class Understanding:
     hit: Hit | None
     unsupported_language: bool
     entities: tuple[dict[str, Any], ...] = ()
+    wants_person: bool = False  # asks for a person beside whatever topic it names
+    names_a_problem: bool = False  # ... and says what about
+    urgent: bool = False
+    topic: str | None = None  # the problem's intent among the top candidates
 
 
 class Understander(Protocol):
     async def understand(self, text: str) -> Understanding: ...
+
+    def whole_article(self, slug: str) -> tuple[str, str] | None:
+        """The article's title and whole text as people read it (None if unknown)."""
 
 
 class _Encoder(Protocol):
@@ -42,6 +51,12 @@ class _Parser(Protocol):
 class _Searcher(Protocol):
     def search_vector(self, query_text: str, vector: np.ndarray, k: int = 5) -> list[Any]: ...
 
+    def article_sections(self, slug: str) -> list[tuple[str, str]]: ...
+
+    def title_of(self, slug: str) -> str | None: ...
+
+    def best_section(self, slug: str, vector: np.ndarray) -> str: ...
+
 
 class EmbeddingUnderstander:
     """The production understander: encoder + NLU model + knowledge search + language check."""
@@ -54,8 +69,10 @@ class EmbeddingUnderstander:
         searcher: _Searcher,
         supported_languages: Sequence[str] = ("en",),
         answer_threshold: float = 0.42,
+        article_url: str | None = None,
     ) -> None:
         self._answer_threshold = answer_threshold
+        self._article_url = article_url or ""
         self._batcher = MicroBatcher(encoder)
         self._parser = parser
         self._searcher = searcher
@@ -65,23 +82,33 @@ class EmbeddingUnderstander:
         vector = await self._batcher.encode_one(text)
         return await asyncio.to_thread(self._interpret, text, vector)
 
+    def whole_article(self, slug: str) -> tuple[str, str] | None:
+        title = self._searcher.title_of(slug)
+        if title is None:
+            return None
+        return title, whole_article(self._searcher.article_sections(slug))
+
+    def _hit(self, best: Any, vector: np.ndarray) -> Hit:
+        sections = self._searcher.article_sections(best.slug)
+        section = self._searcher.best_section(best.slug, vector)
+        return Hit(
+            slug=best.slug,
+            title=best.title,
+            snippet=best.snippet,
+            reference=best.reference,
+            score=float(best.score),
+            body=section_answer(sections, section) if sections else best.snippet,
+            url=self._article_url.format(slug=best.slug) if self._article_url else "",
+        )
+
     def _interpret(self, text: str, vector: np.ndarray) -> Understanding:
         from nlu.language import is_unsupported
 
         parse = self._parser.parse_vector(text, vector)
         hits = self._searcher.search_vector(text, vector, k=3)
         best = answer_hit(hits, self._answer_threshold) or (hits[0] if hits else None)
-        hit = (
-            Hit(
-                slug=best.slug,
-                title=best.title,
-                snippet=best.snippet,
-                reference=best.reference,
-                score=float(best.score),
-            )
-            if best is not None
-            else None
-        )
+        hit = self._hit(best, vector) if best is not None else None
+        ranking = [(str(name), float(score)) for name, score in parse.ranking]
         intent = None if parse.out_of_scope else parse.intent
         entities = tuple(
             e.to_dict() if hasattr(e, "to_dict") else dict(vars(e)) for e in parse.entities
@@ -102,4 +129,8 @@ class EmbeddingUnderstander:
             hit=hit,
             unsupported_language=unsupported,
             entities=entities,
+            wants_person=wants_person(text, ranking),
+            names_a_problem=names_a_problem(text),
+            urgent=sounds_urgent(text, ranking),
+            topic=None if parse.out_of_scope else topic_of(ranking),
         )

@@ -124,6 +124,36 @@ class KnowledgeSearch:
     def article_count(self) -> int:
         return len(self._slugs)
 
+    def article_sections(self, slug: str) -> list[tuple[str, str]]:
+        """An article's sections in order as (heading, Markdown body), the lead under "" — what
+        answers show, rebuilt from the index's chunks (a long section's pieces joined)."""
+        chunks = [e for e in self.index.entries if e.slug == slug and e.kind == "chunk"]
+        chunks.sort(key=lambda e: int(e.key.rpartition("#")[2] or 0))
+        sections: dict[str, list[str]] = {}
+        for entry in chunks:
+            prefix = chunk_prefix(entry.title, entry.section)
+            body = entry.text[len(prefix) :] if entry.text.startswith(prefix) else entry.text
+            sections.setdefault(entry.section, []).append(body.strip())
+        return [(name, "\n\n".join(parts)) for name, parts in sections.items()]
+
+    def best_section(self, slug: str, vector: np.ndarray) -> str:
+        """The section of the article that is closest to the message (``""``: the lead). A
+        match on one of the article's example questions stands for the whole article; this
+        finds the part that answers it."""
+        query = self._check_vector(vector)
+        rows = [
+            row
+            for row in self._rows_of_article[self._slugs.index(slug)]
+            if self.index.entries[row].kind == "chunk"
+        ]
+        if not rows:
+            return ""
+        cosines = self.index.vectors[rows] @ query
+        return self.index.entries[rows[int(np.argmax(cosines))]].section
+
+    def title_of(self, slug: str) -> str | None:
+        return next((e.title for e in self.index.entries if e.slug == slug), None)
+
     def search(
         self, text: str, embedder: Embedder, k: int = 5, *, mode: SearchMode = "hybrid"
     ) -> list[SearchHit]:

@@ -85,7 +85,9 @@ def test_a_case_opened_in_the_terminal_survives_a_restart(
     database = tmp_path / "helpdesk.db"
     first = run_chat(e2e_data_dir, database, FIRST_RUN, "first.txt")
     assert "bot> Hi!" in first
-    assert "kb:reset-your-password" in first  # the password question got the password article
+    assert "Reset your Lumio password" in first  # the password question got its article
+    assert "Forgot password?" in first  # ... with its steps
+    assert "kb:" not in first  # never a reference the customer cannot open
     assert "Glad that helped" in first
     assert "I can only answer in English" in first  # no wrong article for a Spanish question
     assert "I'll get a person on this" in first  # asked only for what was missing

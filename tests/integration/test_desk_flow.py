@@ -123,7 +123,10 @@ async def test_the_whole_loop_across_platforms(t: Transcript, clock: FrozenClock
     ]
 
     clock.advance(hours=2)
-    (reopened,) = await t.say("the new link doesn't work either")
+    *_, offer = await t.say("the new link doesn't work either")
+    assert offer == replies.offer_reopen(1)  # the customer chooses; never reopened silently
+    assert (await case_row(t)).status == "resolved"
+    (reopened,) = await t.click("Reopen case #1")
     assert reopened == replies.case_reopened_for_customer(1, "Dana")
     seen = t.agents_saw(AGENTS)
     assert "#1 reopened by Ada (1×): the new link doesn't work either" in seen

@@ -47,9 +47,13 @@ async def test_talk_to_a_person_opens_a_case_that_carries_the_conversation(t: Tr
     assert helpful is False
 
 
-async def test_two_misses_open_a_case_and_later_messages_add_to_it(t: Transcript) -> None:
+async def test_two_misses_offer_a_person_and_later_messages_add_to_the_case(
+    t: Transcript,
+) -> None:
     assert await t.say("the thing is weird") == [replies.REPHRASE]
-    (opened,) = await t.say("the round thing stopped")
+    assert await t.say("the round thing stopped") == [replies.OFF_TOPIC]
+    assert t.agents_saw() == []  # no case behind the customer's back
+    (opened,) = await t.click("Talk to a person")
     assert "case #1" in opened
     t.agents_saw()
     assert await t.say("also it happened twice") == [replies.added_to_case(1)]

@@ -57,7 +57,7 @@ async def test_a_customer_dm_gets_an_answer_card_with_buttons(d: DiscordDesk) ->
     card = w.customer.dm_channel.last_message
     assert card is not None and card.author.id == w.env.bot.user.id
     assert "Reset your password" in shown(card)
-    assert labels(card) == ["That helped", "Talk to a person"]
+    assert labels(card) == ["That helped", "Talk to a person", "Show the whole article"]
 
 
 async def test_talk_to_a_person_posts_in_the_agents_channel_with_a_thread(d: DiscordDesk) -> None:

@@ -227,6 +227,7 @@ async def test_a_reopened_case_gets_a_fresh_resolution_target(
     await t.agent("resolve 1")
     clock.advance(hours=3)  # 13:00: the original resolution target would be due now
     await t.say("still broken, sorry")
+    await t.click("Reopen case #1")
     async with t.helpdesk.sessions() as s:
         case = await s.get_one(Case, 1)
     assert (case.status, case.reopen_count) == ("open", 1)

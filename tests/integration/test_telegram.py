@@ -55,6 +55,7 @@ async def test_customer_and_agents_go_through_a_whole_case(tg: TelegramDesk) -> 
     assert keyboard_of(card) == [
         ("That helped", "helped::reset-your-password"),
         ("Talk to a person", "human::"),
+        ("Show the whole article", "article::reset-your-password"),
     ]
 
     # "Talk to a person" opens a case: a topic of its own in the agents' forum

@@ -17,8 +17,8 @@ from bot.clock import Clock
 from bot.commands import render_hints
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
 from bot.dialogs.states import Hit
-from bot.dialogs.understanding import Understanding
-from bot.messages import ChannelRef, Inbound, InboundKind, Outbound, split_payload
+from bot.dialogs.understanding import Understander, Understanding
+from bot.messages import ChannelRef, Inbound, InboundKind, Outbound, OutboundKind, split_payload
 from bot.storage.models import SentRefRecord
 
 ARTICLES = {
@@ -68,6 +68,10 @@ class KeywordUnderstander:
             ),
         )
 
+    def whole_article(self, slug: str) -> tuple[str, str] | None:
+        hit = next((h for h in ARTICLES.values() if h.slug == slug), None)
+        return (hit.title, f"{hit.snippet}\n\nThe rest of the article.") if hit else None
+
 
 def as_sent(text: str, platform: str = "fake") -> str:
     """A reply as people on ``platform`` receive it: its command hints rendered."""
@@ -106,7 +110,7 @@ class Transcript:
         returns what the bot sent back to that conversation."""
         inbound = self._inbound(text=text, **kw)
         await self._send(inbound)
-        return self.new_for(inbound.channel)
+        return self.new_for(inbound.channel, edits=False)
 
     async def click(self, label: str, **kw: object) -> list[str]:
         channel = kw.get("channel", self.customer)
@@ -117,7 +121,7 @@ class Transcript:
         verb, case, arg = split_payload(button.payload)
         kw = {"kind": InboundKind.ACTION, "action": verb, "value": f"{case}:{arg}", **kw}
         await self._send(self._inbound(**kw))
-        return self.new_for(channel)
+        return self.new_for(channel, edits=False)
 
     async def agent(
         self,
@@ -149,12 +153,31 @@ class Transcript:
         fake = self.channels[channel.platform]
         return [o for o in fake.sent if o.channel.without_thread == channel.without_thread]
 
-    def new_for(self, channel: ChannelRef) -> list[str]:
-        """Texts sent to ``channel`` since the last call for it."""
+    def new_for(self, channel: ChannelRef, *, edits: bool = True) -> list[str]:
+        """Texts sent to ``channel`` since the last call for it (``edits=False``: new messages
+        only, not edits of earlier ones)."""
         sent = self.sent_to(channel)
         start = self._seen.get(str(channel), 0)
         self._seen[str(channel)] = len(sent)
-        return [o.text for o in sent[start:]]
+        return [o.text for o in sent[start:] if edits or o.kind != OutboundKind.EDIT]
+
+    def live_buttons(self, channel: ChannelRef | None = None) -> list[str]:
+        """The labels of the buttons a person in ``channel`` can still press: those of every
+        message sent there, less the ones edited away since."""
+        channel = channel or self.customer
+        fake = self.channels[channel.platform]
+        ids = itertools.count(1)  # the fake numbers every new message, across channels
+        buttons: dict[str, tuple[str, ...]] = {}
+        for outbound in fake.sent:
+            if outbound.kind == OutboundKind.EDIT and outbound.edit_of is not None:
+                key = outbound.edit_of.message_id
+                if key in buttons:
+                    buttons[key] = tuple(b.label for b in outbound.buttons)
+                continue
+            message_id = str(next(ids))
+            if outbound.channel.without_thread == channel.without_thread:
+                buttons[message_id] = tuple(b.label for b in outbound.buttons)
+        return [label for labels in buttons.values() for label in labels]
 
     def agents_saw(self, channel: str = "fake:agents") -> list[str]:
         return self.new_for(ChannelRef.parse(channel))
@@ -182,13 +205,14 @@ async def build_transcript(
     *,
     desk: DeskConfig | None = None,
     platforms: tuple[str, ...] = ("fake",),
+    understander: Understander | None = None,
 ) -> Transcript:
     settings = Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=tmp_path)
     channels = {p: FakeChannel(platform=p) for p in platforms}
     helpdesk = await build_helpdesk(
         settings,
         channels=channels,
-        understander=KeywordUnderstander(),
+        understander=understander or KeywordUnderstander(),
         clock=clock,
         desk=desk or test_desk(),
     )

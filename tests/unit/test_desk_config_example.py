@@ -36,6 +36,7 @@ def test_the_example_config_loads_and_routes_as_its_comments_say() -> None:
         ),
         ("default_queue: a\nqueues:\n  - {name: a, channel: nochannel}\n", "queues.0.channel"),
         ("claim_idle_minutes: 0\n", "claim_idle_minutes"),
+        ("help_center_url: https://help.example.com/kb\n", "help_center_url must contain"),
     ],
 )
 def test_queue_mistakes_name_the_key(tmp_path: Path, yaml_text: str, named: str) -> None:

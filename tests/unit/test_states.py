@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from bot.dialogs import replies
@@ -10,6 +12,7 @@ from bot.dialogs.states import (
     Clicked,
     CloseCase,
     CommentOnRating,
+    CommentPrompt,
     Hit,
     LinkIdentity,
     OpenCase,
@@ -18,7 +21,9 @@ from bot.dialogs.states import (
     RecordFeedback,
     RecordSuggestion,
     ReopenCase,
+    ReopenOffer,
     Said,
+    ShowArticle,
     ShowLinkCode,
     ShowStatus,
     State,
@@ -39,7 +44,12 @@ def test_a_question_with_a_good_match_suggests_the_article_with_two_choices() ->
     d = decide(State.IDLE, {}, said("I forgot my password", "account_login", PASSWORD), POLICY)
     assert d.state == State.SUGGESTED
     assert "Reset your password" in d.replies[0].text
-    assert [b.label for b in d.replies[0].buttons] == ["That helped", "Talk to a person"]
+    assert "kb:" not in d.replies[0].text  # a reference a customer cannot open
+    assert [b.label for b in d.replies[0].buttons] == [
+        "That helped",
+        "Talk to a person",
+        "Show the whole article",
+    ]
     assert d.commands == (RecordSuggestion("I forgot my password", "reset-your-password", 0.8),)
 
 
@@ -61,17 +71,28 @@ def test_yes_after_a_suggestion_counts_as_helped_and_no_offers_a_person() -> Non
     assert [b.label for b in no.replies[0].buttons] == ["Talk to a person"]
 
 
-def test_low_confidence_asks_to_rephrase_once_then_opens_a_case_with_the_conversation() -> None:
+def test_two_misses_offer_a_person_and_the_case_carries_the_conversation() -> None:
     first = decide(State.IDLE, {}, said("the thing broke", hit=WEAK), POLICY)
     assert first.state == State.IDLE
     assert first.replies[0].text == replies.REPHRASE
     assert first.commands == ()
     second = decide(first.state, first.data, said("the blue thing is broken", hit=WEAK), POLICY)
-    assert second.state == State.CASE_OPEN
-    (command,) = second.commands
+    assert second.state == State.IDLE and second.commands == ()  # no case behind their back
+    assert second.replies[0].text == replies.OFF_TOPIC
+    assert [b.label for b in second.replies[0].buttons] == ["Talk to a person"]
+    person = decide(second.state, second.data, Clicked("human"), POLICY)
+    (command,) = person.commands
     assert isinstance(command, OpenCase)
     assert command.history == ("the thing broke", "the blue thing is broken")
     assert command.subject == "the blue thing is broken"
+
+
+def test_a_topic_without_an_article_offers_a_person_not_the_off_topic_list() -> None:
+    first = decide(State.IDLE, {}, said("my hub hums", "device_troubleshooting"), POLICY)
+    second = decide(
+        first.state, first.data, said("it hums loudly", "device_troubleshooting"), POLICY
+    )
+    assert second.replies[0].text == replies.NO_ANSWER and second.commands == ()
 
 
 @pytest.mark.parametrize(
@@ -112,14 +133,20 @@ def test_writing_while_a_case_is_open_adds_to_it() -> None:
     assert d.commands == (AddToCase("also it's order LM-204518", acknowledge=True),)
 
 
-def test_with_an_agent_the_bot_stays_quiet_but_commands_work() -> None:
-    d = decide(
-        State.WITH_AGENT,
-        {"case": 3},
-        said("I forgot my password", "account_login", PASSWORD),
-        POLICY,
-    )
-    assert d.commands == (AddToCase("I forgot my password", acknowledge=False),)
+@pytest.mark.parametrize("state", [State.CASE_OPEN, State.WITH_AGENT])
+def test_while_a_case_waits_a_question_is_answered_and_still_added_to_the_case(
+    state: State,
+) -> None:
+    d = decide(state, {"case": 3}, said("I forgot my password", "account_login", PASSWORD), POLICY)
+    assert d.state == state
+    assert "Reset your password" in d.replies[0].text
+    assert "That helped" not in [b.label for b in d.replies[0].buttons]  # not while a case waits
+    assert d.commands == (AddToCase("I forgot my password", acknowledge=True, answered=True),)
+
+
+def test_with_an_agent_the_bot_stays_quiet_on_chat_but_commands_work() -> None:
+    d = decide(State.WITH_AGENT, {"case": 3}, said("it is still off", hit=WEAK), POLICY)
+    assert d.commands == (AddToCase("it is still off", acknowledge=False),)
     assert d.replies == ()
     status = decide(State.WITH_AGENT, {"case": 3}, Verb("status"), POLICY)
     assert status.commands == (ShowStatus(),)
@@ -154,39 +181,105 @@ def test_urgent_complaints_open_a_high_priority_case() -> None:
     assert isinstance(command, OpenCase) and command.priority == "high"
 
 
-def test_a_rating_after_resolution_is_recorded_and_invites_a_comment() -> None:
+def test_a_rating_after_resolution_is_recorded_and_may_invite_a_comment() -> None:
     d = decide(State.RESOLVED, {"case": 7}, Clicked("rate", "7", "4"), POLICY)
-    assert d.commands == (RateCase(7, 4),)
-    assert d.state == State.COMMENTING
-    assert [b.label for b in d.replies[0].buttons] == ["Skip"]
+    assert d.commands == (RateCase(7, 4, invite_comment=True),)
     typed = decide(State.RESOLVED, {"case": 7}, said("5"), POLICY)
-    assert typed.commands == (RateCase(7, 5),)
-    assert typed.state == State.COMMENTING
+    assert typed.commands == (RateCase(7, 5, invite_comment=True),)
+
+
+@pytest.mark.parametrize("text", ["7", "0", "10", "6/5"])
+def test_a_score_outside_1_to_5_is_not_a_rating_and_never_reopens(text: str) -> None:
+    d = decide(State.RESOLVED, {"case": 7}, said(text, "deny"), POLICY)
+    assert d.commands == ()
+    assert (d.state, d.replies[0].text) == (State.RESOLVED, replies.RATING_RANGE)
+
+
+def test_once_rated_a_later_digit_changes_nothing() -> None:
+    d = decide(State.RESOLVED, {"case": 7, "rated": True}, said("1"), POLICY)
+    assert d.commands == ()
+    assert d.replies[0].text == replies.already_rated(7)
+
+
+@pytest.mark.parametrize(
+    "click", [Clicked("rate", "7", "9"), Clicked("rate", "x", "5"), Clicked("skip")]
+)
+def test_buttons_that_no_longer_apply_do_nothing(click: Clicked) -> None:
+    d = decide(State.IDLE, {}, click, POLICY)
+    assert (d.state, d.replies, d.commands) == (State.IDLE, (), ())
+
+
+def test_that_helped_pressed_again_or_while_a_case_is_open_does_nothing() -> None:
+    data = {"suggested": "reset-your-password", "feedback": 9}
+    first = decide(State.SUGGESTED, data, Clicked("helped", "", "reset-your-password"), POLICY)
+    assert first.replies[0].text == replies.GLAD_IT_HELPED
+    again = decide(first.state, first.data, Clicked("helped", "", "reset-your-password"), POLICY)
+    assert (again.replies, again.commands) == ((), ())
+    open_case = decide(State.CASE_OPEN, {"case": 2}, Clicked("helped", "", "x"), POLICY)
+    assert (open_case.replies, open_case.commands) == ((), ())
+
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+PROMPT = {"case": 7, "prompt": CommentPrompt(7, NOW + timedelta(minutes=30)).to_data()}
 
 
 def test_the_message_after_a_rating_is_its_comment_and_skip_skips_it() -> None:
-    d = decide(State.COMMENTING, {"case": 7}, said("quick and friendly, thanks"), POLICY)
+    d = decide(State.COMMENTING, PROMPT, said("quick and friendly, thanks"), POLICY, NOW)
     assert d.commands == (CommentOnRating(7, "quick and friendly, thanks"),)
     assert (d.state, d.replies[0].text) == (State.RESOLVED, replies.COMMENT_THANKS)
-    skipped = decide(State.COMMENTING, {"case": 7}, Clicked("skip"), POLICY)
+    skipped = decide(State.COMMENTING, PROMPT, Clicked("skip"), POLICY, NOW)
     assert (skipped.state, skipped.commands) == (State.RESOLVED, ())
     assert skipped.replies[0].text == replies.COMMENT_SKIPPED
+    assert decide(skipped.state, skipped.data, said("2"), POLICY, NOW).commands == ()
 
 
-def test_writing_again_after_resolution_reopens_the_case_with_that_message() -> None:
-    d = decide(State.RESOLVED, {"case": 7}, said("it broke again", hit=PASSWORD), POLICY)
-    assert d.commands == (ReopenCase(7, "it broke again"),)
-    assert d.state == State.CASE_OPEN
-    assert d.replies == ()  # no article: the case is back with people
+def test_an_expired_comment_prompt_takes_nothing_as_a_comment() -> None:
+    later = NOW + timedelta(hours=2)
+    d = decide(
+        State.COMMENTING, PROMPT, said("how do I reset my password", hit=PASSWORD), POLICY, later
+    )
+    assert not any(isinstance(c, CommentOnRating) for c in d.commands)
+    assert "Reset your password" in d.replies[0].text
+    assert decide(State.COMMENTING, PROMPT, said("3"), POLICY, later).commands == ()
+
+
+def test_a_new_question_after_resolution_is_answered_and_reopening_is_offered() -> None:
+    d = decide(
+        State.RESOLVED, {"case": 7}, said("how do I reset my password", hit=PASSWORD), POLICY
+    )
+    assert not any(isinstance(c, ReopenCase) for c in d.commands)  # never silently
+    assert d.state == State.SUGGESTED
+    assert "Reset your password" in d.replies[0].text
+    assert d.replies[1].text == replies.offer_reopen(7)
+    assert [b.label for b in d.replies[1].buttons] == ["Reopen case #7"]
+    typed = decide(d.state, d.data, said("reopen"), POLICY)
+    assert typed.commands == (ReopenCase(7, "how do I reset my password"),)
+    pressed = decide(d.state, d.data, Clicked("reopen", "7"), POLICY)
+    assert pressed.commands == (ReopenCase(7, "how do I reset my password"),)
     thanks = decide(State.RESOLVED, {"case": 7}, said("thanks!", "thanks"), POLICY)
     assert (thanks.state, thanks.commands) == (State.RESOLVED, ())
     assert thanks.replies[0].text == replies.THANKS
 
 
-def test_rating_buttons_of_an_old_case_do_not_derail_an_open_one() -> None:
-    d = decide(State.WITH_AGENT, {"case": 9}, Clicked("rate", "7", "5"), POLICY)
+@pytest.mark.parametrize(
+    ("state", "data"),
+    [
+        (State.WITH_AGENT, {"case": 9}),
+        (State.RESOLVED, {"case": 9}),
+        (State.WITH_AGENT, {"case": 7}),  # case 7 was reopened
+    ],
+)
+def test_only_the_case_just_resolved_can_be_rated(state: State, data: dict[str, int]) -> None:
+    d = decide(state, data, Clicked("rate", "7", "5"), POLICY)
+    assert d.commands == ()
+    assert (d.state, d.data) == (state, data)
+    assert d.replies[0].text == replies.cannot_rate(7)
+
+
+def test_the_resolved_case_can_still_be_rated_after_a_new_question() -> None:
+    offer = {"reopen": ReopenOffer(7, "how do I reset my password").to_data()}
+    d = decide(State.SUGGESTED, offer, Clicked("rate", "7", "5"), POLICY)
     assert d.commands == (RateCase(7, 5),)
-    assert (d.state, d.data) == (State.WITH_AGENT, {"case": 9})
 
 
 def test_link_shows_a_code_and_link_with_a_code_redeems_it() -> None:
@@ -203,6 +296,69 @@ def test_products_named_along_the_way_become_the_cases_tags() -> None:
     second = decide(
         first.state, first.data, Said("the light strip too", tags=("light strip",)), POLICY
     )
-    (command,) = second.commands
+    (command,) = decide(second.state, second.data, Clicked("human"), POLICY).commands
     assert isinstance(command, OpenCase)
     assert command.tags == ("hub", "light strip")
+
+
+BILLING = Hit("unexpected-or-double-charge", "Unexpected or double charge", "…", "kb:x", 0.8)
+
+
+@pytest.mark.parametrize(
+    "how", [Clicked("human"), Verb("human"), said("talk to a person", "human_handoff")]
+)
+def test_asking_for_a_person_after_a_question_keeps_the_problems_intent(how: object) -> None:
+    asked = decide(
+        State.IDLE,
+        {},
+        said("I was charged twice", "billing_charge", BILLING, tags=("plus",)),
+        POLICY,
+    )
+    d = decide(asked.state, asked.data, how, POLICY)  # type: ignore[arg-type]
+    command = next(c for c in d.commands if isinstance(c, OpenCase))
+    assert (command.intent, command.tags) == ("billing_charge", ("plus",))
+
+
+def test_a_person_asked_for_first_then_the_problem_takes_the_problems_intent() -> None:
+    d = decide(State.IDLE, {}, Verb("human"), POLICY)
+    follow = decide(d.state, d.data, said("I was charged twice", "billing_charge"), POLICY)
+    (command,) = follow.commands
+    assert isinstance(command, OpenCase) and command.intent == "billing_charge"
+
+
+def test_a_request_for_a_person_beside_a_topic_opens_a_case_with_the_topic() -> None:
+    text = "is there an actual person I can speak to about my refund"
+    signal = Said(
+        text, "returns_refunds", 0.86, hit=PASSWORD, wants_person=True, topic="returns_refunds"
+    )
+    d = decide(State.IDLE, {}, signal, POLICY)
+    (command,) = d.commands
+    assert isinstance(command, OpenCase)
+    assert (command.intent, command.subject) == ("returns_refunds", text)
+    assert not d.replies  # no article instead of the person
+
+
+def test_an_urgent_complaint_opens_a_high_priority_case_with_its_topic() -> None:
+    signal = Said(
+        "I WANT MY MONEY BACK NOW", "billing_charge", 0.6, urgent=True, topic="billing_charge"
+    )
+    (command,) = decide(State.IDLE, {}, signal, POLICY).commands
+    assert isinstance(command, OpenCase)
+    assert (command.priority, command.intent) == ("high", "billing_charge")
+
+
+def test_an_answer_links_the_article_when_the_help_center_is_online() -> None:
+    hit = Hit(
+        "reset-your-password",
+        "Reset",
+        "…",
+        "kb:reset",
+        0.8,
+        body="1. Open the app",
+        url="https://h/reset",
+    )
+    d = decide(State.IDLE, {}, said("password?", hit=hit), POLICY)
+    assert "1. Open the app" in d.replies[0].text and "https://h/reset" in d.replies[0].text
+    assert "Show the whole article" not in [b.label for b in d.replies[0].buttons]
+    shown = decide(State.IDLE, {}, Clicked("article", "", "reset-your-password"), POLICY)
+    assert shown.commands == (ShowArticle("reset-your-password"),)
