@@ -188,6 +188,11 @@ def format_digest(metrics: Metrics, span: Window, chart: Path | None = None) -> 
             f"{m.undelivered} message{'s' if m.undelivered != 1 else ''} could not be delivered "
             "(helpdesk outbox list --status parked)"
         )
+    if m.unhandled:
+        lines.append(
+            f"{m.unhandled} incoming message{'s' if m.unhandled != 1 else ''} could not be "
+            "handled (helpdesk inbox list --status failed)"
+        )
     if m.top_intents:
         lines.append("Top intents: " + " · ".join(f"{i} {n}" for i, n in m.top_intents))
     if m.top_unanswered:

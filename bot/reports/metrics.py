@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.storage.inbox import failed_count
 from bot.storage.models import AnswerFeedback, Case, CaseEvent
 from bot.storage.outbox import delivery_counts
 from bot.storage.uow import UnitOfWork
@@ -98,6 +99,8 @@ class Metrics:
     reopened: int = 0
     # outgoing messages given up on (parked), now — not only in the window: they wait for someone
     undelivered: int = 0
+    # inbound messages kept as failed after their last attempt, now (likewise)
+    unhandled: int = 0
     top_intents: list[tuple[str, int]] = field(default_factory=list)
     top_unanswered: list[tuple[str, int]] = field(default_factory=list)
     agents: list[AgentLoad] = field(default_factory=list)
@@ -149,6 +152,7 @@ class Metrics:
             },
             "reopened": self.reopened,
             "undelivered": self.undelivered,
+            "unhandled": self.unhandled,
             "reopen_rate": self.reopen_rate,
             "top_intents": [list(pair) for pair in self.top_intents],
             "top_unanswered": [list(pair) for pair in self.top_unanswered],
@@ -209,6 +213,7 @@ async def collect(uow: UnitOfWork, start: datetime, end: datetime, now: datetime
         csat_distribution={score: ratings.count(score) for score in range(1, 6)},
         reopened=sum(1 for c in resolved if (c.reopen_count or 0) > 0),
         undelivered=(await delivery_counts(session))["parked"],
+        unhandled=await failed_count(session),
         top_intents=Counter(c.intent for c in opened if c.intent).most_common(TOP),
         top_unanswered=await _unanswered(uow, opened, start, end),
         agents=_agents(claimed, resolved, backlog),

@@ -283,6 +283,14 @@ class InboxFilter:
         return clauses
 
 
+async def failed_count(session: AsyncSession) -> int:
+    """Inbounds kept as failed after their last attempt: each waits for an operator."""
+    found = await session.scalar(
+        select(func.count()).select_from(InboxMessage).where(InboxMessage.status == FAILED)
+    )
+    return int(found or 0)
+
+
 async def counts(sessions: Sessions) -> dict[str, int]:
     """Rows by status that need an eye: ``failed`` (kept after the last attempt), ``pending``
     and ``processing`` (in hand or waiting for a retry)."""
