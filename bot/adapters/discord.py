@@ -7,7 +7,8 @@
 - Buttons are persistent components whose ``custom_id`` is the payload (see ``discord_ui``).
 - Everything is sent with ``AllowedMentions.none()``: relayed text pings nobody.
 - Errors: 429 / RateLimited / 5xx / network → ``RetryableSendError``; Forbidden, NotFound and
-  other 4xx → ``PermanentSendError``.
+  other 4xx → ``PermanentSendError`` — with ``recipient_gone`` for 403 code 50007 (the person
+  closed their DMs or blocked the bot), so later messages to them are parked untried.
 
 ``DISCORD_API_URL`` / ``DISCORD_GATEWAY_URL`` point discord.py at a local stand-in.
 """
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 MESSAGE_MAX = 2000  # Discord's limit on message content
 THREAD_NAME_MAX = 100
+# 403 code 50007: the person closed their DMs to the server's members or blocked the bot
+CANNOT_MESSAGE_USER = 50007
 
 
 class Connector(Protocol):
@@ -98,7 +101,10 @@ class DiscordChannel:
         except discord.RateLimited as exc:
             raise RetryableSendError("discord: rate limited", retry_after=exc.retry_after) from exc
         except (discord.Forbidden, discord.NotFound) as exc:
-            raise PermanentSendError(f"discord: {exc.status} {exc.text[:200]}") from exc
+            raise PermanentSendError(
+                f"discord: {exc.status} {exc.text[:200]}",
+                recipient_gone=exc.code == CANNOT_MESSAGE_USER,
+            ) from exc
         except discord.HTTPException as exc:
             if exc.status == 429:
                 raise RetryableSendError(

@@ -12,15 +12,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import re
+
 import discord
 import pytest
 from discord import MessageType
+from sqlalchemy import select
 
 from bot.clock import FrozenClock
+from bot.storage.models import DialogSession
 from tests.support.discord_sim import (
     DiscordDesk,
     DiscordWorld,
     build_discord_desk,
+    close_dms,
     labels,
     last_request,
     shown,
@@ -219,3 +224,29 @@ async def test_the_helpdesk_app_command_works_for_customers_and_in_case_threads(
     await w.customer.slash("helpdesk", command="status")
     await d.deliver()
     assert "#1" in shown(dm.last_message) and "I forgot my password" in shown(dm.last_message)
+
+
+async def test_a_customer_who_closed_their_dms_is_marked_unreachable_and_not_retried(
+    d: DiscordDesk,
+) -> None:
+    post = await escalate_from_dm(d)
+    w = d.world
+    dm = w.customer.dm_channel
+    close_dms(w.env, dm.id)
+
+    def posts_to_dm() -> int:
+        to_dm = re.compile(rf"/channels/{dm.id}/messages$")
+        return sum(1 for r in w.env.http_requests if r.method == "POST" and to_dm.search(r.path))
+
+    before = posts_to_dm()
+    await w.dana.click(post, label="Claim")
+    await d.deliver()
+    opened = await w.dana.click(post, label="Reply")
+    await w.dana.submit_modal(opened, {"text": "Are you still there?"})
+    await d.deliver()
+    assert posts_to_dm() - before == 1  # refused once (50007), then never tried again
+    async with d.helpdesk.sessions() as session:
+        blocked = await session.scalar(
+            select(DialogSession.blocked_at).where(DialogSession.conversation == f"discord:{dm.id}")
+        )
+    assert blocked is not None

@@ -175,6 +175,20 @@ def labels(message: discord.Message) -> list[str]:
     ]
 
 
+def close_dms(env: simcord.Env, dm_channel_id: int) -> None:
+    """The person turned off DMs from server members / blocked the bot: every message to their
+    DM channel gets Discord's 403 with code 50007, as the real API answers (SimCord only knows
+    this answer for DMs to bots)."""
+    env.inject_error(
+        "POST",
+        f"/channels/{dm_channel_id}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+        times=None,
+    )
+
+
 def last_request(env: simcord.Env, method: str, path_pattern: str) -> Any:
     pattern = re.compile(path_pattern)
     for entry in reversed(env.http_requests):
