@@ -27,6 +27,7 @@ import yarl
 from bot.adapters.discord_client import HelpdeskClient
 from bot.adapters.discord_inbound import PLATFORM
 from bot.adapters.discord_ui import view_for
+from bot.adapters.text_chunks import split_text
 from bot.config import Settings, load_desk_config
 from bot.errors import PermanentSendError, RetryableSendError
 from bot.messages import (
@@ -233,16 +234,8 @@ def _fit(text: str) -> str:
 
 
 def _chunks(text: str) -> list[str]:
-    """Split at line ends where possible so no chunk exceeds Discord's limit."""
-    if len(text) <= MESSAGE_MAX:
-        return [text]
-    chunks: list[str] = []
-    while len(text) > MESSAGE_MAX:
-        cut = text.rfind("\n", 0, MESSAGE_MAX)
-        cut = cut if cut > MESSAGE_MAX // 2 else MESSAGE_MAX
-        chunks.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    return [*chunks, text] if text else chunks
+    """Several messages for a long text, cut at paragraph, line or word breaks."""
+    return split_text(text, MESSAGE_MAX)
 
 
 def _view_arg(view: discord.ui.View | None) -> dict[str, Any]:

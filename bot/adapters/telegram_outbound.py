@@ -22,7 +22,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.adapters.telegram_checks import GroupStatus
 from bot.adapters.telegram_inbound import PLATFORM
-from bot.adapters.telegram_render import NO_PREVIEW, fit_text, keyboard, send_error
+from bot.adapters.telegram_render import NO_PREVIEW, fit_text, keyboard, send_error, text_parts
 from bot.errors import PermanentSendError
 from bot.messages import Outbound, OutboundKind, SentRef
 
@@ -88,28 +88,37 @@ class TelegramSender:
                     raise
                 # a reply chain in General (its topic could not be created, or we restarted)
                 self._chain_roots.add((chat, thread))
-        ref = await self._send_text(
+        return await self._send_text(
             chat,
             outbound,
             reply_parameters=ReplyParameters(int(thread), allow_sending_without_reply=True),
         )
-        self._remember_root(chat, ref.message_id, thread)
-        return ref
 
     async def _send_text(self, chat: str, outbound: Outbound, **where: Any) -> SentRef:
-        message = await self._bot.send_message(
-            chat_id=chat,
-            text=fit_text(outbound.text),
-            reply_markup=keyboard(outbound.buttons),
-            link_preview_options=NO_PREVIEW,
-            **where,
-        )
+        """One message, or several for a text over Telegram's limit (the buttons go with the
+        last). A post with buttons or a title is edited later, so it stays one message. The
+        SentRef names the first message; later parts answer the same thread or chain."""
+        if outbound.buttons or outbound.title:
+            parts = [fit_text(outbound.text)]
+        else:
+            parts = text_parts(outbound.text)
+        first: str | None = None
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            message = await self._bot.send_message(
+                chat_id=chat,
+                text=part,
+                reply_markup=keyboard(outbound.buttons) if last else None,
+                link_preview_options=NO_PREVIEW,
+                **where,
+            )
+            first = first or str(message.message_id)
+            if "reply_parameters" in where and outbound.channel.thread is not None:
+                self._remember_root(chat, str(message.message_id), outbound.channel.thread)
+        assert first is not None
         topic = where.get("message_thread_id")
         return SentRef(
-            PLATFORM,
-            chat,
-            str(message.message_id),
-            str(topic) if topic is not None else outbound.channel.thread,
+            PLATFORM, chat, first, str(topic) if topic is not None else outbound.channel.thread
         )
 
     async def _open_topic(self, outbound: Outbound) -> SentRef:

@@ -9,10 +9,9 @@ injected), server-side rendering of markdown and mentions (asserted as the conte
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-
-import re
 
 import discord
 import pytest

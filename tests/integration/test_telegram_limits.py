@@ -1,0 +1,67 @@
+"""Telegram's limits as the stand-in enforces them (a text over 4,096 UTF-16 units is refused
+with "Bad Request: message is too long", as the Bot API does): a long agent reply reaches the
+customer whole, in several messages cut at paragraph breaks, never shortened with "…".
+
+What the stand-in cannot prove: how clients render the parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from telegram.error import BadRequest
+
+from bot.clock import FrozenClock
+from tests.support.telegram_api import TelegramApi
+from tests.support.telegram_desk import TelegramDesk, open_telegram_desk
+from tests.support.telegram_updates import CUSTOMER_CHAT
+
+
+@pytest.fixture
+async def tg(
+    api: TelegramApi, migrated_url: str, clock: FrozenClock, tmp_path: Path
+) -> AsyncIterator[TelegramDesk]:
+    desk = await open_telegram_desk(api, migrated_url, clock, tmp_path, mode="webhook")
+    yield desk
+    await desk.close()
+
+
+async def open_case_in_topic(tg: TelegramDesk) -> int:
+    """Ada asks for a person; Dana claims the case. Returns the case topic's id."""
+    api, updates = tg.api, tg.updates
+    await tg.deliver(updates.customer_says("I forgot my password"))
+    card = api.message_ids(CUSTOMER_CHAT)[-1]
+    await tg.deliver(updates.customer_clicks("human::", message_id=card))
+    (topic,) = api.topics.values()
+    topic_id = next(iter(topic))
+    await tg.deliver(updates.agent_in_topic("/claim", topic=topic_id))
+    return topic_id
+
+
+async def test_a_reply_over_4096_characters_reaches_the_customer_whole(tg: TelegramDesk) -> None:
+    topic = await open_case_in_topic(tg)
+    paragraphs = [f"Step {n}: " + "check the cable and the power supply. " * 40 for n in range(7)]
+    long_reply = "\n\n".join(paragraphs)  # about 10,500 characters
+    before = len(tg.api.texts_to(CUSTOMER_CHAT))
+
+    await tg.deliver(tg.updates.agent_in_topic(f"/reply {long_reply}", topic=topic))
+
+    parts = tg.api.texts_to(CUSTOMER_CHAT)[before:]
+    assert len(parts) == 4 and all(len(p) <= 4096 for p in parts)  # two paragraphs each
+    assert not any(p.endswith("…") for p in parts)
+    assert parts[0].startswith("Dana (Support): Step 0:")
+    assert all(p.rstrip().endswith("power supply.") for p in parts)  # cut between paragraphs
+    said = " ".join(" ".join(parts).split())
+    assert said == " ".join(f"Dana (Support): {long_reply}".split())
+
+
+async def test_the_stand_in_refuses_texts_telegram_refuses(tg: TelegramDesk) -> None:
+    bot = tg.channel.bot
+    with pytest.raises(BadRequest, match="Message is too long"):  # PTB drops "Bad Request: "
+        await bot.send_message(chat_id=CUSTOMER_CHAT, text="x" * 4097)
+    with pytest.raises(BadRequest, match="Message is too long"):  # emoji count twice
+        await bot.send_message(chat_id=CUSTOMER_CHAT, text="😀" * 2049)
+    with pytest.raises(BadRequest, match="caption is too long"):
+        await bot.send_photo(chat_id=CUSTOMER_CHAT, photo="AgADBAAD", caption="y" * 1025)
