@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.commands import Role
 from bot.config import DeskConfig, Settings, load_desk_config
 from bot.delivery import OutboxSender
 from bot.dialogs.desk import AgentDesk
@@ -22,7 +23,7 @@ from bot.dialogs.roles import RoleBook
 from bot.dialogs.sla_notices import apply_sla_events, run_sla_check
 from bot.dialogs.understanding import EmbeddingUnderstander, Understander
 from bot.escalation.routing import agent_channels
-from bot.messages import Channel, Inbound
+from bot.messages import AgentGate, Channel, GatesAgentActions, Inbound
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -137,6 +138,9 @@ async def build_helpdesk(
     sender = OutboxSender(sessions=sessions, channels=channels, clock=clock)
     uow_factory = _uow_factory(sessions, clock, sender, desk)
     roles = RoleBook(desk.roles)
+    for channel in channels.values():
+        if isinstance(channel, GatesAgentActions):
+            channel.use_agent_gate(agent_gate(roles))
     intake = Intake(
         sessions=sessions,
         uow_factory=uow_factory,
@@ -157,6 +161,16 @@ async def build_helpdesk(
         sender=sender,
         channels=channels,
     )
+
+
+def agent_gate(roles: RoleBook) -> AgentGate:
+    """May this person use agent actions? What adapters ask before opening an agent form."""
+
+    def is_agent(inbound: Inbound) -> bool:
+        groups = frozenset(inbound.groups)
+        return roles.has(Role.AGENT, inbound.platform, inbound.user_id, groups)
+
+    return is_agent
 
 
 def _managers_channels(desk: DeskConfig) -> set[str]:

@@ -224,6 +224,14 @@ AgentGate = Callable[[Inbound], bool]
 
 
 @runtime_checkable
+class GatesAgentActions(Protocol):
+    """An adapter that checks the role at click time (before opening a form) takes the gate
+    from the composition root."""
+
+    def use_agent_gate(self, gate: AgentGate) -> None: ...
+
+
+@runtime_checkable
 class ServesHttp(Protocol):
     """An adapter that receives events over HTTP (Slack's Events API, Telegram's webhook)
     offers ASGI routes; the ``web`` process mounts them on its one port."""

@@ -31,6 +31,7 @@ from bot.adapters.text_chunks import split_text
 from bot.config import Settings, load_desk_config
 from bot.errors import PermanentSendError, RetryableSendError
 from bot.messages import (
+    AgentGate,
     Capabilities,
     ChannelRef,
     InboundHandler,
@@ -88,6 +89,11 @@ class DiscordChannel:
         self._connector = connector
         self.client = HelpdeskClient(agent_channels=agent_channels, sync_commands=listen)
 
+    def use_agent_gate(self, gate: AgentGate) -> None:
+        """Who may open agent forms: a non-agent's Reply click is refused privately by the
+        desk instead of opening a form they cannot submit."""
+        self.client.agent_gate = gate
+
     async def start(self, on_inbound: InboundHandler) -> None:
         self.client.on_inbound = on_inbound
         await self._connector.open(self.client)
@@ -128,6 +134,8 @@ class DiscordChannel:
         return await self._post(outbound)
 
     async def _post(self, outbound: Outbound) -> SentRef:
+        if outbound.private_to:
+            return await self._post_privately(outbound)
         ref = outbound.channel
         target = self._messageable(int(ref.thread or ref.channel))
         text = render(outbound.text)
@@ -145,6 +153,32 @@ class DiscordChannel:
         if outbound.title and ref.thread is None and not self._is_dm(int(ref.channel)):
             thread = await self._thread_from(message, outbound.title)
         return SentRef(PLATFORM, ref.channel, str(message.id), thread)
+
+    async def _post_privately(self, outbound: Outbound) -> SentRef:
+        """Only ``private_to`` sees it: an ephemeral follow-up to their click or command while
+        its token lives (15 minutes), else a DM. Never the channel."""
+        text = _fit(render(outbound.text))
+        if outbound.reply_token and self.client.application_id is not None:
+            followup = discord.Webhook.from_state(
+                {"id": self.client.application_id, "type": 3, "token": outbound.reply_token},
+                self.client._connection,
+            )
+            try:
+                message = await followup.send(
+                    text, ephemeral=True, wait=True, allowed_mentions=discord.AllowedMentions.none()
+                )
+                return SentRef(PLATFORM, outbound.channel.channel, str(message.id))
+            except (discord.NotFound, discord.Forbidden, discord.HTTPException) as exc:
+                if exc.status >= 500 or exc.status == 429:
+                    raise
+                logger.info("discord: interaction token expired (%s); answering by DM", exc.status)
+        user_id = int(outbound.private_to)
+        user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
+        try:
+            dm = await user.send(text, allowed_mentions=discord.AllowedMentions.none())
+        except discord.Forbidden as exc:  # their DMs are closed: the channel is not "gone"
+            raise PermanentSendError(f"discord: no private way to reach {user_id}") from exc
+        return SentRef(PLATFORM, str(dm.channel.id), str(dm.id))
 
     def _messageable(self, channel_id: int) -> discord.abc.Messageable:
         cached = self.client.get_channel(channel_id)

@@ -6,7 +6,9 @@ payload-shaped ``custom_id`` is registered when the client starts, so buttons on
 before a restart keep working: nothing about a button lives only in memory.
 
 A click is acknowledged first (``defer``, well inside Discord's 3 s) and then handed over; a form
-button instead answers with the modal, which must be the *first* response to the click.
+button instead answers with the modal, which must be the *first* response to the click — but only
+for someone the agent gate lets through: anyone else's click is handed over as a click, and the
+desk refuses it privately.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ _STYLES = {
 # Discord: at most 5 buttons in a row and 25 on a message; labels up to 80 characters.
 MAX_BUTTONS = 25
 
-# (interaction, payload) for a click; (interaction, payload, text) for a submitted form
+# (interaction, payload) for a click; (interaction, payload, text) for a submitted form;
+# (interaction, payload) -> may this person open the form?
 ClickHandler = Callable[[discord.Interaction[Any], str], Awaitable[None]]
 FormHandler = Callable[[discord.Interaction[Any], str, str], Awaitable[None]]
+FormGate = Callable[[discord.Interaction[Any], str], bool]
 
 
 def custom_id_for(button: Button) -> str:
@@ -71,8 +75,8 @@ class PayloadButton(
         handlers = _handlers_of(interaction.client)
         if handlers is None:
             return
-        on_click, on_form = handlers
-        if self.opens_form:
+        on_click, on_form, may_open_form = handlers
+        if self.opens_form and may_open_form(interaction, self.payload):
             await interaction.response.send_modal(PayloadForm(self.payload, on_form))
             return
         await interaction.response.defer()
@@ -119,6 +123,6 @@ def view_for(buttons: Sequence[Button]) -> discord.ui.View | None:
     return view
 
 
-def _handlers_of(client: discord.Client) -> tuple[ClickHandler, FormHandler] | None:
+def _handlers_of(client: discord.Client) -> tuple[ClickHandler, FormHandler, FormGate] | None:
     handlers = getattr(client, "helpdesk_handlers", None)
     return handlers if isinstance(handlers, tuple) else None

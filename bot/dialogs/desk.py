@@ -62,7 +62,7 @@ class AgentDesk:
                     inbound.platform,
                     inbound.user_id,
                 )
-                ctx.answer(replies.NOT_AN_AGENT)
+                ctx.answer_privately(replies.NOT_AN_AGENT)
                 await uow.commit()
                 return
             try:

@@ -35,3 +35,15 @@ class DeskContext:
     def answer(self, text: str, buttons: Sequence[Button] = ()) -> None:
         """Answer the agent where they wrote (the case thread, or the queue channel)."""
         self.uow.send(Outbound(channel=self.inbound.channel, text=text, buttons=tuple(buttons)))
+
+    def answer_privately(self, text: str) -> None:
+        """Answer only the person who acted (a refusal is nobody else's business): the
+        platform's private answer to their click or command, else a direct message."""
+        self.uow.send(
+            Outbound(
+                channel=self.inbound.channel,
+                text=text,
+                private_to=self.inbound.user_id,
+                reply_token=self.inbound.reply_token,
+            )
+        )

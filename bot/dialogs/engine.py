@@ -74,11 +74,14 @@ class DialogEngine:
 
     async def handle(self, inbound: Inbound) -> None:
         conversation = str(inbound.channel)
+        private_to, token = _private_answer(inbound)
         async with self._locks[conversation]:
             signal, early_reply = await self._signal(inbound)
             async with self._uow_factory() as uow:
                 if early_reply is not None:
-                    notify.to_customer(uow, conversation, early_reply)
+                    notify.to_customer(
+                        uow, conversation, early_reply, private_to=private_to, reply_token=token
+                    )
                     await uow.commit()
                     return
                 assert signal is not None
@@ -97,7 +100,14 @@ class DialogEngine:
                     )
                     replies_out.extend(more)
                 for reply in replies_out:
-                    notify.to_customer(uow, conversation, reply.text, reply.buttons)
+                    notify.to_customer(
+                        uow,
+                        conversation,
+                        reply.text,
+                        reply.buttons,
+                        private_to=private_to,
+                        reply_token=token,
+                    )
                 session.state = next_state.value
                 session.data = data
                 session.updated_at = self._clock.now()
@@ -173,6 +183,14 @@ class DialogEngine:
             elif session.state == State.COMMENTING and now - session.updated_at > COMMENT_WAIT:
                 session.state = State.RESOLVED.value  # too late to be a comment on the rating
         return session
+
+
+def _private_answer(inbound: Inbound) -> tuple[str, str]:
+    """``(private_to, reply_token)``: a command typed in a shared channel (``/helpdesk status``)
+    is answered to the asker only — their case list is nobody else's business."""
+    if inbound.kind != InboundKind.COMMAND or inbound.is_direct or not inbound.reply_token:
+        return "", ""
+    return inbound.user_id, inbound.reply_token
 
 
 def decision_summary(decision: Decision) -> str:

@@ -125,13 +125,19 @@ def to_customer(
     buttons: Sequence[Button] = (),
     *,
     attribution: str = "",
+    private_to: str = "",
+    reply_token: str = "",
 ) -> None:
+    """``private_to`` (with the inbound's ``reply_token``): only that person sees it — an
+    answer to their command in a shared channel."""
     uow.send(
         Outbound(
             channel=ChannelRef.parse(conversation),
             text=text,
             buttons=tuple(buttons),
             attribution=attribution,
+            private_to=private_to,
+            reply_token=reply_token,
         )
     )
 

@@ -197,13 +197,43 @@ async def test_attachments_get_a_clear_refusal_and_bots_are_ignored(d: DiscordDe
     assert len(w.support.threads) == 1  # no thread, no answer for another bot
 
 
-async def test_someone_without_the_agent_role_cannot_claim(d: DiscordDesk) -> None:
+async def test_someone_without_the_agent_role_is_refused_privately_and_gets_no_form(
+    d: DiscordDesk,
+) -> None:
     post = await escalate_from_dm(d)
     w = d.world
-    await w.member.click(post, label="Claim")
+    seen_by_all = len(w.agents.history()) + len(w.agents.threads[0].history())
+
+    claimed = await w.member.click(post, label="Claim")
     await d.deliver()
-    assert "only agents can do that" in shown(w.agents.history()[-1]).lower()
+    (refusal,) = claimed.followups
+    assert refusal.ephemeral and "only agents can do that" in refusal.content.lower()
+
+    replying = await w.member.click(post, label="Reply")
+    assert replying.modal is None  # no form to fill in only to be refused afterwards
+    await d.deliver()
+    (refusal,) = replying.followups
+    assert refusal.ephemeral and "only agents can do that" in refusal.content.lower()
+
+    assert len(w.agents.history()) + len(w.agents.threads[0].history()) == seen_by_all
     assert "unclaimed" in shown(w.agents.history()[0])
+
+
+async def test_helpdesk_status_in_a_public_channel_is_answered_to_the_asker_only(
+    d: DiscordDesk,
+) -> None:
+    w = d.world
+    await w.member.send(w.support, f"{w.env.bot.user.mention} I need a human")
+    await d.deliver()
+    in_channel = len(w.support.history())
+
+    asked = await w.member.slash(w.support, "helpdesk", command="status")
+    await d.deliver()
+    answer = asked.response  # the answer replaces the asker's "thinking…" placeholder
+    assert answer is not None and answer.ephemeral
+    assert "no cases" in answer.content or "#1" in answer.content
+    assert len(w.support.history()) == in_channel  # nothing said for everyone to read
+    assert w.customer.dm_channel.history() == []  # nor by DM: the command's own answer
 
 
 async def test_the_helpdesk_app_command_works_for_customers_and_in_case_threads(
