@@ -101,6 +101,7 @@ def _button(
         action=verb,
         value=f"{case}:{arg}",
         is_direct=is_direct,
+        reply_token=query.id,  # answerCallbackQuery: a private alert to the clicker
         raw=query.to_dict(),
     )
 

@@ -128,6 +128,7 @@ class TelegramApi:
         self._closing = asyncio.Event()
         self._recorded = asyncio.Condition()
         self.sent: list[dict[str, Any]] = []  # the Message objects sendMessage returned
+        self._answered: set[str] = set()  # callback query ids
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.port = 0
@@ -363,7 +364,16 @@ class TelegramApi:
             message["reply_markup"] = params["reply_markup"]
         return message
 
-    async def _api_answerCallbackQuery(self, _: dict[str, Any]) -> Any:
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        """A query is answered once; an alert holds 200 characters."""
+        query_id = str(params["callback_query_id"])
+        if query_id in self._answered:
+            return _bad_request(
+                "Bad Request: query is too old and response timeout expired or query ID is invalid"
+            )
+        if _utf16(str(params.get("text", ""))) > 200:
+            return _bad_request("Bad Request: MESSAGE_TOO_LONG")
+        self._answered.add(query_id)
         return True
 
     async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
