@@ -232,6 +232,17 @@ class GatesAgentActions(Protocol):
 
 
 @runtime_checkable
+class HoldsConnection(Protocol):
+    """An adapter that holds a connection of its own (Discord's gateway): ``wait_lost``
+    returns or raises once it has ended for good, and ``failure`` says why (for health)."""
+
+    @property
+    def failure(self) -> str | None: ...
+
+    async def wait_lost(self) -> None: ...
+
+
+@runtime_checkable
 class ServesHttp(Protocol):
     """An adapter that receives events over HTTP (Slack's Events API, Telegram's webhook)
     offers ASGI routes; the ``web`` process mounts them on its one port."""

@@ -46,37 +46,86 @@ MESSAGE_MAX = 2000  # Discord's limit on message content
 THREAD_NAME_MAX = 100
 # 403 code 50007: the person closed their DMs to the server's members or blocked the bot
 CANNOT_MESSAGE_USER = 50007
+AUTHENTICATION_FAILED = 4004  # gateway close code
 
 
 class Connector(Protocol):
     """How the client reaches Discord: the gateway in production, a simulator in tests."""
 
+    failure: str | None  # why the connection ended for good, once it has
+
     async def open(self, client: discord.Client) -> None: ...
 
     async def close(self, client: discord.Client) -> None: ...
 
+    async def wait_lost(self) -> None: ...
+
 
 class GatewayConnector:
-    """Log in, hold the gateway connection in a task, return once READY."""
+    """Log in, hold the gateway connection in a task, return once READY.
+
+    discord.py reconnects by itself after network trouble; a close Discord means for good
+    (4004 authentication failed, 4014 disallowed intents) ends the task. That is logged with
+    what to do, recorded in ``failure`` (the health check reports it) and raised from
+    ``wait_lost`` — ``helpdesk run`` waits on it and exits non-zero, so a supervisor sees it."""
 
     def __init__(self, token: str) -> None:
         self._token = token
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.failure: str | None = None
 
     async def open(self, client: discord.Client) -> None:
         await client.login(self._token)
         self._task = asyncio.create_task(client.connect(reconnect=True))
+        self._task.add_done_callback(self._ended)
         ready = asyncio.create_task(client.wait_until_ready())
         done, _ = await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
         if self._task in done:
             ready.cancel()
             self._task.result()  # raises why the connection ended (bad token, intents …)
 
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if self._closing or task.cancelled():
+            return
+        self.failure = gateway_end(task.exception())
+        logger.error("discord: %s. The bot is offline until it is restarted.", self.failure)
+
+    async def wait_lost(self) -> None:
+        """Return when the connection ended without an error; raise why it ended otherwise.
+        Cancelling the wait leaves the connection alone."""
+        if self._task is None:
+            await asyncio.Event().wait()
+            return
+        await asyncio.wait({self._task})
+        self._task.result()
+
     async def close(self, client: discord.Client) -> None:
+        self._closing = True
         await client.close()
         if self._task is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await self._task
+
+
+def gateway_end(exc: BaseException | None) -> str:
+    """Why the gateway connection ended, in words an operator can act on."""
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return (
+            "Discord refused the bot's privileged intents (close 4014): enable MESSAGE CONTENT "
+            "and SERVER MEMBERS INTENT for the bot in the Developer Portal"
+        )
+    code = exc.code if isinstance(exc, discord.ConnectionClosed) else None
+    if code == AUTHENTICATION_FAILED or isinstance(exc, discord.LoginFailure):
+        return (
+            "Discord rejected DISCORD_TOKEN (close 4004, authentication failed): copy the bot "
+            "token again from the Developer Portal"
+        )
+    if code is not None:
+        return f"the Discord gateway closed the connection for good (close code {code})"
+    if exc is None:
+        return "the Discord gateway connection ended"
+    return f"the Discord gateway connection ended: {type(exc).__name__}: {exc}"
 
 
 class DiscordChannel:
@@ -101,6 +150,15 @@ class DiscordChannel:
     async def stop(self) -> None:
         self.client.on_inbound = None
         await self._connector.close(self.client)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the gateway connection ended for good, once it has (for the health check)."""
+        return self._connector.failure
+
+    async def wait_lost(self) -> None:
+        """Returns or raises when the gateway connection has ended for good."""
+        await self._connector.wait_lost()
 
     async def send(self, outbound: Outbound) -> SentRef:
         try:
@@ -319,6 +377,10 @@ class RestOnlyConnector:
 
     def __init__(self, token: str) -> None:
         self._token = token
+        self.failure: str | None = None
+
+    async def wait_lost(self) -> None:
+        await asyncio.Event().wait()  # nothing held open: nothing to lose
 
     async def open(self, client: discord.Client) -> None:
         await client.login(self._token)

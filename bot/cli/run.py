@@ -39,13 +39,18 @@ def run(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    failed = False
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(settings, role))
+        failed = asyncio.run(_run(settings, role))
+    if failed:  # a supervisor (systemd, the platform) sees it and restarts or alerts
+        raise typer.Exit(1)
 
 
-async def _run(settings: object, role: ProcessRole) -> None:
+async def _run(settings: object, role: ProcessRole) -> bool:
+    """Run until a signal (returns False) or until a part dies (returns True)."""
     from bot.bootstrap import build_channels, build_helpdesk, start_channels
     from bot.config import Settings, load_desk_config
+    from bot.messages import HoldsConnection
 
     assert isinstance(settings, Settings)
     desk = load_desk_config(settings.config_file)
@@ -61,10 +66,14 @@ async def _run(settings: object, role: ProcessRole) -> None:
     helpdesk = await build_helpdesk(settings, channels=channels, desk=desk)
     stop = _stop_on_signals()
     tasks: list[asyncio.Task[None]] = []
+    failed = False
     try:
         await start_channels(helpdesk)
         await helpdesk.intake.recover()
         tasks.append(asyncio.create_task(helpdesk.sender.run()))
+        for channel in channels.values():  # a connection lost for good ends the process
+            if isinstance(channel, HoldsConnection):
+                tasks.append(asyncio.create_task(channel.wait_lost()))
         if role in (ProcessRole.ALL, ProcessRole.WEB):
             tasks.append(asyncio.create_task(_serve_web(helpdesk)))
         if role in (ProcessRole.ALL, ProcessRole.SCHEDULER):
@@ -76,6 +85,7 @@ async def _run(settings: object, role: ProcessRole) -> None:
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         for task in done:  # a part that died takes the process down, loudly
             if task is not stopper and not task.cancelled() and task.exception():
+                failed = True
                 logger.error("stopping: %s failed", task.get_coro(), exc_info=task.exception())
         stopper.cancel()
     finally:
@@ -87,6 +97,7 @@ async def _run(settings: object, role: ProcessRole) -> None:
             await channel.stop()
         await helpdesk.close()
     logger.info("stopped")
+    return failed
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -1,21 +1,26 @@
-"""One smoke test at the wire: the adapter built from ``Settings`` the way ``helpdesk run``
-builds it (``DISCORD_TOKEN``, ``DISCORD_API_URL``), sending through discord.py's real HTTP client
-to a local stand-in. The gateway is not exercised here (a sending process does not open it);
-SimCord covers receiving.
+"""Smoke tests at the wire: the adapter built from ``Settings`` the way ``helpdesk run`` builds
+it (``DISCORD_TOKEN``, ``DISCORD_API_URL``, ``DISCORD_GATEWAY_URL``), sending through
+discord.py's real HTTP client to a local stand-in, and holding a real websocket to the
+stand-in's gateway until Discord closes it for good. SimCord covers receiving; the stand-in's
+gateway does not model heartbeats, resumes or compression.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import discord
+import httpx
 import pytest
 
 from bot.adapters.discord import DiscordChannel, build
 from bot.config import Settings
 from bot.errors import RetryableSendError
-from bot.messages import Button, ChannelRef, Outbound, button_payload
+from bot.messages import Button, ChannelRef, Inbound, Outbound, button_payload
+from bot.web import create_web_app
 from tests.support.discord_wire import DiscordWire, discord_wire
 
 
@@ -83,5 +88,49 @@ async def test_a_sending_process_posts_through_the_configured_api_url(
             await adapter.send(Outbound(channel=ChannelRef("discord", "42"), text="again"))
         assert raised.value.retry_after == pytest.approx(120.0)
         assert len(wire.posted) == 1
+        assert adapter.failure is None  # a sending process holds no gateway to lose
+    finally:
+        await adapter.stop()
+
+
+async def ignore(_: Inbound) -> None:
+    return None
+
+
+async def test_a_fatal_gateway_close_is_logged_fails_health_and_ends_the_watch(
+    wire: DiscordWire, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = build(settings(tmp_path, wire.base_url, DISCORD_GATEWAY_URL=wire.gateway_url), True)
+    assert isinstance(adapter, DiscordChannel)
+    await adapter.start(ignore)
+    web = create_web_app({"discord": adapter})
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=web), base_url="http://desk.test"
+        ) as client:
+            assert (await client.get("/healthz")).status_code == 200
+            watch = asyncio.create_task(adapter.wait_lost())
+            with caplog.at_level(logging.ERROR, logger="bot.adapters.discord"):
+                await wire.close_gateway(4014)  # a privileged intent was switched off
+                with pytest.raises(discord.PrivilegedIntentsRequired):
+                    await asyncio.wait_for(watch, 10)
+            assert "MESSAGE CONTENT" in caplog.text and "offline" in caplog.text
+            health = await client.get("/healthz")
+            assert health.status_code == 503
+            assert "4014" in health.json()["failures"]["discord"]
+    finally:
+        await adapter.stop()
+
+
+async def test_a_rejected_token_at_identify_stops_the_start_with_what_to_do(
+    wire: DiscordWire, tmp_path: Path
+) -> None:
+    wire.close_on_identify = 4004
+    adapter = build(settings(tmp_path, wire.base_url, DISCORD_GATEWAY_URL=wire.gateway_url), True)
+    assert isinstance(adapter, DiscordChannel)
+    try:
+        with pytest.raises(discord.ConnectionClosed):
+            await adapter.start(ignore)
+        assert adapter.failure is not None and "DISCORD_TOKEN" in adapter.failure
     finally:
         await adapter.stop()

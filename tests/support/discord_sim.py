@@ -11,6 +11,7 @@ What it cannot show: the websocket itself, heartbeats, real rate limits and Disc
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +35,10 @@ class SimConnector:
 
     def __init__(self, env: simcord.Env) -> None:
         self._env = env
+        self.failure: str | None = None  # SimCord has no websocket to lose
+
+    async def wait_lost(self) -> None:
+        await asyncio.Event().wait()
 
     async def open(self, client: discord.Client) -> None:
         await self._env.restart_bot(client)
