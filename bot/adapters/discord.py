@@ -299,20 +299,30 @@ class DiscordChannel:
         )
 
     async def _close_thread(self, outbound: Outbound) -> SentRef:
+        """Archive the case thread, and lock it where the bot may manage threads (a closed
+        case takes no more lines). A case without a thread (it could not be opened) has
+        nothing to close."""
         ref = outbound.channel
         thread_id = ref.thread or (outbound.edit_of.thread if outbound.edit_of else None)
         if thread_id is None:
             raise PermanentSendError("discord: closing a thread needs the thread")
-        thread = self.client.get_channel(int(thread_id)) or await self.client.fetch_channel(
-            int(thread_id)
-        )
+        try:
+            thread = self.client.get_channel(int(thread_id)) or await self.client.fetch_channel(
+                int(thread_id)
+            )
+        except discord.NotFound:
+            thread = None
         if not isinstance(thread, discord.Thread):
-            raise PermanentSendError(f"discord: {thread_id} is not a thread")
+            logger.info("discord: no thread %s to close in %s", thread_id, ref.channel)
+            return SentRef(PLATFORM, ref.channel, thread_id)
         if outbound.text:
             await thread.send(
                 _fit(render(outbound.text)), allowed_mentions=discord.AllowedMentions.none()
             )
-        await thread.edit(archived=True)
+        try:
+            await thread.edit(archived=True, locked=True)
+        except discord.Forbidden:  # locking needs Manage Threads; archiving our own does not
+            await thread.edit(archived=True)
         return SentRef(PLATFORM, ref.channel, thread_id, thread_id)
 
 

@@ -171,8 +171,12 @@ class TelegramSender:
         chat, thread = outbound.channel.channel, outbound.channel.thread
         if thread is None:
             raise PermanentSendError("telegram: CLOSE_THREAD without a topic")
-        if await self._is_forum(chat):
-            await self._bot.close_forum_topic(chat, int(thread))
+        if await self._is_forum(chat) and (chat, thread) not in self._chain_roots:
+            try:
+                await self._bot.close_forum_topic(chat, int(thread))
+            except BadRequest as exc:  # a reply chain in General: no topic to close
+                if "thread" not in exc.message.lower() and "topic" not in exc.message.lower():
+                    raise
         return SentRef(PLATFORM, chat, thread, thread)
 
     async def _edit(self, outbound: Outbound) -> SentRef:

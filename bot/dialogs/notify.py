@@ -118,6 +118,15 @@ def to_agents(uow: UnitOfWork, desk: DeskConfig, case: Case, text: str) -> None:
     uow.send(Outbound(channel=queue_channel(desk, case), text=text), thread_key=post_key(case.id))
 
 
+def close_thread(uow: UnitOfWork, desk: DeskConfig, case: Case) -> None:
+    """A closed case's agent thread is archived (and locked where the bot may): the case is
+    done, and its thread leaves the list of active ones. After the last line to it."""
+    uow.send(
+        Outbound(channel=queue_channel(desk, case), text="", kind=OutboundKind.CLOSE_THREAD),
+        thread_key=post_key(case.id),
+    )
+
+
 def to_customer(
     uow: UnitOfWork,
     conversation: str,

@@ -279,3 +279,15 @@ async def test_a_customer_who_closed_their_dms_is_marked_unreachable_and_not_ret
             select(DialogSession.blocked_at).where(DialogSession.conversation == f"discord:{dm.id}")
         )
     assert blocked is not None
+
+
+async def test_a_closed_case_archives_and_locks_its_thread(d: DiscordDesk) -> None:
+    await escalate_from_dm(d)
+    w = d.world
+    (thread,) = w.agents.threads
+    await w.customer.send_dm("/close")
+    await d.deliver()
+    assert "closed" in shown(w.customer.dm_channel.last_message).lower()
+    assert any("closed" in shown(m).lower() for m in thread.history())  # told, then archived
+    closed = await w.env.bot.fetch_channel(thread.id)
+    assert isinstance(closed, discord.Thread) and closed.archived and closed.locked

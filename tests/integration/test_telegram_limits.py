@@ -1,6 +1,7 @@
-"""Telegram's limits as the stand-in enforces them (a text over 4,096 UTF-16 units is refused
-with "Bad Request: message is too long", as the Bot API does): a long agent reply reaches the
-customer whole, in several messages cut at paragraph breaks, never shortened with "…".
+"""Telegram's limits and thread life as the stand-in enforces them. A text over 4,096 UTF-16
+units is refused with "Bad Request: message is too long", as the Bot API does: a long agent
+reply reaches the customer whole, in several messages cut at paragraph breaks, never shortened
+with "…". A closed case closes its forum topic.
 
 What the stand-in cannot prove: how clients render the parts.
 """
@@ -16,7 +17,7 @@ from telegram.error import BadRequest
 from bot.clock import FrozenClock
 from tests.support.telegram_api import TelegramApi
 from tests.support.telegram_desk import TelegramDesk, open_telegram_desk
-from tests.support.telegram_updates import CUSTOMER_CHAT
+from tests.support.telegram_updates import AGENT_GROUP, CUSTOMER_CHAT
 
 
 @pytest.fixture
@@ -65,3 +66,9 @@ async def test_the_stand_in_refuses_texts_telegram_refuses(tg: TelegramDesk) -> 
         await bot.send_message(chat_id=CUSTOMER_CHAT, text="😀" * 2049)
     with pytest.raises(BadRequest, match="caption is too long"):
         await bot.send_photo(chat_id=CUSTOMER_CHAT, photo="AgADBAAD", caption="y" * 1025)
+
+
+async def test_a_closed_case_closes_its_topic(tg: TelegramDesk) -> None:
+    topic = await open_case_in_topic(tg)
+    await tg.deliver(tg.updates.customer_says("/close"))
+    assert topic in tg.api.closed_topics[AGENT_GROUP]

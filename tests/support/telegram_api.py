@@ -124,6 +124,7 @@ class TelegramApi:
         )
         self._topic_ids = itertools.count(70)
         self.topics: dict[str, set[int]] = defaultdict(set)  # chat id -> its topics' ids
+        self.closed_topics: dict[str, set[int]] = defaultdict(set)
         self._new_update = asyncio.Event()
         self._closing = asyncio.Event()
         self._recorded = asyncio.Condition()
@@ -403,7 +404,11 @@ class TelegramApi:
         self.topics[str(params["chat_id"])].add(topic_id)
         return {"message_thread_id": topic_id, "name": params["name"], "icon_color": 7322096}
 
-    async def _api_closeForumTopic(self, _: dict[str, Any]) -> Any:
+    async def _api_closeForumTopic(self, params: dict[str, Any]) -> Any:
+        chat_id, topic = str(params["chat_id"]), int(params["message_thread_id"])
+        if topic not in self.topics[chat_id]:
+            return _bad_request("Bad Request: TOPIC_ID_INVALID")
+        self.closed_topics[chat_id].add(topic)
         return True
 
 
