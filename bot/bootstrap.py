@@ -16,6 +16,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import Role
 from bot.config import DeskConfig, Settings, load_desk_config
 from bot.delivery import OutboxSender
+from bot.dialogs import replies
 from bot.dialogs.desk import AgentDesk
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.intake import Intake
@@ -23,7 +24,14 @@ from bot.dialogs.roles import RoleBook
 from bot.dialogs.sla_notices import apply_sla_events, run_sla_check
 from bot.dialogs.understanding import EmbeddingUnderstander, Understander
 from bot.escalation.routing import agent_channels
-from bot.messages import AgentGate, Channel, GatesAgentActions, Inbound
+from bot.messages import (
+    AdapterNotices,
+    AgentGate,
+    Channel,
+    GatesAgentActions,
+    Inbound,
+    SaysNotices,
+)
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -141,6 +149,8 @@ async def build_helpdesk(
     for channel in channels.values():
         if isinstance(channel, GatesAgentActions):
             channel.use_agent_gate(agent_gate(roles))
+        if isinstance(channel, SaysNotices):
+            channel.use_notices(AdapterNotices(thread_unavailable=replies.THREAD_UNAVAILABLE))
     intake = Intake(
         sessions=sessions,
         uow_factory=uow_factory,

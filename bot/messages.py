@@ -223,6 +223,19 @@ InboundHandler = Callable[[Inbound], Awaitable[None]]
 AgentGate = Callable[[Inbound], bool]
 
 
+@dataclass(frozen=True)
+class AdapterNotices:
+    """Sentences an adapter may need to say on its own (all wording lives with the replies):
+    the composition root hands them over. Empty: say nothing."""
+
+    thread_unavailable: str = ""  # a case thread could not be opened
+
+
+@runtime_checkable
+class SaysNotices(Protocol):
+    def use_notices(self, notices: AdapterNotices) -> None: ...
+
+
 @runtime_checkable
 class GatesAgentActions(Protocol):
     """An adapter that checks the role at click time (before opening a form) takes the gate

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Protocol
+import re
+from typing import Any, Literal, Protocol
 
 import aiohttp
 import discord
@@ -31,6 +32,7 @@ from bot.adapters.text_chunks import split_text
 from bot.config import Settings, load_desk_config
 from bot.errors import PermanentSendError, RetryableSendError
 from bot.messages import (
+    AdapterNotices,
     AgentGate,
     Capabilities,
     ChannelRef,
@@ -47,6 +49,8 @@ THREAD_NAME_MAX = 100
 # 403 code 50007: the person closed their DMs to the server's members or blocked the bot
 CANNOT_MESSAGE_USER = 50007
 AUTHENTICATION_FAILED = 4004  # gateway close code
+UNKNOWN_CHANNEL = 10003
+ARCHIVE_AFTER_MINUTES: Literal[10080] = 10080  # a case thread stays listed for a week of quiet
 
 
 class Connector(Protocol):
@@ -137,6 +141,10 @@ class DiscordChannel:
     ) -> None:
         self._connector = connector
         self.client = HelpdeskClient(agent_channels=agent_channels, sync_commands=listen)
+        self._notices = AdapterNotices()
+
+    def use_notices(self, notices: AdapterNotices) -> None:
+        self._notices = notices
 
     def use_agent_gate(self, gate: AgentGate) -> None:
         """Who may open agent forms: a non-agent's Reply click is refused privately by the
@@ -195,7 +203,24 @@ class DiscordChannel:
         if outbound.private_to:
             return await self._post_privately(outbound)
         ref = outbound.channel
-        target = self._messageable(int(ref.thread or ref.channel))
+        try:
+            target = self._messageable(int(ref.thread or ref.channel))
+            message = await self._send_chunks(target, outbound)
+        except discord.NotFound as exc:
+            if ref.thread is None or exc.code != UNKNOWN_CHANNEL:
+                raise
+            return await self._post_without_thread(outbound)
+        thread = ref.thread
+        if outbound.title and ref.thread is None and not self._is_dm(int(ref.channel)):
+            thread = await self._thread_from(message, outbound.title)
+        return SentRef(PLATFORM, ref.channel, str(message.id), thread)
+
+    async def _send_chunks(
+        self,
+        target: discord.abc.Messageable,
+        outbound: Outbound,
+        reference: discord.MessageReference | None = None,
+    ) -> discord.Message:
         text = render(outbound.text)
         # A post with buttons or a thread is edited later: it must stay one message.
         chunks = [_fit(text)] if outbound.buttons or outbound.title else _chunks(text)
@@ -203,14 +228,41 @@ class DiscordChannel:
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
             view = view_for(outbound.buttons) if last else None
+            extra: dict[str, Any] = _view_arg(view)
+            if reference is not None:
+                extra["reference"] = reference
             message = await target.send(
-                chunk, allowed_mentions=discord.AllowedMentions.none(), **_view_arg(view)
+                chunk, allowed_mentions=discord.AllowedMentions.none(), **extra
             )
         assert message is not None
-        thread = ref.thread
-        if outbound.title and ref.thread is None and not self._is_dm(int(ref.channel)):
-            thread = await self._thread_from(message, outbound.title)
-        return SentRef(PLATFORM, ref.channel, str(message.id), thread)
+        return message
+
+    async def _post_without_thread(self, outbound: Outbound) -> SentRef:
+        """A line for a case thread that does not exist: the thread id is its post's id (Discord
+        gives a thread started from a message the message's id). Start it now (its creation
+        was rate limited when the case was posted); where the bot may not, the line answers
+        the post in the channel instead of being lost."""
+        ref = outbound.channel
+        assert ref.thread is not None
+        try:
+            await self._start_thread(
+                int(ref.channel), int(ref.thread), await self._post_title(ref)
+            )
+            target: discord.abc.Messageable = self._messageable(int(ref.thread))
+            reference = None
+        except (discord.Forbidden, discord.NotFound) as exc:
+            logger.info("discord: no thread for %s (%s); replying in the channel", ref, exc.code)
+            target = self._messageable(int(ref.channel))
+            reference = _reference(ref.channel, ref.thread)
+        message = await self._send_chunks(target, outbound, reference)
+        return SentRef(PLATFORM, ref.channel, str(message.id), ref.thread)
+
+    async def _post_title(self, ref: ChannelRef) -> str:
+        """A thread's name from its post's first line (the post names the case)."""
+        assert ref.thread is not None
+        data = await self.client.http.get_message(int(ref.channel), int(ref.thread))
+        first_line = str(data.get("content", "")).strip().splitlines()
+        return re.sub(r"\\(.)", r"\1", first_line[0]) if first_line else ref.thread
 
     async def _post_privately(self, outbound: Outbound) -> SentRef:
         """Only ``private_to`` sees it: an ephemeral follow-up to their click or command while
@@ -249,9 +301,16 @@ class DiscordChannel:
 
     async def _thread_from(self, message: discord.Message, title: str) -> str | None:
         """A thread started from the post (its id is the post's). The post itself is already
-        out, so a refusal is logged rather than raised: a retry would post it twice."""
+        out, so nothing here may fail the send — a retry would post the case twice:
+
+        - rate limited, or Discord failing: no thread yet; the case's next line starts it;
+        - refused (no permission to create threads): the agents are told, as a reply to the
+          post, and the case's lines follow as replies there."""
         try:
             return await self._start_thread(message.channel.id, message.id, title)
+        except (discord.RateLimited, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            logger.warning("discord: thread for message %s postponed: %r", message.id, exc)
+            return None
         except discord.HTTPException as exc:
             logger.warning(
                 "could not start a thread from discord message %s: %s %s",
@@ -259,15 +318,20 @@ class DiscordChannel:
                 exc.status,
                 exc.text[:200],
             )
+            if exc.status < 500 and self._notices.thread_unavailable:
+                await message.channel.send(
+                    self._notices.thread_unavailable,
+                    reference=_reference(str(message.channel.id), str(message.id)),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
             return None
 
     async def _start_thread(self, channel_id: int, message_id: int, title: str) -> str:
-        channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            raise PermanentSendError(f"discord: {channel_id} cannot hold threads")
         name = title[:THREAD_NAME_MAX] or str(message_id)
-        thread = await channel.get_partial_message(message_id).create_thread(name=name)
-        return str(thread.id)
+        data = await self.client.http.start_thread_with_message(
+            channel_id, message_id, name=name, auto_archive_duration=ARCHIVE_AFTER_MINUTES
+        )
+        return str(data["id"])
 
     async def _edit(self, outbound: Outbound) -> SentRef:
         edit_of = outbound.edit_of
@@ -338,6 +402,12 @@ def _fit(text: str) -> str:
 def _chunks(text: str) -> list[str]:
     """Several messages for a long text, cut at paragraph, line or word breaks."""
     return split_text(text, MESSAGE_MAX)
+
+
+def _reference(channel: str, message: str) -> discord.MessageReference:
+    return discord.MessageReference(
+        message_id=int(message), channel_id=int(channel), fail_if_not_exists=False
+    )
 
 
 def _view_arg(view: discord.ui.View | None) -> dict[str, Any]:

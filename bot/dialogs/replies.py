@@ -220,6 +220,12 @@ def escalation_post(
     return "\n".join(lines)
 
 
+THREAD_UNAVAILABLE = (
+    "I couldn't open a thread for this case (the bot needs the Create Public Threads "
+    "permission in this channel), so its updates will follow as replies to this post."
+)
+
+
 def escalation_buttons(number: int) -> tuple[Button, ...]:
     return (
         Button("Claim", button_payload("claim", number), style="primary"),
