@@ -11,6 +11,7 @@ This module reads the inbound, checks the role and dispatches; the actions on a 
 from __future__ import annotations
 
 import logging
+import re
 
 from sqlalchemy import select
 
@@ -92,7 +93,8 @@ class AgentDesk:
             words = inbound.fields.get("text") or inbound.fields.get("target") or ""
             return CommandCall(verb, int(case) if case.isdigit() else thread_case, words)
         text = clean_text(inbound.text).strip()
-        if inbound.kind == InboundKind.COMMAND or looks_like_command(text):
+        bare = _typed_as_hinted(text, in_case_thread=thread_case is not None)
+        if inbound.kind == InboundKind.COMMAND or looks_like_command(text) or bare:
             try:
                 return parse_command(text, default_case=thread_case)
             except InvalidCommand as exc:
@@ -125,5 +127,20 @@ class AgentDesk:
             raise InvalidCommand(f"Which case? Try '{call.verb} 12'.")
         await ACTIONS[call.verb](ctx, call.case_number, call.args)
 
+
+def _typed_as_hinted(text: str, *, in_case_thread: bool) -> bool:
+    """The escalation post hints commands without a prefix (``claim 3``, ``transfer 3 @5002``,
+    ``resolve 3``), so that form is a command: an agent verb followed by a case number, or a
+    lone verb in a case thread. Anything else stays chatter or a note (``reply to this later``
+    must never reach the customer)."""
+    words = text.split(maxsplit=2)
+    if not words or words[0].lower() not in AGENT_VERBS:
+        return False
+    if len(words) == 1:
+        return in_case_thread
+    return _CASE_NUMBER.fullmatch(words[1]) is not None
+
+
+_CASE_NUMBER = re.compile(r"#?\d+")
 
 __all__ = ["AgentDesk", "PermissionDenied"]

@@ -72,3 +72,25 @@ async def test_a_closed_case_closes_its_topic(tg: TelegramDesk) -> None:
     topic = await open_case_in_topic(tg)
     await tg.deliver(tg.updates.customer_says("/close"))
     assert topic in tg.api.closed_topics[AGENT_GROUP]
+
+
+async def test_commands_typed_as_the_post_shows_them_work_without_a_slash(
+    tg: TelegramDesk,
+) -> None:
+    api, updates = tg.api, tg.updates
+    await tg.deliver(updates.customer_says("I forgot my password"))
+    card = api.message_ids(CUSTOMER_CHAT)[-1]
+    await tg.deliver(updates.customer_clicks("human::", message_id=card))
+    (post,) = api.texts_to(AGENT_GROUP)
+    assert "claim 1 ·" in post  # the hint, without a slash
+
+    await tg.deliver(updates.agent_says("claim 1"))  # in General, outside the case's topic
+    assert "claimed by Dana" in api.calls_to("editMessageText")[-1]["text"]
+
+    (topic,) = api.topics[AGENT_GROUP]
+    await tg.deliver(updates.agent_in_topic("resolve 1", topic=topic))
+    assert "has been resolved" in api.texts_to(CUSTOMER_CHAT)[-1]
+
+    notes_before = len(api.texts_to(CUSTOMER_CHAT))
+    await tg.deliver(updates.agent_in_topic("reply to this later, she seems upset", topic=topic))
+    assert len(api.texts_to(CUSTOMER_CHAT)) == notes_before  # a note, never sent to her
