@@ -68,6 +68,8 @@ class AgentDesk:
                 return
             try:
                 await self._dispatch(ctx, call)
+                if inbound.attachments:  # the words were used; say what became of the file
+                    ctx.answer(replies.files_not_kept_for_agents(inbound.attachments))
             except ClaimConflict as exc:
                 await uow.session.rollback()
                 ctx.answer(replies.claim_conflict(exc.case_number, exc.holder))
@@ -100,7 +102,8 @@ class AgentDesk:
             except InvalidCommand as exc:
                 return CommandCall("invalid", None, exc.safe_message)
         if thread_case is not None and (text or inbound.attachments):
-            return CommandCall("note", thread_case, text or ", ".join(inbound.attachments))
+            files = replies.files_not_kept(inbound.attachments) if inbound.attachments else ""
+            return CommandCall("note", thread_case, " ".join(p for p in (text, files) if p))
         return None  # chatter outside case threads
 
     async def _case_of_thread(self, uow: UnitOfWork, channel: ChannelRef) -> int | None:

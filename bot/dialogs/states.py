@@ -67,6 +67,7 @@ class Said:
     unsupported_language: bool = False
     has_attachments: bool = False
     tags: tuple[str, ...] = ()  # from entities (products named …): queues route on them
+    attachments: tuple[str, ...] = ()  # names of the files sent with it (never kept)
 
 
 @dataclass(frozen=True)
@@ -282,13 +283,17 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
     if d.state in (State.CASE_OPEN, State.WITH_AGENT):
         if intent == "case_status":
             return d.do(ShowStatus())
+        acknowledge = d.state == State.CASE_OPEN and intent not in SMALL_TALK
         if said.has_attachments:
             d.say(replies.ATTACHMENT_REFUSED)
-        acknowledge = d.state == State.CASE_OPEN and intent not in SMALL_TALK
+            kept = " ".join(p for p in (said.text, replies.files_not_kept(said.attachments)) if p)
+            return d.do(AddToCase(kept, acknowledge=acknowledge))
         return d.do(AddToCase(said.text, acknowledge=acknowledge))
 
-    if said.has_attachments and not said.text:
-        return d.say(replies.ATTACHMENT_REFUSED)
+    if said.has_attachments:  # the words (a caption) go on as the message; the file cannot
+        d.say(replies.ATTACHMENT_REFUSED)
+        if not said.text:
+            return d
 
     if d.state == State.COMMENTING and d.data.get("case") and said.text:
         d.do(CommentOnRating(int(d.data["case"]), said.text))

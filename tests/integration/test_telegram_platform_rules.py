@@ -1,9 +1,13 @@
-"""Telegram's limits and thread life as the stand-in enforces them. A text over 4,096 UTF-16
-units is refused with "Bad Request: message is too long", as the Bot API does: a long agent
-reply reaches the customer whole, in several messages cut at paragraph breaks, never shortened
-with "…". A closed case closes its forum topic.
+"""Telegram's own rules, as the stand-in enforces them, and how the desk speaks within them:
 
-What the stand-in cannot prove: how clients render the parts.
+- a text over 4,096 UTF-16 units is refused ("Bad Request: message is too long", as the Bot
+  API does): a long agent reply reaches the customer whole, in parts cut at paragraph breaks;
+- a closed case closes its forum topic;
+- commands typed as the escalation post hints them (no slash) work;
+- files are not relayed: both sides are told, and the case records that one was received.
+
+What the stand-in cannot prove: how clients render the parts; privacy mode (which group
+messages a bot is sent).
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from telegram.error import BadRequest
 
 from bot.clock import FrozenClock
+from bot.dialogs import replies
+from bot.storage.models import CaseEvent
 from tests.support.telegram_api import TelegramApi
 from tests.support.telegram_desk import TelegramDesk, open_telegram_desk
 from tests.support.telegram_updates import AGENT_GROUP, CUSTOMER_CHAT
@@ -94,3 +101,39 @@ async def test_commands_typed_as_the_post_shows_them_work_without_a_slash(
     notes_before = len(api.texts_to(CUSTOMER_CHAT))
     await tg.deliver(updates.agent_in_topic("reply to this later, she seems upset", topic=topic))
     assert len(api.texts_to(CUSTOMER_CHAT)) == notes_before  # a note, never sent to her
+
+
+async def test_a_photo_with_a_caption_is_answered_and_the_customer_told_it_was_not_kept(
+    tg: TelegramDesk,
+) -> None:
+    update = tg.updates.customer_sends("private_photo")
+    update["message"]["caption"] = "I forgot my password"
+    await tg.deliver(update)
+    refusal, answer = tg.api.texts_to(CUSTOMER_CHAT)
+    assert refusal == replies.ATTACHMENT_REFUSED
+    assert "Reset your password" in answer  # the caption is the message
+
+
+async def test_an_agent_file_without_words_is_noted_as_not_kept_and_the_agent_told(
+    tg: TelegramDesk,
+) -> None:
+    topic = await open_case_in_topic(tg)
+    update = tg.updates.agent_in_topic("placeholder", topic=topic)
+    message = update["message"]
+    del message["text"]
+    message["document"] = {
+        "file_name": "logs.zip",
+        "mime_type": "application/zip",
+        "file_id": "BQACAgQAAxkBAAIBd",
+        "file_unique_id": "AgADxQ5",
+        "file_size": 20480,
+    }
+    customer_lines = len(tg.api.texts_to(CUSTOMER_CHAT))
+    await tg.deliver(update)
+
+    told = tg.api.texts_to(AGENT_GROUP)[-2:]
+    assert told == [replies.note_saved(1), replies.files_not_kept_for_agents(("logs.zip",))]
+    assert len(tg.api.texts_to(CUSTOMER_CHAT)) == customer_lines
+    async with tg.helpdesk.sessions() as session:
+        bodies = list(await session.scalars(select(CaseEvent.body).where(CaseEvent.case_id == 1)))
+    assert replies.files_not_kept(("logs.zip",)) in bodies
