@@ -221,7 +221,7 @@ class DiscordChannel:
         outbound: Outbound,
         reference: discord.MessageReference | None = None,
     ) -> discord.Message:
-        text = render(outbound.text)
+        text = render(outbound.text, outbound.format)
         # A post with buttons or a thread is edited later: it must stay one message.
         chunks = [_fit(text)] if outbound.buttons or outbound.title else _chunks(text)
         message: discord.Message | None = None
@@ -390,8 +390,11 @@ class DiscordChannel:
         return SentRef(PLATFORM, ref.channel, thread_id, thread_id)
 
 
-def render(text: str) -> str:
-    """Plain text for Discord: markdown escaped (links kept), mentions broken."""
+def render(text: str, text_format: str = "plain") -> str:
+    """Text for Discord, mentions always broken: plain text has its markdown escaped (links
+    kept) so it shows as typed; markdown (an agent's own words) is kept as written."""
+    if text_format == "markdown":
+        return discord.utils.escape_mentions(text)
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 

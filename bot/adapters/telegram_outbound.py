@@ -23,7 +23,14 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.adapters.telegram_checks import GroupStatus
 from bot.adapters.telegram_inbound import PLATFORM
-from bot.adapters.telegram_render import NO_PREVIEW, fit_text, keyboard, send_error, text_parts
+from bot.adapters.telegram_render import (
+    NO_PREVIEW,
+    fit_text,
+    keyboard,
+    readable,
+    send_error,
+    text_parts,
+)
 from bot.adapters.text_chunks import utf16_length
 from bot.errors import PermanentSendError
 from bot.messages import ChannelRef, Outbound, OutboundKind, SentRef
@@ -125,10 +132,8 @@ class TelegramSender:
         """One message, or several for a text over Telegram's limit (the buttons go with the
         last). A post with buttons or a title is edited later, so it stays one message. The
         SentRef names the first message; later parts answer the same thread or chain."""
-        if outbound.buttons or outbound.title:
-            parts = [fit_text(outbound.text)]
-        else:
-            parts = text_parts(outbound.text)
+        text = readable(outbound.text, outbound.format)
+        parts = [fit_text(text)] if outbound.buttons or outbound.title else text_parts(text)
         first: str | None = None
         for i, part in enumerate(parts):
             last = i == len(parts) - 1

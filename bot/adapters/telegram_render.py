@@ -9,6 +9,7 @@ escalation post already tells agents to answer with ``/reply <text>`` in the cas
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from datetime import timedelta
@@ -40,6 +41,32 @@ def fit_text(text: str) -> str:
     if utf16_length(text) <= MAX_TEXT_CHARS:
         return text
     return _shorten(text, MAX_TEXT_CHARS - 1) + "…"
+
+
+def readable(text: str, text_format: str) -> str:
+    """Telegram gets plain text (no parse_mode): markdown from another platform (an agent on
+    Discord) is shown without its markers — ``**bold**`` as bold's words, ``[label](url)`` as
+    ``label (url)`` — rather than as stray symbols."""
+    if text_format != "markdown":
+        return text
+    text = _FENCE.sub(lambda m: m.group(1).strip("\n"), text)
+    text = _LINK.sub(r"\1 (\2)", text)
+    for pattern in _EMPHASIS:
+        text = pattern.sub(r"\1", text)
+    return text
+
+
+_FENCE = re.compile(r"```(?:[a-zA-Z0-9_+-]*\n)?(.*?)```", re.DOTALL)
+_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
+_EMPHASIS = [
+    re.compile(r"\*\*(.+?)\*\*"),
+    re.compile(r"__(.+?)__"),
+    re.compile(r"~~(.+?)~~"),
+    re.compile(r"\|\|(.+?)\|\|"),
+    re.compile(r"`([^`\n]+)`"),
+    re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])"),
+    re.compile(r"(?<![\w_])_(?!\s)([^_\n]+?)(?<!\s)_(?![\w_])"),
+]
 
 
 def text_parts(text: str) -> list[str]:

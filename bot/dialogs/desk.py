@@ -68,7 +68,7 @@ class AgentDesk:
                 return
             try:
                 await self._dispatch(ctx, call)
-                if inbound.attachments:  # the words were used; say what became of the file
+                if inbound.attachments and call.verb != "reply":  # reply says it itself
                     ctx.answer(replies.files_not_kept_for_agents(inbound.attachments))
             except ClaimConflict as exc:
                 await uow.session.rollback()

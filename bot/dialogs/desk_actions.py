@@ -35,6 +35,12 @@ async def release(ctx: DeskContext, number: int, _args: str) -> None:
     await notify.set_customer_state(ctx.uow, case.conversation, State.CASE_OPEN, case=number)
 
 
+# How agents' words arrive from each platform: Discord messages are Discord markdown (kept for
+# the customer, so an agent's **bold** or `code` is not escaped into backslashes); Telegram's
+# entities are not carried (plain text) and Slack's markup is decoded by its adapter.
+AGENT_TEXT_FORMAT = {"discord": "markdown"}
+
+
 async def reply(ctx: DeskContext, number: int, text: str, **extra: object) -> None:
     """Send ``text`` to the customer: the only way anything in the agent channel reaches them."""
     if ctx.inbound.attachments:
@@ -49,7 +55,11 @@ async def reply(ctx: DeskContext, number: int, text: str, **extra: object) -> No
     if not was_claimed:
         await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_customer(
-        ctx.uow, case.conversation, replies.agent_says(ctx.name, text), attribution=ctx.name
+        ctx.uow,
+        case.conversation,
+        replies.agent_says(ctx.name, text),
+        attribution=ctx.name,
+        text_format=AGENT_TEXT_FORMAT.get(ctx.inbound.platform, "plain"),
     )
     notify.to_agents(ctx.uow, ctx.desk, case, replies.reply_sent(number))
     await notify.set_customer_state(ctx.uow, case.conversation, State.WITH_AGENT, case=number)

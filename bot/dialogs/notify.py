@@ -136,14 +136,17 @@ def to_customer(
     attribution: str = "",
     private_to: str = "",
     reply_token: str = "",
+    text_format: str = "plain",
 ) -> None:
     """``private_to`` (with the inbound's ``reply_token``): only that person sees it — an
-    answer to their command in a shared channel."""
+    answer to their command in a shared channel. ``text_format`` "markdown": the text keeps
+    its author's markdown (an agent's reply), which each adapter shows or degrades."""
     uow.send(
         Outbound(
             channel=ChannelRef.parse(conversation),
             text=text,
             buttons=tuple(buttons),
+            format=text_format,
             attribution=attribution,
             private_to=private_to,
             reply_token=reply_token,

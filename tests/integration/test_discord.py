@@ -291,3 +291,15 @@ async def test_a_closed_case_archives_and_locks_its_thread(d: DiscordDesk) -> No
     assert any("closed" in shown(m).lower() for m in thread.history())  # told, then archived
     closed = await w.env.bot.fetch_channel(thread.id)
     assert isinstance(closed, discord.Thread) and closed.archived and closed.locked
+
+
+async def test_an_agents_own_markdown_reaches_the_customer_as_written(d: DiscordDesk) -> None:
+    await escalate_from_dm(d)
+    w = d.world
+    (thread,) = w.agents.threads
+    await w.eve.send(thread, "/reply Run **Reset all** then `helpdesk sync` — @everyone is fine")
+    await d.deliver()
+    said = w.customer.dm_channel.last_message
+    assert said is not None
+    assert said.content.startswith("Eve (Support): Run **Reset all** then `helpdesk sync`")
+    assert said.mention_everyone is False and "@everyone" not in said.content  # still no ping
