@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from dataclasses import replace
 from typing import Any, Literal, Protocol
 
 import aiohttp
@@ -286,8 +287,9 @@ class DiscordChannel:
         user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
         try:
             dm = await user.send(text, allowed_mentions=discord.AllowedMentions.none())
-        except discord.Forbidden as exc:  # their DMs are closed: the channel is not "gone"
-            raise PermanentSendError(f"discord: no private way to reach {user_id}") from exc
+        except discord.Forbidden:  # their DMs are closed: say it where they acted, not nowhere
+            logger.info("discord: no private way to reach %s; answering in the channel", user_id)
+            return await self._post(replace(outbound, private_to="", reply_token=""))
         return SentRef(PLATFORM, str(dm.channel.id), str(dm.id))
 
     def _messageable(self, channel_id: int) -> discord.abc.Messageable:

@@ -303,3 +303,23 @@ async def test_an_agents_own_markdown_reaches_the_customer_as_written(d: Discord
     assert said is not None
     assert said.content.startswith("Eve (Support): Run **Reset all** then `helpdesk sync`")
     assert said.mention_everyone is False and "@everyone" not in said.content  # still no ping
+
+
+async def test_a_refusal_after_the_click_token_expired_comes_by_dm_or_in_the_channel(
+    d: DiscordDesk,
+) -> None:
+    post = await escalate_from_dm(d)
+    w = d.world
+    expired = {"status": 401, "code": 50027, "message": "Invalid Webhook Token"}
+
+    w.env.inject_error("POST", "/webhooks/*", **expired)  # delivered after 15 minutes
+    await w.member.click(post, label="Claim")
+    await d.deliver()
+    assert "only agents can do that" in shown(w.customer.dm_channel.last_message).lower()
+
+    close_dms(w.env, w.customer.dm_channel.id)
+    w.env.inject_error("POST", "/webhooks/*", **expired)
+    await w.member.click(post, label="Claim")
+    await d.deliver()
+    said = [shown(m) for m in [*w.agents.history(), *w.agents.threads[0].history()]]
+    assert any("only agents can do that" in s.lower() for s in said)  # not silence
