@@ -95,7 +95,7 @@ class AgentDesk:
             words = inbound.fields.get("text") or inbound.fields.get("target") or ""
             return CommandCall(verb, int(case) if case.isdigit() else thread_case, words)
         text = clean_text(inbound.text).strip()
-        bare = _typed_as_hinted(text, in_case_thread=thread_case is not None)
+        bare = _typed_as_hinted(text, thread_case=thread_case)
         if inbound.kind == InboundKind.COMMAND or looks_like_command(text) or bare:
             try:
                 return parse_command(text, default_case=thread_case)
@@ -131,19 +131,22 @@ class AgentDesk:
         await ACTIONS[call.verb](ctx, call.case_number, call.args)
 
 
-def _typed_as_hinted(text: str, *, in_case_thread: bool) -> bool:
+def _typed_as_hinted(text: str, *, thread_case: int | None) -> bool:
     """The escalation post hints commands without a prefix (``claim 3``, ``transfer 3 @5002``,
-    ``resolve 3``), so that form is a command: an agent verb followed by a case number, or a
-    lone verb in a case thread. Anything else stays chatter or a note (``reply to this later``
-    must never reach the customer)."""
+    ``resolve 3``), so that form is a command: an agent verb followed by a case number — in a
+    case thread only that case's number — or a lone verb in a case thread. Anything else stays
+    chatter or a note ("reply to this later", "note 2 things" must not become commands)."""
     words = text.split(maxsplit=2)
     if not words or words[0].lower() not in AGENT_VERBS:
         return False
     if len(words) == 1:
-        return in_case_thread
-    return _CASE_NUMBER.fullmatch(words[1]) is not None
+        return thread_case is not None
+    number = _CASE_NUMBER.fullmatch(words[1])
+    if number is None:
+        return False
+    return thread_case is None or int(number.group(1)) == thread_case
 
 
-_CASE_NUMBER = re.compile(r"#?\d+")
+_CASE_NUMBER = re.compile(r"#?(\d+)")
 
 __all__ = ["AgentDesk", "PermissionDenied"]

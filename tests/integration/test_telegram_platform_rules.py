@@ -101,6 +101,8 @@ async def test_commands_typed_as_the_post_shows_them_work_without_a_slash(
     notes_before = len(api.texts_to(CUSTOMER_CHAT))
     await tg.deliver(updates.agent_in_topic("reply to this later, she seems upset", topic=topic))
     assert len(api.texts_to(CUSTOMER_CHAT)) == notes_before  # a note, never sent to her
+    await tg.deliver(updates.agent_in_topic("note 2 things: cable, power", topic=topic))
+    assert api.texts_to(AGENT_GROUP)[-1] == replies.note_saved(1)  # on this case, not #2
 
 
 async def test_a_photo_with_a_caption_is_answered_and_the_customer_told_it_was_not_kept(
