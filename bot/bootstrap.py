@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.commands import Role
 from bot.config import DeskConfig, Settings, load_desk_config
 from bot.delivery import OutboxSender
+from bot.dialogs import replies
 from bot.dialogs.desk import AgentDesk
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.intake import Intake
@@ -24,7 +26,16 @@ from bot.dialogs.sla_notices import apply_sla_events, run_sla_check
 from bot.dialogs.threads import follow, follows_thread, in_shared_thread
 from bot.dialogs.understanding import EmbeddingUnderstander, Understander
 from bot.escalation.routing import agent_channels
-from bot.messages import Channel, ChannelRef, FollowsThreads, Inbound
+from bot.messages import (
+    AdapterNotices,
+    AgentGate,
+    Channel,
+    ChannelRef,
+    FollowsThreads,
+    GatesAgentActions,
+    Inbound,
+    SaysNotices,
+)
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -144,6 +155,11 @@ async def build_helpdesk(
     sender = OutboxSender(sessions=sessions, channels=channels, clock=clock)
     uow_factory = _uow_factory(sessions, clock, sender, desk)
     roles = RoleBook(desk.roles)
+    for channel in channels.values():
+        if isinstance(channel, GatesAgentActions):
+            channel.use_agent_gate(agent_gate(roles))
+        if isinstance(channel, SaysNotices):
+            channel.use_notices(AdapterNotices(thread_unavailable=replies.THREAD_UNAVAILABLE))
     intake = Intake(
         sessions=sessions,
         uow_factory=uow_factory,
@@ -165,6 +181,16 @@ async def build_helpdesk(
         sender=sender,
         channels=channels,
     )
+
+
+def agent_gate(roles: RoleBook) -> AgentGate:
+    """May this person use agent actions? What adapters ask before opening an agent form."""
+
+    def is_agent(inbound: Inbound) -> bool:
+        groups = frozenset(inbound.groups)
+        return roles.has(Role.AGENT, inbound.platform, inbound.user_id, groups)
+
+    return is_agent
 
 
 def _managers_channels(desk: DeskConfig) -> set[str]:

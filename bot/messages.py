@@ -241,6 +241,38 @@ class FollowsThreads(Protocol):
     def follow_threads_with(self, lookup: ThreadLookup) -> None: ...
 
 
+@dataclass(frozen=True)
+class AdapterNotices:
+    """Sentences an adapter may need to say on its own (all wording lives with the replies):
+    the composition root hands them over. Empty: say nothing."""
+
+    thread_unavailable: str = ""  # a case thread could not be opened
+
+
+@runtime_checkable
+class SaysNotices(Protocol):
+    def use_notices(self, notices: AdapterNotices) -> None: ...
+
+
+@runtime_checkable
+class GatesAgentActions(Protocol):
+    """An adapter that checks the role at click time (before opening a form) takes the gate
+    from the composition root."""
+
+    def use_agent_gate(self, gate: AgentGate) -> None: ...
+
+
+@runtime_checkable
+class HoldsConnection(Protocol):
+    """An adapter that holds a connection of its own (Discord's gateway): ``wait_lost``
+    returns or raises once it has ended for good, and ``failure`` says why (for health)."""
+
+    @property
+    def failure(self) -> str | None: ...
+
+    async def wait_lost(self) -> None: ...
+
+
 @runtime_checkable
 class ServesHttp(Protocol):
     """An adapter that receives events over HTTP (Slack's Events API, Telegram's webhook)

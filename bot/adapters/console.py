@@ -80,7 +80,9 @@ class ConsoleChannel:
 
     async def send(self, outbound: Outbound) -> SentRef:
         message_id = str(next(self._ids))
-        if outbound.channel.channel == AGENTS_CHANNEL.channel:
+        if outbound.kind == OutboundKind.CLOSE_THREAD and not outbound.text:
+            pass  # the terminal has no threads to archive
+        elif outbound.channel.channel == AGENTS_CHANNEL.channel:
             self._print_agents(outbound)
         else:
             self._print_customer(outbound)

@@ -17,12 +17,13 @@ from bot.adapters.discord_inbound import (
     PLATFORM,
     agent_command,
     interaction_inbound,
+    is_direct,
     message_inbound,
     ref_of,
     strip_leading_mention,
 )
 from bot.adapters.discord_ui import PayloadButton, handle_form_submission
-from bot.messages import ChannelRef, InboundHandler, InboundKind, split_payload
+from bot.messages import AgentGate, ChannelRef, InboundHandler, InboundKind, split_payload
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ class HelpdeskClient(discord.Client):
         self.sync_commands = sync_commands  # registers /helpdesk with Discord at start
         self.tree: app_commands.CommandTree[HelpdeskClient] = app_commands.CommandTree(self)
         self.on_inbound: InboundHandler | None = None
-        self.helpdesk_handlers = (self._clicked, self._submitted)
+        self.agent_gate: AgentGate | None = None
+        self.helpdesk_handlers = (self._clicked, self._submitted, self._may_open_form)
 
     async def setup_hook(self) -> None:
         # Every payload-shaped custom_id, on old messages too: buttons survive restarts.
@@ -78,21 +80,26 @@ class HelpdeskClient(discord.Client):
         return helpdesk
 
     async def _slash(self, interaction: discord.Interaction[Any], command: str) -> None:
-        # A slash command must be answered within 3 s; what it does arrives through the outbox
-        # as ordinary messages, so the "thinking…" placeholder is removed afterwards.
+        # A slash command must be answered within 3 s: "thinking…" (seen by the asker only).
+        # In a shared support channel the desk answers the asker privately, and that answer
+        # replaces the placeholder; elsewhere answers arrive as ordinary messages, so the
+        # placeholder is removed once the command is handed over.
         await interaction.response.defer(ephemeral=True, thinking=True)
+        ref = await self._interaction_ref(interaction)
+        answered_privately = not is_direct(interaction.channel) and not self._is_agent_ref(ref)
         try:
             if self.on_inbound is not None:
                 await self.on_inbound(
                     interaction_inbound(
                         interaction,
-                        await self._interaction_ref(interaction),
+                        ref,
                         kind=InboundKind.COMMAND,
                         text=command.strip().removeprefix("/"),
                     )
                 )
         finally:
-            await interaction.delete_original_response()
+            if not answered_privately:
+                await interaction.delete_original_response()
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """Submitted forms are handled here, from the interaction alone, in any process."""
@@ -128,6 +135,9 @@ class HelpdeskClient(discord.Client):
             return
         await self.on_inbound(message_inbound(message, ref, text=text, kind=InboundKind.MESSAGE))
 
+    def _is_agent_ref(self, ref: ChannelRef) -> bool:
+        return str(ref.without_thread) in self.agent_channels
+
     def _is_agent_channel(self, channel: Any) -> bool:
         parent = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
         return f"{PLATFORM}:{parent}" in self.agent_channels
@@ -155,6 +165,21 @@ class HelpdeskClient(discord.Client):
         ):  # not cached: ask Discord whether it is a thread, and of which channel
             channel = await self.fetch_channel(channel.id)
         return ref_of(channel)
+
+    def _may_open_form(self, interaction: discord.Interaction[Any], payload: str) -> bool:
+        """Agent forms open for agents only; anyone else's click goes to the desk as a click,
+        which refuses it privately (the modal would have to be the first answer)."""
+        if self.agent_gate is None:
+            return True
+        verb, case, arg = split_payload(payload)
+        probe = interaction_inbound(
+            interaction,
+            ChannelRef(PLATFORM, str(interaction.channel_id)),
+            kind=InboundKind.ACTION,
+            action=verb,
+            value=f"{case}:{arg}",
+        )
+        return self.agent_gate(probe)
 
     async def _clicked(self, interaction: discord.Interaction[Any], payload: str) -> None:
         if self.on_inbound is None:

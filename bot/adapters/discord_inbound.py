@@ -112,6 +112,7 @@ def interaction_inbound(
         is_direct=is_direct(interaction.channel),
         groups=member_groups(interaction.user),
         received_at=interaction.created_at,
+        reply_token=interaction.token,  # for a private (ephemeral) answer, valid 15 minutes
         raw={
             "interaction_id": str(interaction.id),
             "channel_id": str(interaction.channel_id),

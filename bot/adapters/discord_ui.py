@@ -6,7 +6,9 @@ payload-shaped ``custom_id`` is registered when the client starts, so buttons on
 before a restart keep working: nothing about a button lives only in memory.
 
 A click is acknowledged first (``defer``, well inside Discord's 3 s) and then handed over; a form
-button instead answers with the modal, which must be the *first* response to the click.
+button instead answers with the modal, which must be the *first* response to the click — but only
+for someone the agent gate lets through: anyone else's click is handed over as a click, and the
+desk refuses it privately.
 
 A submitted modal is handled from the interaction alone (``form_submission``): its ``custom_id``
 carries the payload, its fields the text. So a Reply form opened before a restart, in another
@@ -37,9 +39,11 @@ MAX_BUTTONS = 25
 FORM_DRAWING_SECONDS = 15 * 60
 _TEXT_INPUT, _ACTION_ROW, _LABEL = 4, 1, 18  # Discord component types
 
-# (interaction, payload) for a click; (interaction, payload, text) for a submitted form
+# (interaction, payload) for a click; (interaction, payload, text) for a submitted form;
+# (interaction, payload) -> may this person open the form?
 ClickHandler = Callable[[discord.Interaction[Any], str], Awaitable[None]]
 FormHandler = Callable[[discord.Interaction[Any], str, str], Awaitable[None]]
+FormGate = Callable[[discord.Interaction[Any], str], bool]
 
 
 def custom_id_for(button: Button) -> str:
@@ -79,8 +83,8 @@ class PayloadButton(
         handlers = _handlers_of(interaction.client)
         if handlers is None:
             return
-        on_click, _ = handlers  # a form's submission: ``handle_form_submission``
-        if self.opens_form:
+        on_click, _, may_open_form = handlers  # a form's submission: ``handle_form_submission``
+        if self.opens_form and may_open_form(interaction, self.payload):
             await interaction.response.send_modal(PayloadForm(self.payload))
             return
         await interaction.response.defer()
@@ -172,6 +176,6 @@ def view_for(buttons: Sequence[Button]) -> discord.ui.View | None:
     return view
 
 
-def _handlers_of(client: discord.Client) -> tuple[ClickHandler, FormHandler] | None:
+def _handlers_of(client: discord.Client) -> tuple[ClickHandler, FormHandler, FormGate] | None:
     handlers = getattr(client, "helpdesk_handlers", None)
     return handlers if isinstance(handlers, tuple) else None

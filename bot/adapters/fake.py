@@ -40,6 +40,10 @@ class FakeChannel:
         )
 
     def texts(self, channel: str | None = None) -> list[str]:
+        """What people would read: thread operations without words are left out."""
         return [
-            o.text for o in self.sent if channel is None or str(o.channel.without_thread) == channel
+            o.text
+            for o in self.sent
+            if (channel is None or str(o.channel.without_thread) == channel)
+            and not (o.kind == OutboundKind.CLOSE_THREAD and not o.text)
         ]

@@ -42,10 +42,12 @@ from bot.clock import Clock, SystemClock
 from bot.config import DeskConfig, Settings, load_desk_config
 from bot.errors import ConfigError
 from bot.messages import (
+    AgentGate,
     Capabilities,
     ChannelRef,
     Inbound,
     InboundHandler,
+    InboundKind,
     Outbound,
     SentRef,
 )
@@ -102,6 +104,7 @@ class TelegramChannel:
         self._initialized = False
         self._polling = False
         self._admins: dict[tuple[str, str], tuple[bool, datetime]] = {}
+        self._gate: AgentGate = _everyone
 
     @property
     def bot(self) -> Bot:
@@ -175,8 +178,11 @@ class TelegramChannel:
         logger.error("telegram: update %s was not handled", update_id, exc_info=context.error)
 
     async def handle_update(self, update: Update) -> None:
-        """Translate one update and hand it to the help desk; only then acknowledge a button
-        (a spinner keeps turning until ``answerCallbackQuery``, so it is always answered)."""
+        """Translate one update and hand it to the help desk; then acknowledge a button (a
+        spinner keeps turning until ``answerCallbackQuery``) — except an agent button clicked
+        by someone the agent gate refuses: the desk's private refusal answers that click as
+        an alert, which only an unanswered query can show."""
+        refused_click = False
         try:
             inbound = translate(
                 update,
@@ -187,13 +193,17 @@ class TelegramChannel:
             if inbound is not None and self._on_inbound is not None:
                 if inbound.channel.channel in self._agent_chats:
                     inbound = await self._with_groups(inbound)
+                    refused_click = inbound.kind == InboundKind.ACTION and not self._gate(inbound)
                 await self._on_inbound(inbound)
         finally:
-            if update.callback_query is not None:
+            if update.callback_query is not None and not refused_click:
                 try:
                     await update.callback_query.answer()
                 except TelegramError as exc:
                     logger.warning("telegram: could not answer a button click: %s", exc.message)
+
+    def use_agent_gate(self, gate: AgentGate) -> None:
+        self._gate = gate
 
     async def _with_groups(self, inbound: Inbound) -> Inbound:
         """An agent group's messages carry the group ``<chat id>``, and ``admin`` when the
@@ -240,6 +250,10 @@ class TelegramChannel:
             logger.exception("telegram webhook: update %s failed", update.update_id)
             return Response(status_code=500)
         return Response(status_code=200)
+
+
+def _everyone(_: Inbound) -> bool:
+    return True
 
 
 class _RedactToken(logging.Filter):

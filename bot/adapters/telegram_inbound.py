@@ -96,6 +96,7 @@ def _button(query: CallbackQuery, *, agent_chats: Collection[str]) -> Inbound | 
         action=verb,
         value=f"{case}:{arg}",
         is_direct=is_direct,
+        reply_token=query.id,  # answerCallbackQuery: a private alert to the clicker
         raw=query.to_dict(),
     )
 

@@ -17,20 +17,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any
 
 from telegram import Bot, ReplyParameters
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.adapters.telegram_checks import GroupStatus
 from bot.adapters.telegram_inbound import PLATFORM
-from bot.adapters.telegram_render import NO_PREVIEW, fit_text, keyboard, send_error
+from bot.adapters.telegram_render import (
+    NO_PREVIEW,
+    fit_text,
+    keyboard,
+    readable,
+    send_error,
+    text_parts,
+)
+from bot.adapters.text_chunks import utf16_length
 from bot.errors import PermanentSendError
-from bot.messages import Outbound, OutboundKind, SentRef
+from bot.messages import ChannelRef, Outbound, OutboundKind, SentRef
 
 logger = logging.getLogger(__name__)
 
 TOPIC_NAME_MAX = 128
+ALERT_MAX = 200  # answerCallbackQuery text
 
 
 class TelegramSender:
@@ -62,6 +72,8 @@ class TelegramSender:
             raise send_error(exc) from exc
 
     async def _post(self, outbound: Outbound) -> SentRef:
+        if outbound.private_to:
+            return await self._post_privately(outbound)
         chat, thread = outbound.channel.channel, outbound.channel.thread
         escalation = thread is None and bool(outbound.title) and chat in self._agent_chats
         if escalation and await self._can_open_topics(chat):
@@ -85,20 +97,49 @@ class TelegramSender:
             reply_parameters=ReplyParameters(int(thread), allow_sending_without_reply=True),
         )
 
+    async def _post_privately(self, outbound: Outbound) -> SentRef:
+        """Only ``private_to`` sees it: an alert answering their still-unanswered button click,
+        else a message in their private chat with the bot. Where neither is possible (they
+        never started the bot) it is said where they wrote, rather than not at all."""
+        text = outbound.text.strip() or "…"
+        if outbound.reply_token and utf16_length(text) <= ALERT_MAX:
+            try:
+                await self._bot.answer_callback_query(
+                    outbound.reply_token, text=text, show_alert=True
+                )
+                return SentRef(PLATFORM, outbound.private_to, f"alert:{outbound.reply_token}")
+            except BadRequest as exc:  # answered already, or too old
+                logger.info("telegram: callback query gone (%s); answering in private", exc)
+        try:
+            in_private = ChannelRef(PLATFORM, outbound.private_to)
+            return await self._send_text(
+                outbound.private_to, replace(outbound, channel=in_private, private_to="")
+            )
+        except Forbidden as exc:  # "bot can't initiate conversation with a user"
+            logger.info("telegram: no private chat with %s (%s)", outbound.private_to, exc)
+        return await self._post(replace(outbound, private_to="", reply_token=""))
+
     async def _send_text(self, chat: str, outbound: Outbound, **where: Any) -> SentRef:
-        message = await self._bot.send_message(
-            chat_id=chat,
-            text=fit_text(outbound.text),
-            reply_markup=keyboard(outbound.buttons),
-            link_preview_options=NO_PREVIEW,
-            **where,
-        )
+        """One message, or several for a text over Telegram's limit (the buttons go with the
+        last). A post with buttons or a title is edited later, so it stays one message. The
+        SentRef names the first message; later parts answer the same thread or chain."""
+        text = readable(outbound.text, outbound.format)
+        parts = [fit_text(text)] if outbound.buttons or outbound.title else text_parts(text)
+        first: str | None = None
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            message = await self._bot.send_message(
+                chat_id=chat,
+                text=part,
+                reply_markup=keyboard(outbound.buttons) if last else None,
+                link_preview_options=NO_PREVIEW,
+                **where,
+            )
+            first = first or str(message.message_id)
+        assert first is not None
         topic = where.get("message_thread_id")
         return SentRef(
-            PLATFORM,
-            chat,
-            str(message.message_id),
-            str(topic) if topic is not None else outbound.channel.thread,
+            PLATFORM, chat, first, str(topic) if topic is not None else outbound.channel.thread
         )
 
     async def _open_topic(self, outbound: Outbound) -> SentRef:
@@ -124,8 +165,12 @@ class TelegramSender:
         chat, thread = outbound.channel.channel, outbound.channel.thread
         if thread is None:
             raise PermanentSendError("telegram: CLOSE_THREAD without a topic")
-        if await self._is_forum(chat):
-            await self._bot.close_forum_topic(chat, int(thread))
+        if await self._is_forum(chat) and (chat, thread) not in self._chain_roots:
+            try:
+                await self._bot.close_forum_topic(chat, int(thread))
+            except BadRequest as exc:  # a reply chain in General: no topic to close
+                if "thread" not in exc.message.lower() and "topic" not in exc.message.lower():
+                    raise
         return SentRef(PLATFORM, chat, thread, thread)
 
     async def _edit(self, outbound: Outbound) -> SentRef:

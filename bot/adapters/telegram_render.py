@@ -9,6 +9,7 @@ escalation post already tells agents to answer with ``/reply <text>`` in the cas
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from datetime import timedelta
@@ -24,20 +25,60 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.adapters.text_chunks import split_text, utf16_length
 from bot.errors import PermanentSendError, RetryableSendError, SendError
 from bot.messages import Button
 
-MAX_TEXT_CHARS = 4096  # sendMessage / editMessageText limit
+MAX_TEXT_CHARS = 4096  # sendMessage / editMessageText limit, in UTF-16 code units
 BUTTONS_PER_ROW = 5
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def fit_text(text: str) -> str:
-    """Telegram refuses empty and over-long texts: keep it within the limit, never empty."""
+    """For a message that must stay one (it is edited later): within the limit, never empty.
+    Such texts are short by design; anything else is sent whole with ``text_parts``."""
     text = text if text.strip() else "…"
-    if len(text) <= MAX_TEXT_CHARS:
+    if utf16_length(text) <= MAX_TEXT_CHARS:
         return text
-    return text[: MAX_TEXT_CHARS - 1] + "…"
+    return _shorten(text, MAX_TEXT_CHARS - 1) + "…"
+
+
+def readable(text: str, text_format: str) -> str:
+    """Telegram gets plain text (no parse_mode): markdown from another platform (an agent on
+    Discord) is shown without its markers — ``**bold**`` as bold's words, ``[label](url)`` as
+    ``label (url)`` — rather than as stray symbols."""
+    if text_format != "markdown":
+        return text
+    text = _FENCE.sub(lambda m: m.group(1).strip("\n"), text)
+    text = _LINK.sub(r"\1 (\2)", text)
+    for pattern in _EMPHASIS:
+        text = pattern.sub(r"\1", text)
+    return text
+
+
+_FENCE = re.compile(r"```(?:[a-zA-Z0-9_+-]*\n)?(.*?)```", re.DOTALL)
+_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
+_EMPHASIS = [
+    re.compile(r"\*\*(.+?)\*\*"),
+    re.compile(r"__(.+?)__"),
+    re.compile(r"~~(.+?)~~"),
+    re.compile(r"\|\|(.+?)\|\|"),
+    re.compile(r"`([^`\n]+)`"),
+    re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])"),
+    re.compile(r"(?<![\w_])_(?!\s)([^_\n]+?)(?<!\s)_(?![\w_])"),
+]
+
+
+def text_parts(text: str) -> list[str]:
+    """Telegram refuses empty texts and texts over 4,096 UTF-16 units ("message is too long"):
+    a long text goes out as several messages, cut at paragraph, line or word breaks."""
+    return split_text(text if text.strip() else "…", MAX_TEXT_CHARS, utf16_length)
+
+
+def _shorten(text: str, limit: int) -> str:
+    while utf16_length(text) > limit:
+        text = text[: len(text) - max(1, (utf16_length(text) - limit) // 2)]
+    return text
 
 
 def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:

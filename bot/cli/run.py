@@ -42,11 +42,15 @@ def run(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    failed = False
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(settings, role))
+        failed = asyncio.run(_run(settings, role))
+    if failed:  # a supervisor (systemd, the platform) sees it and restarts or alerts
+        raise typer.Exit(1)
 
 
-async def _run(settings: object, role: ProcessRole) -> None:
+async def _run(settings: object, role: ProcessRole) -> bool:
+    """Run until a signal (returns False) or until a part dies (returns True)."""
     from bot.bootstrap import build_channels, build_helpdesk
     from bot.cli.database import ready_database
     from bot.config import Settings, load_desk_config
@@ -67,25 +71,31 @@ async def _run(settings: object, role: ProcessRole) -> None:
     helpdesk = await _unless_stopped(build_helpdesk(settings, channels=channels, desk=desk), stop)
     if helpdesk is None:
         logger.info("stopped during start-up")
-        return
-    await serve(helpdesk, role, stop)
+        return False
+    return await serve(helpdesk, role, stop)
 
 
-async def serve(helpdesk: object, role: ProcessRole, stop: asyncio.Event) -> None:
-    """Run a built help desk until ``stop`` is set, then stop it cleanly. Inbounds stored
-    before a crash are recovered before any adapter takes new traffic."""
+async def serve(helpdesk: object, role: ProcessRole, stop: asyncio.Event) -> bool:
+    """Run a built help desk until ``stop`` is set, then stop it cleanly (False), or until a
+    part dies (True). Inbounds stored before a crash are recovered before any adapter takes
+    new traffic."""
     from bot.bootstrap import HelpDesk, start_channels
+    from bot.messages import HoldsConnection
 
     assert isinstance(helpdesk, HelpDesk)
     tasks: list[asyncio.Task[None]] = []
     web: asyncio.Task[None] | None = None
+    failed = False
     try:
         if await _unless_stopped(helpdesk.intake.recover(), stop) is None:
-            return
+            return False
         tasks.append(asyncio.create_task(helpdesk.intake.run()))
         tasks.append(asyncio.create_task(helpdesk.sender.run()))
         if await _unless_stopped(_started(start_channels(helpdesk)), stop) is None:
-            return
+            return False
+        for channel in helpdesk.channels.values():  # a connection lost for good ends the process
+            if isinstance(channel, HoldsConnection):
+                tasks.append(asyncio.create_task(channel.wait_lost()))
         if role in (ProcessRole.ALL, ProcessRole.WEB):
             web = asyncio.create_task(_serve_web(helpdesk, stop))
             tasks.append(web)
@@ -99,6 +109,7 @@ async def serve(helpdesk: object, role: ProcessRole, stop: asyncio.Event) -> Non
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         for task in done:  # a part that died takes the process down, loudly
             if task is not stopper and not task.cancelled() and task.exception():
+                failed = True
                 logger.error("stopping: %s failed", task.get_coro(), exc_info=task.exception())
         stopper.cancel()
     finally:
@@ -115,6 +126,7 @@ async def serve(helpdesk: object, role: ProcessRole, stop: asyncio.Event) -> Non
         await asyncio.gather(*tasks, return_exceptions=True)
         await helpdesk.close()
     logger.info("stopped")
+    return failed
 
 
 async def _started(starting: Awaitable[None]) -> bool:

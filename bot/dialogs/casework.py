@@ -305,5 +305,6 @@ class CustomerCommands:
         except UserFacingError as exc:
             return [Reply(exc.safe_message)], state
         notify.to_agents(uow, self._desk, case, replies.customer_closed(case.id))
+        notify.close_thread(uow, self._desk, case)
         await notify.update_escalation(uow, self._desk, case)
         return [Reply(replies.case_closed(case.id))], State.IDLE

@@ -11,6 +11,7 @@ This module reads the inbound, checks the role and dispatches; the actions on a 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 
 from sqlalchemy import select
@@ -77,6 +78,8 @@ class AgentDesk:
                 return
             try:
                 await self._dispatch(ctx, call)
+                if inbound.attachments and call.verb != "reply":  # reply says it itself
+                    ctx.answer(replies.files_not_kept_for_agents(inbound.attachments))
             except ClaimConflict as exc:
                 await uow.session.rollback()
                 ctx.refuse(replies.claim_conflict(exc.case_number, exc.holder))
@@ -114,13 +117,15 @@ class AgentDesk:
             words = inbound.fields.get("text") or inbound.fields.get("target") or ""
             return CommandCall(verb, int(case) if case.isdigit() else thread_case, words)
         text = clean_text(inbound.text).strip()
-        if inbound.kind == InboundKind.COMMAND or looks_like_command(text):
+        bare = _typed_as_hinted(text, thread_case=thread_case)
+        if inbound.kind == InboundKind.COMMAND or looks_like_command(text) or bare:
             try:
                 return parse_command(text, default_case=thread_case)
             except InvalidCommand as exc:
                 return CommandCall("invalid", None, exc.safe_message)
         if thread_case is not None and (text or inbound.attachments):
-            return CommandCall("note", thread_case, text or ", ".join(inbound.attachments))
+            files = replies.files_not_kept(inbound.attachments) if inbound.attachments else ""
+            return CommandCall("note", thread_case, " ".join(p for p in (text, files) if p))
         return None  # chatter outside case threads
 
     async def _dispatch(self, ctx: DeskContext, call: CommandCall) -> None:
@@ -136,5 +141,23 @@ class AgentDesk:
             raise InvalidCommand(f"Which case? Try '{hint(call.verb)} 12'.")
         await ACTIONS[call.verb](ctx, call.case_number, call.args)
 
+
+def _typed_as_hinted(text: str, *, thread_case: int | None) -> bool:
+    """The escalation post hints commands without a prefix (``claim 3``, ``transfer 3 @5002``,
+    ``resolve 3``), so that form is a command: an agent verb followed by a case number — in a
+    case thread only that case's number — or a lone verb in a case thread. Anything else stays
+    chatter or a note ("reply to this later", "note 2 things" must not become commands)."""
+    words = text.split(maxsplit=2)
+    if not words or words[0].lower() not in AGENT_VERBS:
+        return False
+    if len(words) == 1:
+        return thread_case is not None
+    number = _CASE_NUMBER.fullmatch(words[1])
+    if number is None:
+        return False
+    return thread_case is None or int(number.group(1)) == thread_case
+
+
+_CASE_NUMBER = re.compile(r"#?(\d+)")
 
 __all__ = ["AgentDesk", "PermissionDenied"]

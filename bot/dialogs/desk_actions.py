@@ -36,6 +36,12 @@ async def release(ctx: DeskContext, number: int, _args: str) -> None:
     await notify.set_customer_state(ctx.uow, case.conversation, State.CASE_OPEN, case=number)
 
 
+# How agents' words arrive from each platform: Discord messages are Discord markdown (kept for
+# the customer, so an agent's **bold** or `code` is not escaped into backslashes); Telegram's
+# entities are not carried (plain text) and Slack's markup is decoded by its adapter.
+AGENT_TEXT_FORMAT = {"discord": "markdown"}
+
+
 async def reply(ctx: DeskContext, number: int, text: str, **extra: object) -> None:
     """Send ``text`` to the customer: the only way anything in the agent channel reaches them."""
     if ctx.inbound.attachments:
@@ -49,7 +55,14 @@ async def reply(ctx: DeskContext, number: int, text: str, **extra: object) -> No
     case = await cases.agent_reply(ctx.uow, number, ctx.agent, ctx.name, text, **extra)
     if not was_claimed:
         await notify.update_escalation(ctx.uow, ctx.desk, case)
-    _to_customer(ctx, case, replies.agent_says(ctx.name, text), attribution=ctx.name, confirm=True)
+    _to_customer(
+        ctx,
+        case,
+        replies.agent_says(ctx.name, text),
+        attribution=ctx.name,
+        confirm=True,
+        text_format=AGENT_TEXT_FORMAT.get(ctx.inbound.platform, "plain"),
+    )
     notify.to_agents(ctx.uow, ctx.desk, case, replies.reply_queued(number))
     await notify.set_customer_state(ctx.uow, case.conversation, State.WITH_AGENT, case=number)
 
@@ -142,6 +155,7 @@ def _to_customer(
     attribution: str = "",
     confirm: bool = False,
     ref_key: str | None = None,
+    text_format: str = "plain",
 ) -> None:
     """A message to the case's customer whose fate the case thread learns: a line if it can't
     be delivered, and (``confirm``, for an agent's reply) once it is."""
@@ -153,6 +167,7 @@ def _to_customer(
         attribution=attribution,
         tell=notify.outcome_lines(ctx.desk, case, text, confirm=confirm),
         ref_key=ref_key,
+        text_format=text_format,
     )
 
 

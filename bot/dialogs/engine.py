@@ -139,7 +139,7 @@ class DialogEngine:
         if len(text) > self._desk.max_message_chars:
             return None, replies.too_long(self._desk.max_message_chars)
         if not text:
-            return Said(text="", has_attachments=True), None
+            return Said(text="", has_attachments=True, attachments=inbound.attachments), None
         understanding = await self._understander.understand(text)
         return (
             Said(
@@ -149,6 +149,7 @@ class DialogEngine:
                 hit=understanding.hit,
                 unsupported_language=understanding.unsupported_language,
                 has_attachments=bool(inbound.attachments),
+                attachments=inbound.attachments,
                 tags=tags_from(understanding.entities),
                 wants_person=understanding.wants_person,
                 names_a_problem=understanding.names_a_problem,

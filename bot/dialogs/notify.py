@@ -129,6 +129,15 @@ def private_handle(inbound: Inbound, *, commands_only: bool = False) -> tuple[st
     return inbound.user_id, inbound.reply_token
 
 
+def close_thread(uow: UnitOfWork, desk: DeskConfig, case: Case) -> None:
+    """A closed case's agent thread is archived (and locked where the bot may): the case is
+    done, and its thread leaves the list of active ones. After the last line to it."""
+    uow.send(
+        Outbound(channel=queue_channel(desk, case), text="", kind=OutboundKind.CLOSE_THREAD),
+        thread_key=post_key(case.id),
+    )
+
+
 def to_customer(
     uow: UnitOfWork,
     conversation: str,
@@ -140,14 +149,19 @@ def to_customer(
     reply_token: str = "",
     tell: dict[str, str] | None = None,
     ref_key: str | None = None,
+    text_format: str = "plain",
 ) -> None:
-    """``tell`` (from ``outcome_lines``) has the sender write the outcome to a case thread;
-    ``ref_key`` names a message whose buttons are retired later (edited away)."""
+    """``private_to`` (with the inbound's ``reply_token``): only that person sees it — an
+    answer to their command in a shared channel. ``text_format`` "markdown": the text keeps
+    its author's markdown (an agent's reply), which each adapter shows or degrades. ``tell``
+    (from ``outcome_lines``) has the sender write the outcome to a case thread; ``ref_key``
+    names a message whose buttons are retired later (edited away)."""
     uow.send(
         Outbound(
             channel=ChannelRef.parse(conversation),
             text=text,
             buttons=tuple(buttons),
+            format=text_format,
             attribution=attribution,
             private_to=private_to,
             reply_token=reply_token,

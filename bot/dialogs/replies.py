@@ -61,9 +61,21 @@ EMPTY_MESSAGE = "I didn't get any text there. What can I help you with?"
 NO_CASES = "You have no cases with us."
 NO_OPEN_CASE = "You have no open case to close."
 ATTACHMENT_REFUSED = (
-    "I can't take attachments here. Please describe the problem in words — an agent can ask "
-    "for files later if needed."
+    "I can't take attachments here: I can't pass files on yet, so yours was not kept. Please "
+    "describe it in words or paste the text — any words you sent with it were kept."
 )
+
+
+def files_not_kept(names: tuple[str, ...]) -> str:
+    """Recorded in the case where a file was received: nobody should look for it later."""
+    return f"[file not kept: {', '.join(names)}]"
+
+
+def files_not_kept_for_agents(names: tuple[str, ...]) -> str:
+    return (
+        f"The file {', '.join(names)} was not kept and not passed on: files aren't supported "
+        "yet. Paste the text, or describe what it shows."
+    )
 RATING_THANKS = (
     "Thank you for your rating! If you'd like to tell us more, just write it here — or press Skip."
 )
@@ -295,6 +307,12 @@ def escalation_post(
             f"{hint('transfer')} {number} <queue or @agent> · {hint('resolve')} {number}"
         )
     return "\n".join(lines)
+
+
+THREAD_UNAVAILABLE = (
+    "I couldn't open a thread for this case (the bot needs the Create Public Threads "
+    "permission in this channel), so its updates will follow as replies to this post."
+)
 
 
 def escalation_buttons(number: int) -> tuple[Button, ...]:

@@ -147,6 +147,7 @@ async def _close_stale(uow: UnitOfWork, desk: DeskConfig, case: Case) -> int:
         return 0
     notify.to_customer(uow, case.conversation, replies.stale_closed_for_customer(case.id))
     notify.to_agents(uow, desk, case, replies.stale_closed_for_agents(case.id))
+    notify.close_thread(uow, desk, case)
     await notify.update_escalation(uow, desk, case)
     await notify.set_customer_state(uow, case.conversation, State.IDLE)
     return 1

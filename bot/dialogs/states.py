@@ -88,6 +88,7 @@ class Said:
     names_a_problem: bool = False  # besides asking for a person, says what about
     urgent: bool = False  # an urgent complaint
     topic: str | None = None  # the problem's intent, even when the top label is another
+    attachments: tuple[str, ...] = ()  # names of the files sent with it (never kept)
 
 
 @dataclass(frozen=True)
@@ -392,8 +393,10 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
     if d.state in (State.CASE_OPEN, State.WITH_AGENT):
         return _while_a_case_is_open(d, said, intent, answerable)
 
-    if said.has_attachments and not said.text:
-        return d.say(replies.ATTACHMENT_REFUSED)
+    if said.has_attachments:  # the words (a caption) go on as the message; the file cannot
+        d.say(replies.ATTACHMENT_REFUSED)
+        if not said.text:
+            return d
 
     if d.state == State.COMMENTING and d.data.get("case") and _SCORE.match(said.text):
         return d.say(replies.already_rated(int(d.data["case"])))  # a score is not a comment
@@ -434,14 +437,16 @@ def _while_a_case_is_open(d: _Draft, said: Said, intent: str | None, answerable:
     answer at once, and everything goes to the case for the agent."""
     if intent == "case_status":
         return d.do(ShowStatus())
-    if said.has_attachments:
+    text = said.text
+    if said.has_attachments:  # the file cannot be kept: the case says so beside the words
         d.say(replies.ATTACHMENT_REFUSED)
+        text = " ".join(p for p in (said.text, replies.files_not_kept(said.attachments)) if p)
     small_talk = intent in SMALL_TALK
     if answerable and not small_talk and not said.wants_person and said.hit is not None:
         d.say(*_answer(said.hit, helped_button=False))
-        return d.do(AddToCase(said.text, acknowledge=True, answered=True))
+        return d.do(AddToCase(text, acknowledge=True, answered=True))
     acknowledge = d.state == State.CASE_OPEN and not small_talk
-    return d.do(AddToCase(said.text, acknowledge=acknowledge))
+    return d.do(AddToCase(text, acknowledge=acknowledge))
 
 
 def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) -> _Draft:

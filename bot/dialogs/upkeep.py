@@ -72,6 +72,7 @@ class DeskUpkeep:
         for case in closed:
             await notify.update_escalation(uow, self._desk, case)
             notify.to_agents(uow, self._desk, case, replies.auto_closed(case.id))
+            notify.close_thread(uow, self._desk, case)
             notify.to_customer(uow, case.conversation, replies.case_auto_closed(case.id))
             await _settle_dialog(uow, case.conversation, case.id)
         if closed:

@@ -9,18 +9,22 @@ injected), server-side rendering of markdown and mentions (asserted as the conte
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import discord
 import pytest
 from discord import MessageType
+from sqlalchemy import select
 
 from bot.clock import FrozenClock
+from bot.storage.models import DialogSession
 from tests.support.discord_sim import (
     DiscordDesk,
     DiscordWorld,
     build_discord_desk,
+    close_dms,
     labels,
     last_request,
     shown,
@@ -193,13 +197,43 @@ async def test_attachments_get_a_clear_refusal_and_bots_are_ignored(d: DiscordDe
     assert len(w.support.threads) == 1  # no thread, no answer for another bot
 
 
-async def test_someone_without_the_agent_role_cannot_claim(d: DiscordDesk) -> None:
+async def test_someone_without_the_agent_role_is_refused_privately_and_gets_no_form(
+    d: DiscordDesk,
+) -> None:
     post = await escalate_from_dm(d)
     w = d.world
-    await w.member.click(post, label="Claim")
+    seen_by_all = len(w.agents.history()) + len(w.agents.threads[0].history())
+
+    claimed = await w.member.click(post, label="Claim")
     await d.deliver()
-    assert "only agents can do that" in shown(w.agents.history()[-1]).lower()
+    (refusal,) = claimed.followups
+    assert refusal.ephemeral and "only agents can do that" in refusal.content.lower()
+
+    replying = await w.member.click(post, label="Reply")
+    assert replying.modal is None  # no form to fill in only to be refused afterwards
+    await d.deliver()
+    (refusal,) = replying.followups
+    assert refusal.ephemeral and "only agents can do that" in refusal.content.lower()
+
+    assert len(w.agents.history()) + len(w.agents.threads[0].history()) == seen_by_all
     assert "unclaimed" in shown(w.agents.history()[0])
+
+
+async def test_helpdesk_status_in_a_public_channel_is_answered_to_the_asker_only(
+    d: DiscordDesk,
+) -> None:
+    w = d.world
+    await w.member.send(w.support, f"{w.env.bot.user.mention} I need a human")
+    await d.deliver()
+    in_channel = len(w.support.history())
+
+    asked = await w.member.slash(w.support, "helpdesk", command="status")
+    await d.deliver()
+    answer = asked.response  # the answer replaces the asker's "thinking…" placeholder
+    assert answer is not None and answer.ephemeral
+    assert "no cases" in answer.content or "#1" in answer.content
+    assert len(w.support.history()) == in_channel  # nothing said for everyone to read
+    assert w.customer.dm_channel.history() == []  # nor by DM: the command's own answer
 
 
 async def test_the_helpdesk_app_command_works_for_customers_and_in_case_threads(
@@ -219,3 +253,73 @@ async def test_the_helpdesk_app_command_works_for_customers_and_in_case_threads(
     await w.customer.slash("helpdesk", command="status")
     await d.deliver()
     assert "#1" in shown(dm.last_message) and "I forgot my password" in shown(dm.last_message)
+
+
+async def test_a_customer_who_closed_their_dms_is_marked_unreachable_and_not_retried(
+    d: DiscordDesk,
+) -> None:
+    post = await escalate_from_dm(d)
+    w = d.world
+    dm = w.customer.dm_channel
+    close_dms(w.env, dm.id)
+
+    def posts_to_dm() -> int:
+        to_dm = re.compile(rf"/channels/{dm.id}/messages$")
+        return sum(1 for r in w.env.http_requests if r.method == "POST" and to_dm.search(r.path))
+
+    before = posts_to_dm()
+    await w.dana.click(post, label="Claim")
+    await d.deliver()
+    opened = await w.dana.click(post, label="Reply")
+    await w.dana.submit_modal(opened, {"text": "Are you still there?"})
+    await d.deliver()
+    assert posts_to_dm() - before == 1  # refused once (50007), then never tried again
+    async with d.helpdesk.sessions() as session:
+        blocked = await session.scalar(
+            select(DialogSession.blocked_at).where(DialogSession.conversation == f"discord:{dm.id}")
+        )
+    assert blocked is not None
+
+
+async def test_a_closed_case_archives_and_locks_its_thread(d: DiscordDesk) -> None:
+    await escalate_from_dm(d)
+    w = d.world
+    (thread,) = w.agents.threads
+    await w.customer.send_dm("/close")
+    await d.deliver()
+    assert "closed" in shown(w.customer.dm_channel.last_message).lower()
+    assert any("closed" in shown(m).lower() for m in thread.history())  # told, then archived
+    closed = await w.env.bot.fetch_channel(thread.id)
+    assert isinstance(closed, discord.Thread) and closed.archived and closed.locked
+
+
+async def test_an_agents_own_markdown_reaches_the_customer_as_written(d: DiscordDesk) -> None:
+    await escalate_from_dm(d)
+    w = d.world
+    (thread,) = w.agents.threads
+    await w.eve.send(thread, "/reply Run **Reset all** then `helpdesk sync` — @everyone is fine")
+    await d.deliver()
+    said = w.customer.dm_channel.last_message
+    assert said is not None
+    assert said.content.startswith("Eve (Support): Run **Reset all** then `helpdesk sync`")
+    assert said.mention_everyone is False and "@everyone" not in said.content  # still no ping
+
+
+async def test_a_refusal_after_the_click_token_expired_comes_by_dm_or_in_the_channel(
+    d: DiscordDesk,
+) -> None:
+    post = await escalate_from_dm(d)
+    w = d.world
+    expired = {"status": 401, "code": 50027, "message": "Invalid Webhook Token"}
+
+    w.env.inject_error("POST", "/webhooks/*", **expired)  # delivered after 15 minutes
+    await w.member.click(post, label="Claim")
+    await d.deliver()
+    assert "only agents can do that" in shown(w.customer.dm_channel.last_message).lower()
+
+    close_dms(w.env, w.customer.dm_channel.id)
+    w.env.inject_error("POST", "/webhooks/*", **expired)
+    await w.member.click(post, label="Claim")
+    await d.deliver()
+    said = [shown(m) for m in [*w.agents.history(), *w.agents.threads[0].history()]]
+    assert any("only agents can do that" in s.lower() for s in said)  # not silence

@@ -69,10 +69,24 @@ async def test_a_plain_group_works_by_reply_chains_and_group_admins_are_agents(
         # a member who is not an admin may not claim
         claim = tg.updates.agent_replies_to("/claim", reply_to=post_id, chat=PLAIN_GROUP)
         claim["message"]["from"].update({"id": MALLORY, "first_name": "Mallory"})
+        in_group = len(sent_to(api, PLAIN_GROUP))
         await tg.deliver(claim)
-        refusal = sent_to(api, PLAIN_GROUP)[-1]
+        (refusal,) = sent_to(api, str(MALLORY))  # told in private, not before the group
         assert refusal["text"] == replies.NOT_AN_AGENT
-        assert refusal["reply_parameters"]["message_id"] == post_id
+        assert len(sent_to(api, PLAIN_GROUP)) == in_group
+
+        # a click on Claim is refused with an alert only Mallory sees
+        click = tg.updates.agent_clicks(
+            "claim:1:", message_id=post_id, topic=None, chat=PLAIN_GROUP, user=MALLORY
+        )
+        await tg.deliver(click)
+        (answer,) = [
+            a
+            for a in api.calls_to("answerCallbackQuery")
+            if a["callback_query_id"] == click["callback_query"]["id"]
+        ]
+        assert answer["text"] == replies.NOT_AN_AGENT and answer["show_alert"] == "true"
+        assert len(sent_to(api, PLAIN_GROUP)) == in_group
 
         # a group admin claims by replying to the post; the thread line answers the post
         await tg.deliver(tg.updates.agent_replies_to("/claim", reply_to=post_id, chat=PLAIN_GROUP))

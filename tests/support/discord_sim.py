@@ -11,6 +11,7 @@ What it cannot show: the websocket itself, heartbeats, real rate limits and Disc
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +35,10 @@ class SimConnector:
 
     def __init__(self, env: simcord.Env) -> None:
         self._env = env
+        self.failure: str | None = None  # SimCord has no websocket to lose
+
+    async def wait_lost(self) -> None:
+        await asyncio.Event().wait()
 
     async def open(self, client: discord.Client) -> None:
         await self._env.restart_bot(client)
@@ -173,6 +178,20 @@ def labels(message: discord.Message) -> list[str]:
         for child in getattr(row, "children", [])
         if isinstance(child, discord.Button)
     ]
+
+
+def close_dms(env: simcord.Env, dm_channel_id: int) -> None:
+    """The person turned off DMs from server members / blocked the bot: every message to their
+    DM channel gets Discord's 403 with code 50007, as the real API answers (SimCord only knows
+    this answer for DMs to bots)."""
+    env.inject_error(
+        "POST",
+        f"/channels/{dm_channel_id}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+        times=None,
+    )
 
 
 def last_request(env: simcord.Env, method: str, path_pattern: str) -> Any:

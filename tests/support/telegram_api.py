@@ -9,8 +9,9 @@ strings; they are decoded here so tests assert on structures.
 It holds a little state: the bot (``getMe``), chats (``getChat``), members (``getChatMember``),
 message and topic counters, and a queue of updates served by ``getUpdates`` (long polling: a
 request waits until an update is pushed, its ``timeout`` passes or the server stops).
-``fail(method, error)`` makes the next call of a method fail with one of Telegram's error
-bodies (``RATE_LIMITED(n)``, ``BLOCKED``, ``NOT_ENOUGH_RIGHTS``).
+Texts over 4,096 UTF-16 units (or empty) and captions over 1,024 are refused with Telegram's
+own 400 errors. ``fail(method, error)`` makes the next call of a method fail with one of
+Telegram's error bodies (``RATE_LIMITED(n)``, ``BLOCKED``, ``NOT_ENOUGH_RIGHTS``).
 
 What it cannot prove: real permission checks, real rate limits, how clients render messages.
 """
@@ -72,6 +73,33 @@ NOT_ENOUGH_RIGHTS = ApiError(
 )
 
 
+TEXT_MAX = 4096  # sendMessage / editMessageText, in UTF-16 code units after entity parsing
+CAPTION_MAX = 1024  # captions of photos, documents, videos …
+
+
+def _bad_request(description: str) -> ApiError:
+    return ApiError(400, {"ok": False, "error_code": 400, "description": description})
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def text_refusal(text: str) -> ApiError | None:
+    """Telegram's answer to a text it will not take, or None."""
+    if not text.strip():
+        return _bad_request("Bad Request: message text is empty")
+    if _utf16(text) > TEXT_MAX:
+        return _bad_request("Bad Request: message is too long")
+    return None
+
+
+def caption_refusal(caption: str) -> ApiError | None:
+    if _utf16(caption) > CAPTION_MAX:
+        return _bad_request("Bad Request: message caption is too long")
+    return None
+
+
 @dataclass(frozen=True)
 class Call:
     method: str
@@ -96,10 +124,12 @@ class TelegramApi:
         )
         self._topic_ids = itertools.count(70)
         self.topics: dict[str, set[int]] = defaultdict(set)  # chat id -> its topics' ids
+        self.closed_topics: dict[str, set[int]] = defaultdict(set)
         self._new_update = asyncio.Event()
         self._closing = asyncio.Event()
         self._recorded = asyncio.Condition()
         self.sent: list[dict[str, Any]] = []  # the Message objects sendMessage returned
+        self._answered: set[str] = set()  # callback query ids
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.port = 0
@@ -291,6 +321,9 @@ class TelegramApi:
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
         chat_id = str(params["chat_id"])
+        refused = text_refusal(str(params.get("text", "")))
+        if refused is not None:
+            return refused
         message: dict[str, Any] = {
             "message_id": next(self._message_ids[chat_id]),
             "date": DATE,
@@ -317,6 +350,9 @@ class TelegramApi:
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
         chat_id = str(params["chat_id"])
+        refused = text_refusal(str(params.get("text", "")))
+        if refused is not None:
+            return refused
         message: dict[str, Any] = {
             "message_id": int(params["message_id"]),
             "date": DATE,
@@ -329,15 +365,50 @@ class TelegramApi:
             message["reply_markup"] = params["reply_markup"]
         return message
 
-    async def _api_answerCallbackQuery(self, _: dict[str, Any]) -> Any:
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        """A query is answered once; an alert holds 200 characters."""
+        query_id = str(params["callback_query_id"])
+        if query_id in self._answered:
+            return _bad_request(
+                "Bad Request: query is too old and response timeout expired or query ID is invalid"
+            )
+        if _utf16(str(params.get("text", ""))) > 200:
+            return _bad_request("Bad Request: MESSAGE_TOO_LONG")
+        self._answered.add(query_id)
         return True
+
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        return await self._send_media(params, "photo")
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> Any:
+        return await self._send_media(params, "document")
+
+    async def _send_media(self, params: dict[str, Any], kind: str) -> Any:
+        """Only the caption limit is modelled; the file itself is not kept."""
+        refused = caption_refusal(str(params.get("caption", "")))
+        if refused is not None:
+            return refused
+        chat_id = str(params["chat_id"])
+        message = {
+            "message_id": next(self._message_ids[chat_id]),
+            "date": DATE,
+            "chat": self._chat(chat_id),
+            "from": self._bot_user(),
+            "caption": params.get("caption", ""),
+        }
+        self.sent.append(message)
+        return message
 
     async def _api_createForumTopic(self, params: dict[str, Any]) -> Any:
         topic_id = next(self._topic_ids)
         self.topics[str(params["chat_id"])].add(topic_id)
         return {"message_thread_id": topic_id, "name": params["name"], "icon_color": 7322096}
 
-    async def _api_closeForumTopic(self, _: dict[str, Any]) -> Any:
+    async def _api_closeForumTopic(self, params: dict[str, Any]) -> Any:
+        chat_id, topic = str(params["chat_id"]), int(params["message_thread_id"])
+        if topic not in self.topics[chat_id]:
+            return _bad_request("Bad Request: TOPIC_ID_INVALID")
+        self.closed_topics[chat_id].add(topic)
         return True
 
 

@@ -63,11 +63,11 @@ class TelegramDesk:
         else:
             self.api.push_update(update)
             await asyncio.wait_for(self.processed.get(), 10)
-        if "callback_query" in update:
+        await self.helpdesk.sender.drain()
+        if "callback_query" in update:  # every click is answered: at once, or by the outbox
             await self.api.wait_for_call(
                 "answerCallbackQuery", callback_query_id=update["callback_query"]["id"]
             )
-        await self.helpdesk.sender.drain()
 
     async def close(self) -> None:
         if self.client is not None:

@@ -106,6 +106,19 @@ class Updates:
         message["from"].update({"id": user, "first_name": name})
         return update
 
+    def agent_says(
+        self, text: str, *, chat: str = AGENT_GROUP, user: int = 777, name: str = "Dana"
+    ) -> dict[str, Any]:
+        """A message in the group itself (General in a forum): no topic, no reply."""
+        update, message = self._message_update("group_reply")
+        _set_text(message, text)
+        message["chat"]["id"] = int(chat)
+        message.pop("reply_to_message")
+        message.pop("message_thread_id", None)
+        message.pop("is_topic_message", None)
+        message["from"].update({"id": user, "first_name": name})
+        return update
+
     def agent_replies_to(
         self, text: str, *, reply_to: int | str, chat: str, user: int = 888, name: str = "Eve"
     ) -> dict[str, Any]:
