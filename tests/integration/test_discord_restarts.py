@@ -75,11 +75,13 @@ async def test_two_agents_with_reply_forms_open_on_one_case_are_both_answered(
     assert shown(w.customer.dm_channel.last_message) == "Eve (Support): I can help."
     # Eve's reply claimed the case: Dana's form is still handled, and she is told why it
     # did not go out
-    await w.dana.submit_modal(dana_form, {"text": "Looking into it."})
+    seen_by_all = len(w.agents.history())
+    submitted = await w.dana.submit_modal(dana_form, {"text": "Looking into it."})
     await d.deliver()
     assert shown(w.customer.dm_channel.last_message) == "Eve (Support): I can help."
-    told = [shown(m) for m in w.agents.history()]
-    assert replies.claim_conflict(1, "Eve") in told
+    (told,) = submitted.followups  # to Dana only: a refusal is nobody else's business
+    assert told.ephemeral and shown(told) == replies.claim_conflict(1, "Eve")
+    assert len(w.agents.history()) == seen_by_all
 
 
 async def test_after_a_restart_a_note_and_a_reply_in_the_case_thread_reach_the_case(
