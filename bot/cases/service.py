@@ -114,7 +114,17 @@ async def open_case(
             _log(uow, case, EventKind.BOT_MESSAGE, "bot", text)
     if suggested:
         _log(uow, case, EventKind.BOT_MESSAGE, "bot", f"suggested {suggested}", suggested=suggested)
-    _log(uow, case, EventKind.STATUS_CHANGE, "bot", "opened", to=CaseStatus.NEW.value)
+    # the queue and priority it opened with: the SLA clock is derived from this history
+    _log(
+        uow,
+        case,
+        EventKind.STATUS_CHANGE,
+        "bot",
+        "opened",
+        to=CaseStatus.NEW.value,
+        queue=queue,
+        priority=priority,
+    )
     uow.emit(CaseOpened(case.id, subject=case.subject, priority=priority))
     return case
 
