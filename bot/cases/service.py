@@ -268,13 +268,25 @@ async def resolve_case(uow: UnitOfWork, number: int, by: str, by_name: str) -> C
     return case
 
 
-async def close_case(uow: UnitOfWork, number: int, by: str, by_name: str) -> Case:
+async def close_case(
+    uow: UnitOfWork, number: int, by: str, by_name: str, *, reason: str = ""
+) -> Case:
     case = await get_case(uow, number)
     if case.status == CaseStatus.CLOSED.value:
         raise UserFacingError(f"Case #{number} is already closed.")
     case.status = CaseStatus.CLOSED.value
     case.closed_at = uow.clock.now()
-    _log(uow, case, EventKind.STATUS_CHANGE, by, "closed", author_name=by_name, to=case.status)
+    extra = {"reason": reason} if reason else {}
+    _log(
+        uow,
+        case,
+        EventKind.STATUS_CHANGE,
+        by,
+        "closed",
+        author_name=by_name,
+        to=case.status,
+        **extra,
+    )
     uow.emit(CaseClosed(number, by=by_name))
     return case
 

@@ -166,7 +166,9 @@ class DialogEngine:
             await uow.session.flush()
         session.blocked_at = None  # they wrote to us: they can be reached again
         stale = now - session.updated_at > timedelta(hours=self._desk.stale_after_hours)
-        if stale and State(session.state) in RESTING_STATES:
+        # A resolved dialog ends with its case's reopen window (below), not with the idle
+        # timeout: one window, ``reopen_window_hours`` (``handoff.can_reopen``).
+        if stale and State(session.state) in RESTING_STATES - {State.RESOLVED, State.COMMENTING}:
             session.state, session.data = State.IDLE.value, {}
         # A case can change under the dialog (closed by an agent): trust the case table.
         if State(session.state) in (State.CASE_OPEN, State.WITH_AGENT):

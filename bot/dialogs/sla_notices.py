@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.cases import service as cases
+from bot.cases import handoff
 from bot.config import DeskConfig
 from bot.dialogs import notify, replies
 from bot.dialogs.states import State
@@ -132,12 +132,14 @@ def _announce(
 
 async def _close_stale(uow: UnitOfWork, desk: DeskConfig, case: Case) -> int:
     try:
-        await cases.close_case(uow, case.id, "bot", "SLA")
+        await handoff.close_for_silence(uow, case.id)
     except UserFacingError:
         logger.info("stale case #%s was already closed", case.id)
         return 0
     notify.to_customer(uow, case.conversation, replies.stale_closed_for_customer(case.id))
     notify.to_agents(uow, desk, case, replies.stale_closed_for_agents(case.id))
     await notify.update_escalation(uow, desk, case)
-    await notify.set_customer_state(uow, case.conversation, State.IDLE)
+    # the conversation stays with the case: their next message (within the reopen window)
+    # reopens it, as they were just told
+    await notify.set_customer_state(uow, case.conversation, State.RESOLVED, case=case.id)
     return 1
