@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.clock import on_time
 from bot.config import SlaConfig
 from bot.escalation.calendar import BusinessCalendar
 from bot.escalation.sla_clock import (
@@ -111,12 +112,13 @@ def apply(case: Case, times: DueTimes) -> None:
 
 
 def met(done_at: datetime, due_at: datetime) -> bool:
-    """The one rule for a target: met when done at or before the due instant. The ladder
-    breaches only after it (``is_breached``) and the digest counts met with this."""
-    return done_at <= due_at
+    """A target is met when done at or before the due instant (``bot.clock.on_time``: the
+    digest counts met by the same rule)."""
+    return on_time(done_at, due_at)
 
 
 def is_breached(due_at: datetime, now: datetime) -> bool:
+    """Breached once ``now`` is past the due instant: at the due minute it can still be met."""
     return not met(now, due_at)
 
 

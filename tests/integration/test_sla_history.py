@@ -17,6 +17,7 @@ from bot.clock import FrozenClock
 from bot.config import QueueConfig, SlaConfig, SlaTarget
 from bot.dialogs.sla_notices import SlaCheckResult, run_sla_check
 from bot.messages import ChannelRef, OutboundKind
+from bot.reports.metrics import collect
 from bot.storage.models import Case
 from tests.support.desk import Transcript, build_transcript, test_desk
 
@@ -129,7 +130,8 @@ async def test_the_card_shows_the_due_time_of_the_new_priority(
     await open_case(t)
     clock.advance(minutes=5)
     await t.agent("priority 1 high")
-    edits = [o.text for o in t.sent_to(ChannelRef.parse("fake:agents")) if o.kind == OutboundKind.EDIT]
+    sent = t.sent_to(ChannelRef.parse("fake:agents"))
+    edits = [o.text for o in sent if o.kind == OutboundKind.EDIT]
     assert "First response due: 2026-01-05 09:30 UTC" in edits[-1]
 
 
@@ -192,3 +194,18 @@ async def test_close_for_silence_then_reopen_clears_the_closed_state(
     assert (case.status, case.closed_at, case.reopen_count) == ("new", None, 1)
     assert case.resolution_due_at == at(23)  # 4 h from the reopen at 19:00
     assert not handoff.can_reopen(case, clock.now(), WINDOW)  # active again
+
+
+async def test_an_answer_at_the_due_minute_is_met_for_the_ladder_and_the_digest(
+    t: Transcript, clock: FrozenClock
+) -> None:
+    """Item 15: one rule — done at or before the due instant is met, everywhere."""
+    await open_case(t)  # first response due 10:00
+    clock.advance(hours=1)
+    assert (await check(t)).breaches == 0  # 10:00: not a breach yet (a warning, a ping)
+    await t.agent("reply 1 Here I am")  # answered at 10:00 exactly
+    clock.advance(minutes=1)
+    assert await check(t) == SlaCheckResult()
+    async with job_uow_factory(t.helpdesk)() as uow:
+        figures = await collect(uow, at(0), at(0, day=6), clock.now())
+    assert (figures.first_response_sla.met, figures.first_response_sla.total) == (1, 1)
