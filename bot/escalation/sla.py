@@ -104,9 +104,10 @@ def apply(case: Case, times: DueTimes) -> None:
         state["resolution_since"] = since
     unclaimed = times.unclaimed_since.isoformat() if times.unclaimed_since else None
     if state.get("unclaimed_since") != unclaimed:
+        if "unclaimed_since" in state:  # back in a queue: re-pings count again from there
+            state.pop("last_ping", None)
+            state.pop("pings", None)
         state["unclaimed_since"] = unclaimed
-        state.pop("last_ping", None)  # back in a queue: re-pings count from now
-        state.pop("pings", None)
     if state != (case.sla_state or {}):
         case.sla_state = state  # a new object: JSON columns do not track in-place changes
 
@@ -177,7 +178,8 @@ def _steps(
         last = datetime.fromisoformat(state["last_ping"]) if state.get("last_ping") else None
         unclaimed = state.get("unclaimed_since")
         waiting = datetime.fromisoformat(unclaimed) if unclaimed else case.created_at
-        if calendar.seconds_between(last or waiting, now) >= sla.unclaimed_reping_minutes * 60:
+        since = max(last, waiting) if last else waiting  # the later: last ping, or queued
+        if calendar.seconds_between(since, now) >= sla.unclaimed_reping_minutes * 60:
             state["last_ping"] = now.isoformat()
             state["pings"] = int(state.get("pings", 0)) + 1
             alerts.append(
