@@ -28,3 +28,9 @@ class FrozenClock:
 
     def advance(self, **delta: float) -> None:
         self._now += timedelta(**delta)
+
+
+def on_time(done_at: datetime, due_at: datetime) -> bool:
+    """The one rule for a deadline, shared by the SLA ladder and the digests: done at or
+    before the due instant is on time; a breach starts only after it."""
+    return done_at <= due_at

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,34 @@ def parse_period(text: str) -> tuple[int, int]:
     if begin >= finish:
         raise ValueError(f"{text!r} ends before it starts")
     return begin, finish
+
+
+# Years whose DST rules a configured time is checked against.
+_DST_CHECK_YEARS = range(2024, 2036)
+
+
+@cache
+def unclear_wall_time(timezone: str, minutes: int, weekday: int | None = None) -> date | None:
+    """The first day (of ``weekday``, if given) on which the local time ``minutes`` after
+    midnight is skipped or repeated by a clock change in ``timezone`` (None: never)."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(timezone)
+    first, last = date(_DST_CHECK_YEARS.start, 1, 1), date(_DST_CHECK_YEARS.stop, 1, 1)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    offsets = [datetime.combine(day, time(12), tz).utcoffset() for day in days]
+    for before, after, day in zip(offsets, offsets[1:], days, strict=False):
+        if before == after:
+            continue
+        for candidate in (day, day + timedelta(days=1)):  # the change is on one of them
+            if weekday is not None and candidate.weekday() != weekday:
+                continue
+            wall = datetime.combine(candidate, time(0), tz) + timedelta(minutes=minutes)
+            skipped = wall.astimezone(UTC).astimezone(tz).replace(fold=0) != wall.replace(fold=0)
+            repeated = wall.replace(fold=0).utcoffset() != wall.replace(fold=1).utcoffset()
+            if skipped or repeated:
+                return candidate
+    return None
 
 
 class BusinessHours(BaseModel):
@@ -315,6 +344,58 @@ class DeskConfig(BaseModel):
         for queue in self.sla.queues:
             if queue not in names:
                 raise ValueError(f"sla.queues: no queue named {queue!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _digest_times_exist(self) -> DeskConfig:
+        """A digest scheduled at a time the clocks skip or repeat would run late, twice or for
+        the wrong period; so would periods whose local midnight does not exist."""
+        tz = self.digest_timezone
+        times: list[tuple[str, str, int | None]] = []
+        if self.digests.daily is not None:
+            times.append(("digests.daily", self.digests.daily, None))
+        if self.digests.weekly is not None:
+            day, _, at = self.digests.weekly.strip().partition(" ")
+            times.append(("digests.weekly", at, WEEKDAYS.index(day.lower())))
+        for key, at, weekday in times:
+            unclear = unclear_wall_time(tz, _minutes(at), weekday)
+            if unclear is not None:
+                raise ValueError(
+                    f"{key}: {at.strip()} is skipped or repeated when the clocks change in {tz} "
+                    f"(e.g. {unclear}); pick another time"
+                )
+        unclear = unclear_wall_time(tz, 0)
+        if unclear is not None:
+            raise ValueError(
+                f"digests.timezone: in {tz} midnight is skipped or repeated when the clocks "
+                f"change (e.g. {unclear}), so days have no clear start; set another zone"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _calendar_covers_targets(self) -> DeskConfig:
+        """The business calendar must open long enough for every SLA target: a target needing
+        more than a year of its open time is a mistake (and would fail at run time)."""
+        hours = self.business_hours
+        if hours is None:
+            return self
+        day_hours = [
+            sum(end - start for start, end in map(parse_period, hours.weekly.get(day, []))) / 60
+            for day in WEEKDAYS
+        ]
+        a_year = 52 * sum(day_hours) - len(set(hours.holidays)) * max(day_hours)
+        targets = [(f"sla.policies.{p}", t) for p, t in self.sla.policies.items()] + [
+            (f"sla.queues.{q}.{p}", t) for q, by in self.sla.queues.items() for p, t in by.items()
+        ]
+        for key, target in targets:
+            for name in ("first_response_hours", "resolution_hours"):
+                needed = getattr(target, name)
+                if needed > a_year:
+                    raise ValueError(
+                        f"{key}.{name}: {needed:g} business hours is more than business_hours "
+                        f"opens in a year ({sum(day_hours):g} h a week); lower the target or "
+                        "widen the hours"
+                    )
         return self
 
     @property

@@ -1,11 +1,13 @@
 """Moving a case between people and queues: transfer to a queue or an agent, and reopening a
-resolved case when the customer writes again within the reopen window."""
+resolved (or silence-closed) case when the customer writes again within the reopen window."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.cases.service import get_case, log_event, require_active, unassign
+from sqlalchemy import select
+
+from bot.cases.service import close_case, get_case, log_event, require_active, unassign
 from bot.cases.transcript import CaseStatus, EventKind
 from bot.errors import ClaimConflict, UserFacingError
 from bot.events import CaseReopened, CaseTransferred
@@ -81,19 +83,52 @@ async def transfer_to_agent(
     return case
 
 
+CLOSED_FOR_SILENCE = "closed_for_silence"  # Case.sla_state key: when the SLA check closed it
+
+
+async def close_for_silence(uow: UnitOfWork, number: int) -> Case:
+    """The customer never answered while the case waited on them: close it, but — as the
+    customer is told — their next message within the reopen window brings it back."""
+    case = await close_case(uow, number, "bot", "SLA", reason="silence")
+    case.sla_state = {**(case.sla_state or {}), CLOSED_FOR_SILENCE: uow.clock.now().isoformat()}
+    return case
+
+
+def reopen_deadline(case: Case, window: timedelta) -> datetime | None:
+    """Until when a message from the customer reopens the case: ``window`` after it was
+    resolved, or after it was closed because they went quiet (None: it cannot be reopened —
+    still active, or closed for good by an agent or at the end of the window)."""
+    if case.status == CaseStatus.RESOLVED.value and case.resolved_at is not None:
+        return case.resolved_at + window
+    silence = (case.sla_state or {}).get(CLOSED_FOR_SILENCE)
+    if case.status == CaseStatus.CLOSED.value and silence:
+        return datetime.fromisoformat(str(silence)) + window
+    return None
+
+
 def can_reopen(case: Case, now: datetime, window: timedelta) -> bool:
-    return (
-        case.status == CaseStatus.RESOLVED.value
-        and case.resolved_at is not None
-        and now - case.resolved_at <= window
+    """The one reopen rule, for resolved and silence-closed cases alike (the dialog's idle
+    timeout does not shorten it)."""
+    deadline = reopen_deadline(case, window)
+    return deadline is not None and now <= deadline
+
+
+async def reopenable_case_for(
+    uow: UnitOfWork, conversation: str, now: datetime, window: timedelta
+) -> Case | None:
+    """The conversation's latest case, if a message now would reopen it — whatever state the
+    dialog is in (the case table is the truth)."""
+    case = await uow.session.scalar(
+        select(Case).where(Case.conversation == conversation).order_by(Case.id.desc()).limit(1)
     )
+    return case if case is not None and can_reopen(case, now, window) else None
 
 
 async def reopen_case(
     uow: UnitOfWork, number: int, by: str, by_name: str, window: timedelta
 ) -> Case:
-    """The customer wrote again soon after the resolution: the case is back — with its agent
-    if it had one, in the queue otherwise."""
+    """The customer wrote again soon after the resolution (or after the case was closed for
+    their silence): the case is back — with its agent if it had one, in the queue otherwise."""
     case = await get_case(uow, number)
     now = uow.clock.now()
     if not can_reopen(case, now, window):
@@ -102,6 +137,10 @@ async def reopen_case(
     case.reopen_count = (case.reopen_count or 0) + 1
     case.reopened_at = now
     case.resolved_at = None
+    case.closed_at = None
+    case.sla_state = {
+        key: value for key, value in (case.sla_state or {}).items() if key != CLOSED_FOR_SILENCE
+    }
     if case.assignee:
         case.last_agent_activity_at = now  # a fresh start before any auto-release
     log_event(

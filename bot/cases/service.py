@@ -114,7 +114,17 @@ async def open_case(
             _log(uow, case, EventKind.BOT_MESSAGE, "bot", text)
     if suggested:
         _log(uow, case, EventKind.BOT_MESSAGE, "bot", f"suggested {suggested}", suggested=suggested)
-    _log(uow, case, EventKind.STATUS_CHANGE, "bot", "opened", to=CaseStatus.NEW.value)
+    # the queue and priority it opened with: the SLA clock is derived from this history
+    _log(
+        uow,
+        case,
+        EventKind.STATUS_CHANGE,
+        "bot",
+        "opened",
+        to=CaseStatus.NEW.value,
+        queue=queue,
+        priority=priority,
+    )
     uow.emit(CaseOpened(case.id, subject=case.subject, priority=priority))
     return case
 
@@ -258,13 +268,25 @@ async def resolve_case(uow: UnitOfWork, number: int, by: str, by_name: str) -> C
     return case
 
 
-async def close_case(uow: UnitOfWork, number: int, by: str, by_name: str) -> Case:
+async def close_case(
+    uow: UnitOfWork, number: int, by: str, by_name: str, *, reason: str = ""
+) -> Case:
     case = await get_case(uow, number)
     if case.status == CaseStatus.CLOSED.value:
         raise UserFacingError(f"Case #{number} is already closed.")
     case.status = CaseStatus.CLOSED.value
     case.closed_at = uow.clock.now()
-    _log(uow, case, EventKind.STATUS_CHANGE, by, "closed", author_name=by_name, to=case.status)
+    extra = {"reason": reason} if reason else {}
+    _log(
+        uow,
+        case,
+        EventKind.STATUS_CHANGE,
+        by,
+        "closed",
+        author_name=by_name,
+        to=case.status,
+        **extra,
+    )
     uow.emit(CaseClosed(number, by=by_name))
     return case
 

@@ -178,7 +178,9 @@ class DialogEngine:
             assert session is not None
         session.blocked_at = None  # they wrote to us: they can be reached again
         stale = now - session.updated_at > timedelta(hours=self._desk.stale_after_hours)
-        if stale and State(session.state) in RESTING_STATES:
+        # A resolved dialog ends with its case's reopen window (below), not with the idle
+        # timeout: one window, ``reopen_window_hours`` (``handoff.can_reopen``).
+        if stale and State(session.state) in RESTING_STATES - {State.RESOLVED, State.COMMENTING}:
             session.state, session.data = State.IDLE.value, {}
         # A case can change under the dialog (closed by an agent): trust the case table.
         if State(session.state) in (State.CASE_OPEN, State.WITH_AGENT):
@@ -186,7 +188,7 @@ class DialogEngine:
             if case is None:
                 session.state, session.data = State.IDLE.value, {}
         elif State(session.state) in (State.RESOLVED, State.COMMENTING):
-            # Only a case still inside its reopen window is reopened by a new message.
+            # Only a case still inside its reopen window is offered to the customer again.
             number = (session.data or {}).get("case")
             case = await uow.session.get(Case, number) if number else None
             window = timedelta(hours=self._desk.reopen_window_hours)

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from bot.cases import queries
 from bot.config import DeskConfig
 from bot.dialogs import replies
+from bot.escalation import sla
+from bot.escalation.calendar import BusinessCalendar
 from bot.messages import Button, ChannelRef, Inbound, InboundKind, Outbound, OutboundKind, SentRef
 from bot.storage.models import Case, Customer, DialogSession, SentRefRecord
 from bot.storage.uow import UnitOfWork
@@ -38,7 +40,10 @@ async def _customer_name(uow: UnitOfWork, case: Case) -> str:
     return customer.display_name if customer else ""
 
 
-async def _post_text(uow: UnitOfWork, case: Case) -> str:
+async def _post_text(uow: UnitOfWork, desk: DeskConfig, case: Case) -> str:
+    # The card shows due times: derive them from everything done so far in this unit of work
+    # (a priority change or transfer is otherwise only applied at commit, after the redraw).
+    await sla.recompute(uow, case, desk.sla, BusinessCalendar.from_config(desk.business_hours))
     return replies.escalation_post(
         case.id,
         neutralize_mentions(await _customer_name(uow, case)),
@@ -64,7 +69,7 @@ async def post_escalation(uow: UnitOfWork, desk: DeskConfig, case: Case) -> None
     uow.send(
         Outbound(
             channel=queue_channel(desk, case),
-            text=await _post_text(uow, case),
+            text=await _post_text(uow, desk, case),
             buttons=_buttons(case),
             title=f"#{case.id} {case.subject}"[:90],
         ),
@@ -77,7 +82,7 @@ async def update_escalation(uow: UnitOfWork, desk: DeskConfig, case: Case) -> No
     uow.send(
         Outbound(
             channel=queue_channel(desk, case),
-            text=await _post_text(uow, case),
+            text=await _post_text(uow, desk, case),
             kind=OutboundKind.EDIT,
             buttons=_buttons(case),
         ),

@@ -1,8 +1,9 @@
 """SLA timers wired into the desk, and what they say.
 
 - ``apply_sla_events`` runs before every commit (registered on the unit of work by the
-  composition root): a new case gets its due times, ``pending`` stops the clock, the
-  customer's answer restarts it, a priority change or a reopen re-targets it.
+  composition root): each case touched gets its due times derived again from its history
+  (``bot.escalation.sla_clock``); a path that shows due times before the commit (a card) runs
+  it first.
 - ``opening_hours_note`` is the line a customer gets when they open a case while the team is
   away.
 - ``run_sla_check`` is the scheduled job: the escalation ladder (warning in the case thread,
@@ -17,14 +18,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.cases import service as cases
+from bot.cases import handoff
 from bot.config import DeskConfig
 from bot.dialogs import notify, replies
 from bot.dialogs.states import State
 from bot.errors import UserFacingError
 from bot.escalation import sla
 from bot.escalation.calendar import BusinessCalendar
-from bot.events import CaseOpened, CasePending, CaseReopened, CustomerMessageAdded, PriorityChanged
 from bot.messages import ChannelRef, Outbound
 from bot.storage.models import Case
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -45,26 +45,17 @@ def opening_hours_note(desk: DeskConfig, now: datetime) -> str | None:
 
 
 async def apply_sla_events(uow: UnitOfWork, desk: DeskConfig) -> None:
-    """Keep each case's SLA clock in step with what happened in this unit of work."""
+    """Keep each case's SLA clock in step with what happened in this unit of work: every case
+    an event touched gets its due times derived again from its audit trail (idempotent, so
+    running it early — to show the due times on a card — and again at commit is harmless)."""
     calendar = calendar_of(desk)
-    now = uow.clock.now()
-    # Events stay on the unit of work after a rollback, so each handler checks that the case
-    # really is in the state the event announced (and each is idempotent).
-    for event in uow.events:
-        case = await uow.session.get(Case, event.case_number)
-        if case is None:
-            continue
-        match event:
-            case CaseOpened() if case.first_response_due_at is None:
-                sla.start_clock(case, desk.sla, calendar, case.created_at)
-            case CasePending() if case.status == "pending":
-                sla.pause(case, now)
-            case CustomerMessageAdded() if case.status != "pending":
-                sla.resume(case, calendar, now)
-            case PriorityChanged():
-                sla.retarget(case, desk.sla, calendar)
-            case CaseReopened() if case.status in ("new", "open") and case.resolved_at is None:
-                sla.restart_resolution(case, desk.sla, calendar, now)
+    # Events stay on the unit of work after a rollback; recomputing from the rows as they are
+    # is right either way.
+    numbers = dict.fromkeys(event.case_number for event in uow.events)
+    for number in numbers:
+        case = await uow.session.get(Case, number)
+        if case is not None:
+            await sla.recompute(uow, case, desk.sla, calendar)
 
 
 @dataclass(frozen=True)
@@ -111,7 +102,7 @@ def _announce(
 ) -> None:
     case = alert.case
     if alert.stage == "unclaimed":
-        waited = int((now - case.created_at).total_seconds() // 60)
+        waited = int((now - (alert.since or case.created_at)).total_seconds() // 60)
         text = replies.still_unclaimed(case.id, case.subject, waited)
         uow.send(Outbound(channel=notify.queue_channel(desk, case), text=text))
         return
@@ -141,7 +132,7 @@ def _announce(
 
 async def _close_stale(uow: UnitOfWork, desk: DeskConfig, case: Case) -> int:
     try:
-        await cases.close_case(uow, case.id, "bot", "SLA")
+        await handoff.close_for_silence(uow, case.id)
     except UserFacingError:
         logger.info("stale case #%s was already closed", case.id)
         return 0
@@ -149,5 +140,7 @@ async def _close_stale(uow: UnitOfWork, desk: DeskConfig, case: Case) -> int:
     notify.to_agents(uow, desk, case, replies.stale_closed_for_agents(case.id))
     notify.close_thread(uow, desk, case)
     await notify.update_escalation(uow, desk, case)
-    await notify.set_customer_state(uow, case.conversation, State.IDLE)
+    # the conversation stays with the case: their next message (within the reopen window)
+    # reopens it, as they were just told
+    await notify.set_customer_state(uow, case.conversation, State.RESOLVED, case=case.id)
     return 1

@@ -3,8 +3,8 @@ two instants.
 
 A ``BusinessCalendar`` is a weekly schedule of local periods (several per day) in one IANA time
 zone, minus holidays. Durations are real elapsed seconds inside open periods, so a day on which
-the clocks change is as long as it really is. All inputs and outputs are timezone-aware; results
-are in UTC.
+the clocks change is as long as it really is. All inputs and outputs are timezone-aware; inputs
+in any zone are taken to UTC before any arithmetic, and results are in UTC.
 """
 
 from __future__ import annotations
@@ -46,12 +46,14 @@ class BusinessCalendar:
     # --- queries ---------------------------------------------------------------------------
 
     def is_open(self, at: datetime) -> bool:
+        at = _utc(at)
         if self.always_open:
             return True
         return any(start <= at < end for start, end in self._periods_around(at))
 
     def next_open(self, at: datetime) -> datetime:
         """``at`` itself when open, else the start of the next open period (UTC)."""
+        at = _utc(at)
         if self.always_open:
             return at.astimezone(UTC)
         for start, end in self._periods_from(at):
@@ -61,6 +63,7 @@ class BusinessCalendar:
 
     def add(self, start: datetime, seconds: float) -> datetime:
         """The instant when ``seconds`` of business time have passed since ``start``."""
+        start = _utc(start)
         if self.always_open:
             return (start + timedelta(seconds=seconds)).astimezone(UTC)
         remaining = timedelta(seconds=seconds)
@@ -76,6 +79,7 @@ class BusinessCalendar:
 
     def seconds_between(self, start: datetime, end: datetime) -> float:
         """Business seconds in ``[start, end)``; 0 when ``end`` is not after ``start``."""
+        start, end = _utc(start), _utc(end)
         if end <= start:
             return 0.0
         if self.always_open:
@@ -117,3 +121,11 @@ class BusinessCalendar:
         day = self.local(at).date()
         for offset in (-1, 0, 1):
             yield from self._periods_on(day + timedelta(days=offset))
+
+
+def _utc(at: datetime) -> datetime:
+    """Arithmetic on aware datetimes of one zone is wall-clock arithmetic in Python (an hour
+    too many or too few across a DST change): every input is taken to UTC first."""
+    if at.tzinfo is None:
+        raise ValueError("business-time arithmetic needs timezone-aware datetimes")
+    return at.astimezone(UTC)

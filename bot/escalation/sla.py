@@ -1,11 +1,13 @@
 """SLA timers: due times on each case, the pause while it waits on the customer, and the
 escalation ladder (warning → breach, unclaimed re-pings, stale pending cases).
 
-Targets are business hours (``BusinessCalendar``); due times are stored as wall-clock UTC on the
-case (``first_response_due_at``, ``resolution_due_at``). While a case is pending on the customer
-the clock stops (``sla_paused_at``); on resume the due times move out by the business time that
-was left at the pause. What was already sent is recorded in ``Case.sla_state`` so every warning
-and breach goes out once, and each is written to the case's audit trail.
+Targets are business hours (``BusinessCalendar``); due times are stored as UTC on the case
+(``first_response_due_at``, ``resolution_due_at``) but never edited in place: ``recompute``
+derives them from the case's audit trail through ``sla_clock.due_times`` after every change, so
+pauses, reopens, priority changes and transfers all count the same way. A target is met when
+done at or before its due instant (``met``), breached only after it. What was already sent is
+recorded in ``Case.sla_state`` so every warning and breach goes out once, and each is written to
+the case's audit trail.
 
 This module decides and records; the words and the outbox rows are the dialogs layer's
 (``bot.dialogs.sla_notices``).
@@ -19,8 +21,16 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.clock import on_time
 from bot.config import SlaConfig
 from bot.escalation.calendar import BusinessCalendar
+from bot.escalation.sla_clock import (
+    OPENED,
+    ClockEvent,
+    DueTimes,
+    due_times,
+    history_from_events,
+)
 from bot.storage.models import Case, CaseEvent
 from bot.storage.uow import UnitOfWork
 
@@ -43,6 +53,7 @@ class SlaAlert:
     target: str  # FIRST_RESPONSE | RESOLUTION ("" for unclaimed re-pings)
     due_at: datetime | None
     pings: int = 0  # unclaimed re-pings so far, this one included
+    since: datetime | None = None  # unclaimed re-pings: in the queue without a holder since
 
 
 @dataclass(frozen=True)
@@ -52,63 +63,64 @@ class StaleCases:
 
 
 def start_clock(case: Case, sla: SlaConfig, calendar: BusinessCalendar, now: datetime) -> None:
-    """Set a new case's due times from its queue's and priority's targets."""
-    target = sla.target(case.queue, case.priority)
-    case.first_response_due_at = calendar.add(now, target.first_response_hours * 3600)
-    case.resolution_due_at = calendar.add(now, target.resolution_hours * 3600)
-    case.sla_paused_at = None
-    case.sla_paused_seconds = case.sla_paused_seconds or 0
-    case.sla_state = {}
+    """Due times of a case opened at ``now`` with nothing else in its history yet (for cases
+    written directly, like the demo history)."""
+    opened = ClockEvent(now, OPENED, queue=case.queue, priority=case.priority)
+    times = due_times([opened], sla, calendar)
+    case.first_response_due_at = times.first_response_due_at
+    case.resolution_due_at = times.resolution_due_at
 
 
-def pause(case: Case, now: datetime) -> None:
-    """The case waits on the customer: stop the clock (idempotent)."""
-    if case.sla_paused_at is None:
-        case.sla_paused_at = now
-    if case.pending_since is None:
-        case.pending_since = now
-
-
-def resume(case: Case, calendar: BusinessCalendar, now: datetime) -> None:
-    """The customer answered: restart the clock, moving due times out by the paused time."""
-    paused_at = case.sla_paused_at
-    case.pending_since = None
-    case.nudged_at = None
-    if paused_at is None:
-        return
-    case.sla_paused_at = None
-    case.sla_paused_seconds = (case.sla_paused_seconds or 0) + int(
-        (now - paused_at).total_seconds()
+async def recompute(
+    uow: UnitOfWork, case: Case, sla: SlaConfig, calendar: BusinessCalendar
+) -> DueTimes:
+    """Set the case's due times (and pause) from its whole audit trail: every change — opening,
+    pending and the answer, resolution, reopen, priority, transfer — goes through the same
+    ``sla_clock.due_times``, so the order things happened in cannot leave a stale clock."""
+    await uow.session.flush()
+    events = await uow.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
     )
-    case.first_response_due_at = _shifted(case.first_response_due_at, calendar, paused_at, now)
-    case.resolution_due_at = _shifted(case.resolution_due_at, calendar, paused_at, now)
+    times = due_times(history_from_events(case, events), sla, calendar)
+    apply(case, times)
+    return times
 
 
-def retarget(case: Case, sla: SlaConfig, calendar: BusinessCalendar) -> None:
-    """The priority changed: due times from the opening under the new targets (a step
-    already announced is not announced again)."""
-    target = sla.target(case.queue, case.priority)
-    case.first_response_due_at = calendar.add(case.created_at, target.first_response_hours * 3600)
-    case.resolution_due_at = calendar.add(case.created_at, target.resolution_hours * 3600)
-
-
-def restart_resolution(
-    case: Case, sla: SlaConfig, calendar: BusinessCalendar, now: datetime
-) -> None:
-    """A reopened case gets a fresh resolution target from now."""
-    target = sla.target(case.queue, case.priority)
-    case.resolution_due_at = calendar.add(now, target.resolution_hours * 3600)
+def apply(case: Case, times: DueTimes) -> None:
+    """Write derived due times onto the case. Steps of the ladder already announced stay
+    announced, except that a new resolution target (a reopen) is announced afresh."""
+    case.first_response_due_at = times.first_response_due_at
+    case.resolution_due_at = times.resolution_due_at
+    case.sla_paused_at = times.paused_at
+    case.sla_paused_seconds = times.paused_seconds
+    if case.status != "pending":
+        case.pending_since = None
+        case.nudged_at = None
     state = dict(case.sla_state or {})
-    state.pop(RESOLUTION, None)
-    case.sla_state = state
+    since = times.resolution_since.isoformat() if times.resolution_since else None
+    if state.get("resolution_since") not in (None, since):
+        state.pop(RESOLUTION, None)
+    if since:
+        state["resolution_since"] = since
+    unclaimed = times.unclaimed_since.isoformat() if times.unclaimed_since else None
+    if state.get("unclaimed_since") != unclaimed:
+        if "unclaimed_since" in state:  # back in a queue: re-pings count again from there
+            state.pop("last_ping", None)
+            state.pop("pings", None)
+        state["unclaimed_since"] = unclaimed
+    if state != (case.sla_state or {}):
+        case.sla_state = state  # a new object: JSON columns do not track in-place changes
 
 
-def _shifted(
-    due: datetime | None, calendar: BusinessCalendar, paused_at: datetime, now: datetime
-) -> datetime | None:
-    if due is None or due <= paused_at:  # already breached before the pause: stays breached
-        return due
-    return calendar.add(now, calendar.seconds_between(paused_at, due))
+def met(done_at: datetime, due_at: datetime) -> bool:
+    """A target is met when done at or before the due instant (``bot.clock.on_time``: the
+    digest counts met by the same rule)."""
+    return on_time(done_at, due_at)
+
+
+def is_breached(due_at: datetime, now: datetime) -> bool:
+    """Breached once ``now`` is past the due instant: at the due minute it can still be met."""
+    return not met(now, due_at)
 
 
 async def ladder(
@@ -124,22 +136,14 @@ async def ladder(
         .with_for_update(skip_locked=True)
     )
     alerts: list[SlaAlert] = []
-    for case in rows:
-        _reconcile_pause(case, calendar, now)
+    for case in list(rows):
+        unset = case.first_response_due_at is None and case.resolution_due_at is None
+        if unset or (case.status == "pending") != (case.sla_paused_at is not None):
+            await recompute(uow, case, sla, calendar)  # a change that bypassed the handler
         if case.status not in _RUNNING:
             continue
-        if case.first_response_due_at is None and case.resolution_due_at is None:
-            start_clock(case, sla, calendar, case.created_at)  # opened before SLAs were set up
         alerts.extend(_steps(uow, case, sla, calendar, now))
     return alerts
-
-
-def _reconcile_pause(case: Case, calendar: BusinessCalendar, now: datetime) -> None:
-    """A status change that skipped ``pause``/``resume`` is caught here, a minute late."""
-    if case.status == "pending" and case.sla_paused_at is None:
-        pause(case, case.pending_since or now)
-    elif case.status != "pending" and case.sla_paused_at is not None:
-        resume(case, calendar, now)
 
 
 def _steps(
@@ -159,24 +163,28 @@ def _steps(
         if due is None:
             continue
         sent: dict[str, str] = state.setdefault(name, {})
-        if now >= due and "breach" not in sent:
+        if is_breached(due, now) and "breach" not in sent:
             sent["breach"] = now.isoformat()
             sent.setdefault("warning", now.isoformat())  # a late run skips straight to breach
             alerts.append(SlaAlert(case, "breach", name, due))
             _audit(uow, case, SLA_BREACH, name, due, now)
-        elif now < due and "warning" not in sent:
+        elif not is_breached(due, now) and "warning" not in sent:
             left = calendar.seconds_between(now, due)
             if left <= (1 - sla.warning_fraction) * hours * 3600:
                 sent["warning"] = now.isoformat()
                 alerts.append(SlaAlert(case, "warning", name, due))
                 _audit(uow, case, SLA_WARNING, name, due, now)
     if case.status == "new" and calendar.is_open(now):
-        last = datetime.fromisoformat(state["last_ping"]) if "last_ping" in state else None
-        since = last or case.created_at
+        last = datetime.fromisoformat(state["last_ping"]) if state.get("last_ping") else None
+        unclaimed = state.get("unclaimed_since")
+        waiting = datetime.fromisoformat(unclaimed) if unclaimed else case.created_at
+        since = max(last, waiting) if last else waiting  # the later: last ping, or queued
         if calendar.seconds_between(since, now) >= sla.unclaimed_reping_minutes * 60:
             state["last_ping"] = now.isoformat()
             state["pings"] = int(state.get("pings", 0)) + 1
-            alerts.append(SlaAlert(case, "unclaimed", "", None, pings=state["pings"]))
+            alerts.append(
+                SlaAlert(case, "unclaimed", "", None, pings=state["pings"], since=waiting)
+            )
             _audit(uow, case, SLA_UNCLAIMED, "", None, now, pings=state["pings"])
     if alerts:
         case.sla_state = state  # a new object: JSON columns do not track in-place changes

@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.clock import on_time
 from bot.storage.inbox import failed_count
 from bot.storage.models import AnswerFeedback, Case, CaseEvent
 from bot.storage.outbox import delivery_counts
@@ -224,7 +225,7 @@ async def collect(uow: UnitOfWork, start: datetime, end: datetime, now: datetime
 
 def _attainment(pairs: Sequence[tuple[datetime | None, datetime | None]]) -> Attainment:
     timed = [(done, due) for done, due in pairs if done is not None and due is not None]
-    return Attainment(met=sum(1 for done, due in timed if done <= due), total=len(timed))
+    return Attainment(met=sum(1 for done, due in timed if on_time(done, due)), total=len(timed))
 
 
 async def _deflection(

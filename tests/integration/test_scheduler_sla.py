@@ -73,7 +73,9 @@ async def test_warning_then_breach_each_sent_once_and_audited(
     assert await check(t) == SlaCheckResult()
     assert t.agents_saw() == []
 
-    clock.advance(minutes=10)  # 10:00
+    clock.advance(minutes=10)  # 10:00: an answer now would still meet the target
+    assert await check(t) == SlaCheckResult()
+    clock.advance(minutes=1)  # 10:01: past it
     assert (await check(t)).breaches == 1
     assert t.agents_saw() == [
         "🚨 #1 breached its first response target (due Mon 10:00 UTC) — the queue (unclaimed)."
@@ -92,7 +94,7 @@ async def test_warning_then_breach_each_sent_once_and_audited(
         )
     assert [(e.kind, e.data["target"], e.created_at) for e in audit] == [
         ("sla_warning", "first_response", at(9, 45)),
-        ("sla_breach", "first_response", at(10)),
+        ("sla_breach", "first_response", at(10, 1)),
     ]
 
 
@@ -129,7 +131,7 @@ async def test_pending_on_the_customer_stops_the_clock(t: Transcript, clock: Fro
     clock.advance(minutes=1)
     assert (await check(t)).warnings == 1
     assert any("resolution target is due Mon 18:00 UTC — Dana" in m for m in t.agents_saw())
-    clock.advance(hours=1)
+    clock.advance(hours=1, minutes=1)
     assert (await check(t)).breaches == 1
     (to_managers,) = t.new_for(MANAGERS)
     assert "resolution was due Mon 05 Jan 18:00 UTC; Dana." in to_managers
@@ -234,6 +236,6 @@ async def test_a_reopened_case_gets_a_fresh_resolution_target(
     assert case.resolution_due_at == at(17)
     t.agents_saw()
     assert await check(t) == SlaCheckResult()  # no breach of the old target
-    clock.advance(hours=4)
+    clock.advance(hours=4, minutes=1)
     assert (await check(t)).breaches == 1
     assert any("breached its resolution target (due Mon 17:00 UTC)" in m for m in t.agents_saw())
