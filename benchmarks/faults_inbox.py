@@ -232,6 +232,14 @@ async def feeding_started(acked: Path, child: subprocess.Popen[bytes]) -> None:
         await asyncio.sleep(0.1)  # polling a starting process, not timing the fault
 
 
+async def listening(marker: Path, child: subprocess.Popen[bytes]) -> None:
+    """Until the child has its signal handlers in place (or 60 s)."""
+    for _ in range(600):
+        if is_file(marker) or child.poll() is not None:
+            return
+        await asyncio.sleep(0.1)  # polling a starting process, not timing the fault
+
+
 def start_child(
     database_url: str, data_dir: Path, plan_file: Path, log: Any
 ) -> subprocess.Popen[bytes]:
@@ -277,6 +285,9 @@ async def run_faults(
                 child.wait()
                 handled_at_kills.append(await finished_lines(database_url))
             child = start_child(database_url, data_dir, plan_file, log)
+            # a signal that lands before Python has even set up its handlers kills any process;
+            # the guarantee is about the help desk's own start-up, so wait until that has begun
+            await listening(data_dir / f"listening-{child.pid}", child)
             deadline = time.monotonic() + 180
             while not await settled(database_url, len(plan)):
                 if child.poll() is not None or time.monotonic() > deadline:
@@ -345,6 +356,10 @@ class PlanChannel(FakeChannel):
             await asyncio.sleep(0.002)  # a steady stream rather than one burst
 
 
+def is_file(path: Path) -> bool:
+    return path.is_file()
+
+
 def read_ack(path: Path) -> int:
     try:
         return int(path.read_text(encoding="utf-8") or 0)
@@ -361,6 +376,7 @@ async def child(database_url: str, data_dir: Path, plan: list[dict[str, Any]]) -
     from bot.cli.run import ProcessRole, _stop_on_signals, serve
 
     stop = _stop_on_signals()
+    (data_dir / f"listening-{os.getpid()}").touch()
     helpdesk = await build_helpdesk(
         settings_for(database_url, data_dir),
         channels={"fake": PlanChannel(plan, data_dir / "acked")},

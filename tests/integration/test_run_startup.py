@@ -142,4 +142,4 @@ async def test_the_web_server_stops_cleanly_without_a_traceback(
     # a cancelled uvicorn leaves its lifespan task behind, to die with a traceback at exit
     left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
     assert left == []
-    assert "stopped" in caplog.messages
+    assert running.result() is False  # a clean stop, not a part that died
