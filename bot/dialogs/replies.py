@@ -460,14 +460,14 @@ def still_unclaimed(number: int, subject: str, waited_minutes: int) -> str:
 def nudge_customer(number: int) -> str:
     return (
         f"We're still waiting for your answer on case #{number}. Just write here when you can — "
-        "otherwise we'll close it in a while (you can reopen it any time)."
+        "otherwise we'll close it in a while (you can still reopen it for a few days after)."
     )
 
 
 def stale_closed_for_customer(number: int) -> str:
     return (
         f"We haven't heard back, so case #{number} is now closed. If you still need help, just "
-        "write here and it reopens."
+        "write here — you can reopen it for a few days."
     )
 
 

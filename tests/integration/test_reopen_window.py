@@ -127,3 +127,29 @@ async def test_the_silence_close_of_the_sla_check_is_reopenable(
     assert (await case_1(t)).status == "closed"
     clock.advance(hours=71)
     assert await reopenable(t)
+
+
+async def test_a_customer_writing_after_a_silence_close_is_offered_the_case_back(
+    t: Transcript, clock: FrozenClock
+) -> None:
+    """End to end through the dialog: the ladder closes the case for silence, the customer
+    writes two days later, is offered the case back, and takes it."""
+    from bot.dialogs import replies
+    from bot.dialogs.sla_notices import run_sla_check
+
+    await t.agent("reply 1 Is the light blinking?")
+    await t.agent("pending 1")
+    sla = t.helpdesk.desk.sla
+    clock.advance(hours=sla.nudge_after_hours)
+    await run_sla_check(job_uow_factory(t.helpdesk), t.helpdesk.desk)
+    clock.advance(hours=sla.auto_close_after_hours)
+    await run_sla_check(job_uow_factory(t.helpdesk), t.helpdesk.desk)
+    assert (await case_1(t)).status == "closed"
+
+    clock.advance(hours=48)  # past the dialog's idle timeout, inside the reopen window
+    said = await t.say("the hub light still blinks red")
+    assert replies.offer_reopen(1) in said
+    assert (await case_1(t)).status == "closed"  # offered, never reopened behind their back
+    await t.click("Reopen case #1")
+    case = await case_1(t)
+    assert (case.status, case.reopen_count) == ("open", 1)  # back with Dana, who held it
