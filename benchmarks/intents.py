@@ -12,15 +12,16 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from benchmarks.datasets import IntentSplit, load_banking77, load_clinc150
 from benchmarks.report import metric, result_document
 from benchmarks.vectors import cache_path, cached_vectors
-from nlu.classifier import OUT_OF_SCOPE
+from nlu.classifier import OUT_OF_SCOPE, IntentClassifier, Thresholds
 from nlu.embedding import Embedder
 from nlu.model import NluModel
 from nlu.thresholds import tune_thresholds
@@ -167,6 +168,107 @@ def run_clinc150(datasets_dir: Path, embedder: Embedder, *, cold: bool = False) 
         rows,
         training_split="train (in-scope only)",
         thresholds=chosen,
+        classifier=_head(model),
+        **timing,
+    )
+
+
+OLD_FLOOR = 0.85  # the fixed default floor before it was calibrated without out-of-scope data
+
+
+def _rejected(classifier: IntentClassifier, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+    return np.array([p.out_of_scope for p in classifier.predict_many(vectors, texts)])
+
+
+def _answered_right(
+    classifier: IntentClassifier, vectors: np.ndarray, split: IntentSplit
+) -> np.ndarray:
+    """Per row: the classifier answered with the gold intent (a rejection counts as wrong)."""
+    predicted = classifier.predict_many(vectors, split.texts)
+    return np.array([p.intent == g for p, g in zip(predicted, split.labels, strict=True)])
+
+
+Rows: TypeAlias = Callable[[IntentClassifier, str], list[dict[str, Any]]]
+
+
+def _at_floors(
+    classifier: IntentClassifier, rows: Rows
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """``rows(classifier, suffix)`` with the model's own floor, then with the old fixed one."""
+    own = classifier.thresholds
+    found = rows(classifier, "")
+    classifier.thresholds = Thresholds(score=OLD_FLOOR, width=own.width)
+    found += rows(classifier, f" (old fixed floor {OLD_FLOOR})")
+    classifier.thresholds = own
+    return found, own.to_dict()
+
+
+def run_clinc150_no_oos(
+    datasets_dir: Path, embedder: Embedder, *, cold: bool = False
+) -> dict[str, Any]:
+    """CLINC150 as a deployment sees it: trained on ``train`` with the defaults, no out-of-scope
+    data used for anything (``val`` and ``oos_val`` are not read); the floor is the one
+    ``nlu.train`` calibrated on the training data."""
+    splits = load_clinc150(datasets_dir)
+    with tempfile.TemporaryDirectory(prefix="bench-clinc150-") as tmp:
+        model, timing = train_and_time("clinc150", splits["train"], embedder, Path(tmp), cold=cold)
+    test, oos = splits["test"], splits["oos_test"]
+    test_x = cached_vectors("clinc150", test.texts, embedder)
+    oos_x = cached_vectors("clinc150", oos.texts, embedder)
+
+    def rows(clf: IntentClassifier, suffix: str) -> list[dict[str, Any]]:
+        right = _answered_right(clf, test_x, test)
+        caught = _rejected(clf, oos_x, oos.texts)
+        return [
+            metric("test", "in_scope_accuracy" + suffix, float(right.mean()), len(right)),
+            metric("oos_test", "out_of_scope_recall" + suffix, float(caught.mean()), len(caught)),
+        ]
+
+    found, floor = _at_floors(model.classifier, rows)
+    closed = top_intents(model, test_x, test.texts)
+    closed_acc = np.mean([p == g for p, g in zip(closed, test.labels, strict=True)])
+    found.append(metric("test", "accuracy_without_rejection", float(closed_acc), len(closed)))
+    return result_document(
+        "clinc150-no-oos-cold" if cold else "clinc150-no-oos",
+        "CLINC150 data_full (Larson et al. 2019), defaults, no out-of-scope data",
+        found,
+        training_split="train (in-scope only); val and oos_val unused",
+        thresholds=floor,
+        classifier=_head(model),
+        **timing,
+    )
+
+
+def run_oos_proxy(datasets_dir: Path, embedder: Embedder) -> dict[str, Any]:
+    """A bank's bot asked off-topic questions: BANKING77 trained on ``train`` with the defaults
+    (no out-of-scope examples), scored on its ``test`` and on CLINC150's ``oos_test``."""
+    train_split, test = load_banking77(datasets_dir)
+    oos = load_clinc150(datasets_dir)["oos_test"]
+    with tempfile.TemporaryDirectory(prefix="bench-oos-proxy-") as tmp:
+        model, timing = train_and_time("banking77", train_split, embedder, Path(tmp), cold=False)
+    test_x = cached_vectors("banking77", test.texts, embedder)
+    oos_x = cached_vectors("clinc150", oos.texts, embedder)
+
+    def rows(clf: IntentClassifier, suffix: str) -> list[dict[str, Any]]:
+        right = _answered_right(clf, test_x, test)
+        kept = ~_rejected(clf, test_x, test.texts)
+        caught = _rejected(clf, oos_x, oos.texts)
+        return [
+            metric("test", "accuracy_with_rejection" + suffix, float(right.mean()), len(right)),
+            metric("test", "answered" + suffix, float(kept.mean()), len(kept)),
+            metric("clinc150 oos_test", "rejected" + suffix, float(caught.mean()), len(caught)),
+        ]
+
+    found, floor = _at_floors(model.classifier, rows)
+    closed = top_intents(model, test_x, test.texts)
+    closed_acc = np.mean([p == g for p, g in zip(closed, test.labels, strict=True)])
+    found.insert(0, metric("test", "accuracy", float(closed_acc), len(closed)))
+    return result_document(
+        "banking77-oos-proxy",
+        "BANKING77 (Casanueva et al. 2020) defaults, off-topic: CLINC150 oos_test",
+        found,
+        training_split="train (no out-of-scope examples)",
+        thresholds=floor,
         classifier=_head(model),
         **timing,
     )

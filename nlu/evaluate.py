@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from nlu.classifier import OUT_OF_SCOPE, IntentClassifier, Thresholds
+from nlu.classifier import KEEP_IN_SCOPE, OUT_OF_SCOPE, IntentClassifier, Thresholds
 from nlu.embedding import Embedder
 from nlu.training_data import TrainingData
 from nlu.vector_cache import Progress, VectorCache
@@ -117,7 +117,11 @@ def evaluate(
     y = np.array(labels)
 
     def fitted(rows: np.ndarray) -> IntentClassifier:
-        clf = IntentClassifier(c=c, thresholds=thresholds or Thresholds())
+        clf = IntentClassifier(
+            c=c,
+            thresholds=thresholds or Thresholds(),
+            keep_in_scope=KEEP_IN_SCOPE if thresholds is None else None,
+        )
         return clf.fit(train_x[rows], [labels[i] for i in rows], texts=[texts[i] for i in rows])
 
     if test_data is not None:
