@@ -89,6 +89,16 @@ def intents(
         int | None, typer.Option("--shots", min=1, help="train on N examples per intent")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="seed of the --shots sample")] = 0,
+    seeds: Annotated[
+        int,
+        typer.Option("--seeds", min=1, help="with --shots: N samples (seed, seed+1, …), mean ± sd"),
+    ] = 1,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev", help="banking77: train without a seeded 10 %% dev split of train, score it"
+        ),
+    ] = False,
     cold: Annotated[
         bool, typer.Option("--cold", help="train from an empty embedding cache (times encoding)")
     ] = False,
@@ -111,11 +121,16 @@ def intents(
             "--no-oos-data applies to clinc150 (banking77 has none: see `bench oos-proxy`)",
             param_hint="--no-oos-data",
         )
-    if dataset is IntentDataset.clinc150 and shots:
-        raise typer.BadParameter("--shots applies to banking77 only", param_hint="--shots")
+    if dataset is IntentDataset.clinc150 and (shots or dev):
+        option = "--shots" if shots else "--dev"
+        raise typer.BadParameter(f"{option} applies to banking77 only", param_hint=option)
+    if seeds > 1 and not shots:
+        raise typer.BadParameter("--seeds goes with --shots", param_hint="--seeds")
     root = _datasets_dir(dataset.value)
     if dataset is IntentDataset.banking77:
-        document = run_banking77(root, _embedder(), shots=shots, seed=seed, cold=cold)
+        document = run_banking77(
+            root, _embedder(), shots=shots, seed=seed, seeds=seeds, dev=dev, cold=cold
+        )
     elif no_oos_data:
         document = run_clinc150_no_oos(root, _embedder(), cold=cold)
     else:

@@ -15,6 +15,8 @@ from bot.cli.bench import app
     [
         (["intents", "--dataset", "banking77", "--no-oos-data"], "--no-oos-data"),
         (["intents", "--dataset", "clinc150", "--shots", "10"], "--shots"),
+        (["intents", "--dataset", "clinc150", "--dev"], "--dev"),
+        (["intents", "--dataset", "banking77", "--seeds", "5"], "--seeds"),
     ],
 )
 def test_options_of_another_data_set_are_refused(
