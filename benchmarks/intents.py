@@ -273,9 +273,11 @@ def run_clinc150_no_oos(
 
     def rows(clf: IntentClassifier, suffix: str) -> list[dict[str, Any]]:
         right = _answered_right(clf, test_x, test)
+        kept = ~_rejected(clf, test_x, test.texts)
         caught = _rejected(clf, oos_x, oos.texts)
         return [
             metric("test", "in_scope_accuracy" + suffix, float(right.mean()), len(right)),
+            metric("test", "answered" + suffix, float(kept.mean()), len(kept)),
             metric("oos_test", "out_of_scope_recall" + suffix, float(caught.mean()), len(caught)),
         ]
 
