@@ -43,17 +43,19 @@ has no off-topic examples to tune on, so when the training data has no ``out_of_
 ``fit`` calibrates the floor itself (``keep_in_scope``, default ``KEEP_IN_SCOPE`` = 0.96): the
 same seeded 20 % hold-out that chooses the vote weight gives the in-scope score of each held-out
 example under a model that never saw it, and the floor is the one that keeps 96 % of them
-(``calibrated_floor``). It needs no off-topic data at all, and it follows the data's own scale:
-held-out messages of a well-covered intent score high, so a message that scores like the
-lowest 4 % of real in-scope messages is more likely off-topic than not. 0.96 is a product choice
-(reject at most about one in 25 on-topic messages, which then reach a person), fixed before any
-benchmark was run and not tuned on any test split. A retrain from the previous model with the
-same intents keeps its floor (a few new examples hardly move it; retraining stays fast).
-Data with ``out_of_scope`` examples, or a floor given explicitly (``keep_in_scope=None``), keeps
-``thresholds`` as given. The fixed default, 0.85, was chosen with all-MiniLM-L6-v2 on the bundled data (5-fold cross-validation and the seeded
-held-out split) with a seeded sample of 300 CLINC150 ``oos_test`` queries (Larson et al. 2019)
-as unseen off-topic input: held-out accuracy 0.826, 5-fold 0.838, and 87.5 % of the off-topic
-queries caught (without the word features: 0.826, 0.823, 87.2 %).
+(``calibrated_floor``). It needs no off-topic data at all, and it follows the data's own
+scale. 0.96 is a product choice (reject at most about one in 25 on-topic messages, which then
+reach a person), fixed before any benchmark was run and not tuned on any test split. With the
+defaults and no off-topic data, CLINC150 trained on ``train`` gets 92.3 % in-scope accuracy and
+90.6 % out-of-scope recall (95.9 / 33.6 with the fixed floor), and a BANKING77 model rejects
+97.4 % of CLINC150's off-topic queries (48.3 % before) (``docs/benchmarks.md``). A retrain from
+the previous model with the same intents keeps its floor (a few new examples hardly move it;
+retraining stays fast). Data with ``out_of_scope`` examples, or a floor given explicitly
+(``keep_in_scope=None``), keeps ``thresholds`` as given. The fixed default, 0.85, was chosen
+with all-MiniLM-L6-v2 on the bundled data (5-fold cross-validation and the seeded held-out
+split) with a seeded sample of 300 CLINC150 ``oos_test`` queries (Larson et al. 2019) as unseen
+off-topic input: held-out accuracy 0.826, 5-fold 0.838, and 87.5 % of the off-topic queries
+caught (without the word features: 0.826, 0.823, 87.2 %).
 
 Prediction uses the stored coefficients and vocabulary directly (numpy and scipy), so a loaded
 model does not need scikit-learn at all.
