@@ -12,15 +12,16 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from benchmarks.datasets import IntentSplit, load_banking77, load_clinc150
 from benchmarks.report import metric, result_document
 from benchmarks.vectors import cache_path, cached_vectors
-from nlu.classifier import OUT_OF_SCOPE
+from nlu.classifier import OUT_OF_SCOPE, IntentClassifier, Thresholds
 from nlu.embedding import Embedder
 from nlu.model import NluModel
 from nlu.thresholds import tune_thresholds
@@ -93,31 +94,86 @@ def top_intents(model: NluModel, vectors: np.ndarray, texts: list[str]) -> list[
     return [model.classifier.classes[i] for i in probs.argmax(axis=1)]
 
 
+DEV_SHARE = 0.1  # of BANKING77's train: the dev split every BANKING77 choice is made on
+DEV_SEED = 0
+
+
+def dev_split(split: IntentSplit, share: float = DEV_SHARE, seed: int = DEV_SEED) -> tuple[
+    IntentSplit, IntentSplit
+]:
+    """(train without dev, dev): a seeded, stratified ``share`` of each intent's examples."""
+    rng = random.Random(seed)
+    train: tuple[list[str], list[str]] = ([], [])
+    dev: tuple[list[str], list[str]] = ([], [])
+    for intent, examples in sorted(split.by_intent().items()):
+        held = set(rng.sample(range(len(examples)), round(len(examples) * share)))
+        for i, text in enumerate(examples):
+            target = dev if i in held else train
+            target[0].append(text)
+            target[1].append(intent)
+    return IntentSplit(*train), IntentSplit(*dev)
+
+
 def run_banking77(
     datasets_dir: Path,
     embedder: Embedder,
     *,
     shots: int | None = None,
     seed: int = 0,
+    seeds: int = 1,
+    dev: bool = False,
     cold: bool = False,
 ) -> dict[str, Any]:
-    train_split, test = load_banking77(datasets_dir)
+    """Closed-set accuracy on ``test`` (with ``dev``: trained without the dev split and scored
+    on it, with the out-of-scope floor's cost too); with ``shots``, over ``seeds`` samples."""
+    full_train, test = load_banking77(datasets_dir)
     split_name = "train"
-    if shots:
-        train_split = sample_shots(train_split, shots, seed)
-        split_name = f"train, {shots} per intent (seed {seed})"
-    with tempfile.TemporaryDirectory(prefix="bench-banking77-") as tmp:
-        model, timing = train_and_time("banking77", train_split, embedder, Path(tmp), cold=cold)
-    vectors = cached_vectors("banking77", test.texts, embedder)
-    predicted = top_intents(model, vectors, test.texts)
-    accuracy = float(np.mean([p == g for p, g in zip(predicted, test.labels, strict=True)]))
+    scored, scored_name = test, "test"
+    if dev:
+        full_train, scored = dev_split(full_train)
+        split_name, scored_name = f"train minus dev ({DEV_SHARE:g}, seed {DEV_SEED})", "dev"
+    accuracies: list[float] = []
+    rows: list[dict[str, Any]] = []
+    for sample_seed in range(seed, seed + (seeds if shots else 1)):
+        train_split = full_train
+        if shots:
+            train_split = sample_shots(full_train, shots, sample_seed)
+        with tempfile.TemporaryDirectory(prefix="bench-banking77-") as tmp:
+            model, timing = train_and_time("banking77", train_split, embedder, Path(tmp), cold=cold)
+        vectors = cached_vectors("banking77", scored.texts, embedder)
+        predicted = top_intents(model, vectors, scored.texts)
+        accuracies.append(
+            float(np.mean([p == g for p, g in zip(predicted, scored.labels, strict=True)]))
+        )
+    n = len(scored.texts)
+    if len(accuracies) > 1:
+        mean, sd = float(np.mean(accuracies)), float(np.std(accuracies, ddof=1))
+        rows.append(metric(scored_name, f"accuracy (mean of {seeds} seeds)", mean, n))
+        rows.append(metric(scored_name, "accuracy (sd over seeds)", sd, n))
+        rows += [
+            metric(scored_name, f"accuracy (seed {seed + i})", a, n)
+            for i, a in enumerate(accuracies)
+        ]
+        split_name = f"train, {shots} per intent (seeds {seed}–{seed + seeds - 1})"
+    else:
+        rows.append(metric(scored_name, "accuracy", accuracies[0], n))
+        if shots:
+            split_name = f"train, {shots} per intent (seed {seed})"
+    if dev:
+        right = _answered_right(model.classifier, vectors, scored)
+        kept = ~_rejected(model.classifier, vectors, scored.texts)
+        rows.append(metric("dev", "accuracy_with_rejection", float(right.mean()), n))
+        rows.append(metric("dev", "answered", float(kept.mean()), n))
     name = f"banking77-{shots}shot" if shots else "banking77"
+    name += f"-{seeds}seeds" if len(accuracies) > 1 else ""
+    name += "-dev" if dev else ""
     name += "-cold" if cold else ""
     return result_document(
         name,
         "BANKING77 (Casanueva et al. 2020)",
-        [metric("test", "accuracy", accuracy, len(test.texts))],
+        rows,
         training_split=split_name,
+        thresholds=model.classifier.thresholds.to_dict(),
         classifier=_head(model),
         **timing,
     )
@@ -167,6 +223,109 @@ def run_clinc150(datasets_dir: Path, embedder: Embedder, *, cold: bool = False) 
         rows,
         training_split="train (in-scope only)",
         thresholds=chosen,
+        classifier=_head(model),
+        **timing,
+    )
+
+
+OLD_FLOOR = 0.85  # the fixed default floor before it was calibrated without out-of-scope data
+
+
+def _rejected(classifier: IntentClassifier, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+    return np.array([p.out_of_scope for p in classifier.predict_many(vectors, texts)])
+
+
+def _answered_right(
+    classifier: IntentClassifier, vectors: np.ndarray, split: IntentSplit
+) -> np.ndarray:
+    """Per row: the classifier answered with the gold intent (a rejection counts as wrong)."""
+    predicted = classifier.predict_many(vectors, split.texts)
+    return np.array([p.intent == g for p, g in zip(predicted, split.labels, strict=True)])
+
+
+Rows: TypeAlias = Callable[[IntentClassifier, str], list[dict[str, Any]]]
+
+
+def _at_floors(
+    classifier: IntentClassifier, rows: Rows
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """``rows(classifier, suffix)`` with the model's own floor, then with the old fixed one."""
+    own = classifier.thresholds
+    found = rows(classifier, "")
+    classifier.thresholds = Thresholds(score=OLD_FLOOR, width=own.width)
+    found += rows(classifier, f" (old fixed floor {OLD_FLOOR})")
+    classifier.thresholds = own
+    return found, own.to_dict()
+
+
+def run_clinc150_no_oos(
+    datasets_dir: Path, embedder: Embedder, *, cold: bool = False
+) -> dict[str, Any]:
+    """CLINC150 as a deployment sees it: trained on ``train`` with the defaults, no out-of-scope
+    data used for anything (``val`` and ``oos_val`` are not read); the floor is the one
+    ``nlu.train`` calibrated on the training data."""
+    splits = load_clinc150(datasets_dir)
+    with tempfile.TemporaryDirectory(prefix="bench-clinc150-") as tmp:
+        model, timing = train_and_time("clinc150", splits["train"], embedder, Path(tmp), cold=cold)
+    test, oos = splits["test"], splits["oos_test"]
+    test_x = cached_vectors("clinc150", test.texts, embedder)
+    oos_x = cached_vectors("clinc150", oos.texts, embedder)
+
+    def rows(clf: IntentClassifier, suffix: str) -> list[dict[str, Any]]:
+        right = _answered_right(clf, test_x, test)
+        kept = ~_rejected(clf, test_x, test.texts)
+        caught = _rejected(clf, oos_x, oos.texts)
+        return [
+            metric("test", "in_scope_accuracy" + suffix, float(right.mean()), len(right)),
+            metric("test", "answered" + suffix, float(kept.mean()), len(kept)),
+            metric("oos_test", "out_of_scope_recall" + suffix, float(caught.mean()), len(caught)),
+        ]
+
+    found, floor = _at_floors(model.classifier, rows)
+    closed = top_intents(model, test_x, test.texts)
+    closed_acc = np.mean([p == g for p, g in zip(closed, test.labels, strict=True)])
+    found.append(metric("test", "accuracy_without_rejection", float(closed_acc), len(closed)))
+    return result_document(
+        "clinc150-no-oos-cold" if cold else "clinc150-no-oos",
+        "CLINC150 data_full (Larson et al. 2019), defaults, no out-of-scope data",
+        found,
+        training_split="train (in-scope only); val and oos_val unused",
+        thresholds=floor,
+        classifier=_head(model),
+        **timing,
+    )
+
+
+def run_oos_proxy(datasets_dir: Path, embedder: Embedder) -> dict[str, Any]:
+    """A bank's bot asked off-topic questions: BANKING77 trained on ``train`` with the defaults
+    (no out-of-scope examples), scored on its ``test`` and on CLINC150's ``oos_test``."""
+    train_split, test = load_banking77(datasets_dir)
+    oos = load_clinc150(datasets_dir)["oos_test"]
+    with tempfile.TemporaryDirectory(prefix="bench-oos-proxy-") as tmp:
+        model, timing = train_and_time("banking77", train_split, embedder, Path(tmp), cold=False)
+    test_x = cached_vectors("banking77", test.texts, embedder)
+    oos_x = cached_vectors("clinc150", oos.texts, embedder)
+
+    def rows(clf: IntentClassifier, suffix: str) -> list[dict[str, Any]]:
+        right = _answered_right(clf, test_x, test)
+        kept = ~_rejected(clf, test_x, test.texts)
+        caught = _rejected(clf, oos_x, oos.texts)
+        return [
+            metric("test", "accuracy_with_rejection" + suffix, float(right.mean()), len(right)),
+            metric("test", "answered" + suffix, float(kept.mean()), len(kept)),
+            metric("clinc150 oos_test", "rejected" + suffix, float(caught.mean()), len(caught)),
+        ]
+
+    found, floor = _at_floors(model.classifier, rows)
+    closed = top_intents(model, test_x, test.texts)
+    closed_acc = np.mean([p == g for p, g in zip(closed, test.labels, strict=True)])
+    found.insert(0, metric("test", "accuracy", float(closed_acc), len(closed)))
+    return result_document(
+        "banking77-oos-proxy",
+        "BANKING77 (Casanueva et al. 2020) defaults, off-topic: CLINC150 oos_test",
+        found,
+        training_split="train (no out-of-scope examples)",
+        thresholds=floor,
         classifier=_head(model),
         **timing,
     )

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nlu.classifier import IntentClassifier, Thresholds
+from nlu.classifier import KEEP_IN_SCOPE, IntentClassifier, Thresholds
 from nlu.embedding import Embedder
 from nlu.entities import EntityExtractor
 from nlu.errors import ModelNotFoundError
@@ -64,7 +64,13 @@ def train(
     cache.save(keep=texts)
     if progress is not None:
         progress("fitting", 0, 1)
-    classifier = IntentClassifier(c=c, thresholds=thresholds or Thresholds()).fit(
+    # A floor given by the caller is used as is; the default is calibrated when the data has no
+    # out_of_scope examples (``nlu.classifier``).
+    classifier = IntentClassifier(
+        c=c,
+        thresholds=thresholds or Thresholds(),
+        keep_in_scope=KEEP_IN_SCOPE if thresholds is None else None,
+    ).fit(
         vectors, labels, texts=texts, previous=_previous_classifier(directory)
     )
     if progress is not None:

@@ -89,23 +89,62 @@ def intents(
         int | None, typer.Option("--shots", min=1, help="train on N examples per intent")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="seed of the --shots sample")] = 0,
+    seeds: Annotated[
+        int,
+        typer.Option("--seeds", min=1, help="with --shots: N samples (seed, seed+1, …), mean ± sd"),
+    ] = 1,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev", help="banking77: train without a seeded 10 %% dev split of train, score it"
+        ),
+    ] = False,
     cold: Annotated[
         bool, typer.Option("--cold", help="train from an empty embedding cache (times encoding)")
+    ] = False,
+    no_oos_data: Annotated[
+        bool,
+        typer.Option(
+            "--no-oos-data",
+            help="clinc150: use no out-of-scope data at all (the floor the defaults calibrate)",
+        ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Intent accuracy: train through `nlu.train` on the data set's training split, score its
-    test split (CLINC150: out-of-scope threshold tuned on the validation split)."""
-    from benchmarks.intents import run_banking77, run_clinc150
+    test split (CLINC150: out-of-scope threshold tuned on the validation split, or with
+    --no-oos-data the defaults' own floor)."""
+    from benchmarks.intents import run_banking77, run_clinc150, run_clinc150_no_oos
 
+    if dataset is IntentDataset.banking77 and no_oos_data:
+        raise typer.BadParameter(
+            "--no-oos-data applies to clinc150 (banking77 has none: see `bench oos-proxy`)",
+            param_hint="--no-oos-data",
+        )
+    if dataset is IntentDataset.clinc150 and (shots or dev):
+        option = "--shots" if shots else "--dev"
+        raise typer.BadParameter(f"{option} applies to banking77 only", param_hint=option)
+    if seeds > 1 and not shots:
+        raise typer.BadParameter("--seeds goes with --shots", param_hint="--seeds")
     root = _datasets_dir(dataset.value)
     if dataset is IntentDataset.banking77:
-        document = run_banking77(root, _embedder(), shots=shots, seed=seed, cold=cold)
+        document = run_banking77(
+            root, _embedder(), shots=shots, seed=seed, seeds=seeds, dev=dev, cold=cold
+        )
+    elif no_oos_data:
+        document = run_clinc150_no_oos(root, _embedder(), cold=cold)
     else:
-        if shots:
-            raise typer.BadParameter("--shots applies to banking77 only", param_hint="--shots")
         document = run_clinc150(root, _embedder(), cold=cold)
     _finish(document, as_json)
+
+
+@app.command("oos-proxy")
+def oos_proxy(as_json: JsonOption = False) -> None:
+    """Out-of-scope without out-of-scope data: train BANKING77 with the defaults, score its test
+    split and the share of CLINC150's off-topic `oos_test` queries it rejects."""
+    from benchmarks.intents import run_oos_proxy
+
+    _finish(run_oos_proxy(_datasets_dir("banking77", "clinc150"), _embedder()), as_json)
 
 
 @app.command("retrieval")

@@ -147,6 +147,8 @@ def test_a_missing_folder_of_articles_is_named(tmp_path: Path) -> None:
     [
         ("floors",),
         ("intents", "--dataset", "banking77"),
+        ("intents", "--dataset", "clinc150", "--no-oos-data"),
+        ("oos-proxy",),
         ("retrieval", "--dataset", "stackfaq"),
         ("retrieval", "--dataset", "bundled"),
     ],

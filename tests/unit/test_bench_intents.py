@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.datasets import IntentSplit
-from benchmarks.intents import sample_shots
+from benchmarks.intents import dev_split, sample_shots
 from nlu.training_data import parse_training_yaml, to_rasa_yaml
 
 
@@ -30,3 +30,15 @@ def test_benchmark_data_survives_the_rasa_format() -> None:
 
     assert loaded.texts("card") == ["card (blocked) again"]
     assert loaded.texts("transfer") == ["where's my money?"]
+
+
+def test_the_dev_split_is_stratified_seeded_and_disjoint() -> None:
+    data = IntentSplit([f"a {i}" for i in range(50)] + [f"b {i}" for i in range(20)],
+                       ["a"] * 50 + ["b"] * 20)  # fmt: skip
+
+    train, dev = dev_split(data, 0.1, seed=0)
+
+    assert sorted(dev.labels) == ["a"] * 5 + ["b"] * 2
+    assert not set(train.texts) & set(dev.texts)
+    assert len(train.texts) + len(dev.texts) == 70
+    assert dev_split(data, 0.1, seed=0) == (train, dev)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.evaluate import evaluate, score_predictions
+from nlu.classifier import OUT_OF_SCOPE, IntentPrediction
+from nlu.evaluate import dialog_labels, evaluate, score_predictions, wilson_interval, with_dialog
 from nlu.training_data import parse_training_yaml, to_rasa_yaml
 from tests.unit.test_nlu_fakes import HashingEmbedder
 
@@ -66,3 +67,31 @@ def test_test_file_measures_out_of_scope_recall() -> None:
     assert report.method == "test file"
     assert report.out_of_scope_recall == 1.0
     assert report.in_scope_accuracy == 1.0
+
+
+def test_the_dialog_does_not_act_on_intents_below_its_threshold() -> None:
+    found = [
+        IntentPrediction("greet", 0.9, [("greet", 0.9)], False),
+        IntentPrediction("greet", 0.45, [("greet", 0.9)], False),  # kept by the floor, not acted on
+        IntentPrediction(None, 0.8, [("greet", 0.3)], True),
+    ]
+
+    gold = ["greet", "greet", OUT_OF_SCOPE]
+
+    acted = dialog_labels(found, 0.5)
+    report = with_dialog(
+        score_predictions(gold, [p.intent or OUT_OF_SCOPE for p in found]), gold, acted, 0.5
+    )
+
+    assert acted == ["greet", OUT_OF_SCOPE, OUT_OF_SCOPE]
+    assert report.accuracy == 1.0
+    assert report.dialog_accuracy == round(2 / 3, 4)
+
+
+def test_small_sets_get_wide_intervals() -> None:
+    small = wilson_interval(76, 92)
+    large = wilson_interval(7600, 9200)
+
+    assert small[0] < 76 / 92 < small[1]
+    assert small[1] - small[0] > 0.1 > 5 * (large[1] - large[0])
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
