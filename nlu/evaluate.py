@@ -42,7 +42,7 @@ __all__ = [
     "with_dialog",
 ]
 
-DIALOG_INTENT_THRESHOLD = 0.5  # DeskConfig.intent_threshold's default
+DIALOG_INTENT_THRESHOLD = 0.0  # DeskConfig.intent_threshold's default
 
 
 @dataclass(frozen=True)

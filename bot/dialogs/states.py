@@ -115,7 +115,9 @@ Signal = Said | Clicked | Verb
 @dataclass(frozen=True)
 class Policy:
     answer_threshold: float = 0.42
-    intent_threshold: float = 0.5
+    # 0: act on the classifier's own decision (it already rejects what is out of scope);
+    # a team may ask for a stricter gate in helpdesk.yml
+    intent_threshold: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,17 @@ def test_asking_for_a_person_first_thing_asks_only_what_is_missing(signal: objec
     assert command.intent == "human_handoff"
 
 
+def test_the_dialog_acts_on_the_classifiers_decision_not_a_second_gate() -> None:
+    """By default the dialog acts on whatever intent the classifier did not reject: a shouted
+    "HUMAN. NOW." the real model scores human_handoff at 0.42 still reaches a person, while a
+    team that sets a stricter intent_threshold gets that gate."""
+    shouted = Said(text="HUMAN. NOW.", intent="human_handoff", confidence=0.42)
+    d = decide(State.IDLE, {}, shouted, Policy())
+    assert d.state == State.COLLECTING and d.replies[0].text == replies.ASK_DETAILS
+    strict = decide(State.IDLE, {}, shouted, Policy(intent_threshold=0.5))
+    assert strict.state == State.IDLE and strict.replies[0].text == replies.REPHRASE
+
+
 def test_asking_for_a_person_after_a_question_opens_the_case_at_once() -> None:
     shown = decide(State.IDLE, {}, said("I forgot my password", "account_login", PASSWORD), POLICY)
     d = decide(shown.state, shown.data, Clicked("human"), POLICY)
