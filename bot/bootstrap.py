@@ -92,10 +92,20 @@ async def build_understander(
 
     from bot.knowledge.search import configured_search
     from bot.knowledge.service import ensure_ready
-    from nlu.embedding import CachingEmbedder, SentenceTransformerEmbedder
+    from nlu.embedding import CachingEmbedder
+    from nlu.encoder_choice import select_embedder
     from nlu.train import load_or_train
 
-    encoder = CachingEmbedder(SentenceTransformerEmbedder())
+    encoder_progress = (
+        (lambda label, done, total: progress(f"encoder: {label}", done, total))
+        if progress
+        else None
+    )
+    encoder = CachingEmbedder(
+        await asyncio.to_thread(
+            select_embedder, settings.encoder_dir, settings.encoder, encoder_progress
+        )
+    )
     nlu_progress = (
         (lambda label, done, total: progress(f"intent model: {label}", done, total))
         if progress
