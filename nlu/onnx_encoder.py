@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -158,9 +159,10 @@ def export_onnx(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     source = model_path or default_model_path()
-    work = directory.with_name(f".{directory.name}.partial")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    # A scratch directory of this process's own: two processes starting on a fresh data dir
+    # may both export, and neither must delete the other's half-written files.
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{directory.name}.partial-", dir=directory.parent))
     try:
         if progress:
             progress("exporting the encoder to ONNX", 0, 3)
@@ -176,8 +178,7 @@ def export_onnx(
                 f"{len(CHECK_TEXTS)} check texts, {MIN_COSINE} needed); serving with torch"
             )
         _write_manifest(work, source, meta, worst=worst)
-        shutil.rmtree(directory, ignore_errors=True)
-        work.replace(directory)
+        _move_into_place(work, directory)
         if progress:
             progress("ONNX encoder ready", 3, 3)
         return worst
@@ -187,6 +188,16 @@ def export_onnx(
     except Exception as exc:  # the exporter fails in many library-specific ways
         shutil.rmtree(work, ignore_errors=True)
         raise EncoderExportError(f"could not export the encoder to ONNX: {exc}") from exc
+
+
+def _move_into_place(work: Path, directory: Path) -> None:
+    shutil.rmtree(directory, ignore_errors=True)
+    try:
+        work.replace(directory)
+    except OSError:
+        if not is_exported(directory):  # another process's export won the race: keep that one
+            raise
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _export_graph(source: str, work: Path) -> tuple[np.ndarray, dict[str, Any]]:
