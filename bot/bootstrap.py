@@ -124,6 +124,8 @@ async def build_understander(
         progress=kb_progress,
     )
     search = await asyncio.to_thread(configured_search, settings)
+    # the encoder loads on its first text; let that be here, not in the first customer's wait
+    await asyncio.to_thread(encoder.encode, ["hello"])
     return EmbeddingUnderstander(
         encoder=encoder,
         parser=_intent_parser(settings, model),
