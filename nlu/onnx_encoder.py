@@ -242,8 +242,9 @@ def _export_graph(source: str, work: Path) -> tuple[np.ndarray, dict[str, Any]]:
             pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
 
-    # The traced sample has a padded row: a mask of all ones would let the attention code take
-    # its no-padding shortcut, and the trace would keep that shortcut for every batch.
+    # The traced sample has a padded row: with a mask of all ones, transformers versions that
+    # skip the attention mask when nothing is padded could bake that shortcut into the graph
+    # (the one in use does not; the vector check below would catch it either way).
     sample = torch.ones(2, 8, dtype=torch.long)
     mask = sample.clone()
     mask[1, 5:] = 0
