@@ -92,10 +92,20 @@ async def build_understander(
 
     from bot.knowledge.search import configured_search
     from bot.knowledge.service import ensure_ready
-    from nlu.embedding import CachingEmbedder, SentenceTransformerEmbedder
+    from nlu.embedding import CachingEmbedder
+    from nlu.encoder_choice import select_embedder
     from nlu.train import load_or_train
 
-    encoder = CachingEmbedder(SentenceTransformerEmbedder())
+    encoder_progress = (
+        (lambda label, done, total: progress(f"encoder: {label}", done, total))
+        if progress
+        else None
+    )
+    encoder = CachingEmbedder(
+        await asyncio.to_thread(
+            select_embedder, settings.encoder_dir, settings.encoder, encoder_progress
+        )
+    )
     nlu_progress = (
         (lambda label, done, total: progress(f"intent model: {label}", done, total))
         if progress
@@ -114,6 +124,8 @@ async def build_understander(
         progress=kb_progress,
     )
     search = await asyncio.to_thread(configured_search, settings)
+    # the encoder loads on its first text; let that be here, not in the first customer's wait
+    await asyncio.to_thread(encoder.encode, ["hello"])
     return EmbeddingUnderstander(
         encoder=encoder,
         parser=_intent_parser(settings, model),

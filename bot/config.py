@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -440,6 +440,9 @@ class Settings(BaseSettings):
     # crash, another process or the restart takes the inbound over once this runs out
     inbox_lease_seconds: float = Field(default=30.0, gt=0, alias="HELPDESK_INBOX_LEASE_SECONDS")
     nlu_backend: str = Field(default="builtin", alias="NLU_BACKEND")
+    # the sentence encoder: ``auto`` serves the ONNX export (made once, beside the intent model)
+    # so serving never imports torch; ``torch`` or ``onnx`` forces one
+    encoder: Literal["auto", "onnx", "torch"] = Field(default="auto", alias="HELPDESK_ENCODER")
     rasa_url: str = Field(default="", alias="RASA_URL")
 
     # the web process (Slack HTTP events, the Telegram webhook, health)
@@ -506,6 +509,11 @@ class Settings(BaseSettings):
     @property
     def model_dir(self) -> Path:
         return self.data_dir / "models" / "nlu"
+
+    @property
+    def encoder_dir(self) -> Path:
+        """The sentence encoder exported to ONNX (``nlu.onnx_encoder``), beside the intent model."""
+        return self.data_dir / "models" / "encoder-onnx"
 
     @property
     def effective_database_url(self) -> str:
