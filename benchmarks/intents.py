@@ -271,20 +271,11 @@ def run_clinc150_no_oos(
     test_x = cached_vectors("clinc150", test.texts, embedder)
     oos_x = cached_vectors("clinc150", oos.texts, embedder)
 
-    def rows(clf: IntentClassifier, suffix: str) -> list[dict[str, Any]]:
-        right = _answered_right(clf, test_x, test)
-        kept = ~_rejected(clf, test_x, test.texts)
-        caught = _rejected(clf, oos_x, oos.texts)
-        return [
-            metric("test", "in_scope_accuracy" + suffix, float(right.mean()), len(right)),
-            metric("test", "answered" + suffix, float(kept.mean()), len(kept)),
-            metric("oos_test", "out_of_scope_recall" + suffix, float(caught.mean()), len(caught)),
-        ]
-
+    rows = _scope_rows(
+        test_x, test, oos_x, oos, ("in_scope_accuracy", "oos_test", "out_of_scope_recall")
+    )
     found, floor = _at_floors(model.classifier, rows)
-    closed = top_intents(model, test_x, test.texts)
-    closed_acc = np.mean([p == g for p, g in zip(closed, test.labels, strict=True)])
-    found.append(metric("test", "accuracy_without_rejection", float(closed_acc), len(closed)))
+    found.append(_closed_set(model, test_x, test, "accuracy_without_rejection"))
     return result_document(
         "clinc150-no-oos-cold" if cold else "clinc150-no-oos",
         "CLINC150 data_full (Larson et al. 2019), defaults, no out-of-scope data",
@@ -294,6 +285,40 @@ def run_clinc150_no_oos(
         classifier=_head(model),
         **timing,
     )
+
+
+def _scope_rows(
+    test_x: np.ndarray,
+    test: IntentSplit,
+    oos_x: np.ndarray,
+    oos: IntentSplit,
+    names: tuple[str, str, str],
+) -> Rows:
+    """The rows scored at each floor: accuracy counting a rejection as wrong, the share of the
+    test answered, the share of off-topic queries rejected (``names``: the accuracy metric, the
+    off-topic split, its metric)."""
+    accuracy, oos_split, rejected = names
+
+    def rows(clf: IntentClassifier, suffix: str) -> list[dict[str, Any]]:
+        right = _answered_right(clf, test_x, test)
+        kept = ~_rejected(clf, test_x, test.texts)
+        caught = _rejected(clf, oos_x, oos.texts)
+        return [
+            metric("test", accuracy + suffix, float(right.mean()), len(right)),
+            metric("test", "answered" + suffix, float(kept.mean()), len(kept)),
+            metric(oos_split, rejected + suffix, float(caught.mean()), len(caught)),
+        ]
+
+    return rows
+
+
+def _closed_set(
+    model: NluModel, test_x: np.ndarray, test: IntentSplit, name: str
+) -> dict[str, Any]:
+    """Accuracy with no rejection: the top intent against the label."""
+    closed = top_intents(model, test_x, test.texts)
+    right = np.mean([p == g for p, g in zip(closed, test.labels, strict=True)])
+    return metric("test", name, float(right), len(closed))
 
 
 def run_oos_proxy(datasets_dir: Path, embedder: Embedder) -> dict[str, Any]:
@@ -306,20 +331,11 @@ def run_oos_proxy(datasets_dir: Path, embedder: Embedder) -> dict[str, Any]:
     test_x = cached_vectors("banking77", test.texts, embedder)
     oos_x = cached_vectors("clinc150", oos.texts, embedder)
 
-    def rows(clf: IntentClassifier, suffix: str) -> list[dict[str, Any]]:
-        right = _answered_right(clf, test_x, test)
-        kept = ~_rejected(clf, test_x, test.texts)
-        caught = _rejected(clf, oos_x, oos.texts)
-        return [
-            metric("test", "accuracy_with_rejection" + suffix, float(right.mean()), len(right)),
-            metric("test", "answered" + suffix, float(kept.mean()), len(kept)),
-            metric("clinc150 oos_test", "rejected" + suffix, float(caught.mean()), len(caught)),
-        ]
-
+    rows = _scope_rows(
+        test_x, test, oos_x, oos, ("accuracy_with_rejection", "clinc150 oos_test", "rejected")
+    )
     found, floor = _at_floors(model.classifier, rows)
-    closed = top_intents(model, test_x, test.texts)
-    closed_acc = np.mean([p == g for p, g in zip(closed, test.labels, strict=True)])
-    found.insert(0, metric("test", "accuracy", float(closed_acc), len(closed)))
+    found.insert(0, _closed_set(model, test_x, test, "accuracy"))
     return result_document(
         "banking77-oos-proxy",
         "BANKING77 (Casanueva et al. 2020) defaults, off-topic: CLINC150 oos_test",
