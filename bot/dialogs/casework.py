@@ -293,8 +293,9 @@ class CustomerCommands:
         state: State,
     ) -> Outcome:
         number = command.case_number
+        # a missing case and someone else's get the same answer: no way to probe case numbers
         case = (
-            await cases.get_case(uow, number)
+            await uow.session.get(Case, number)
             if number
             else await cases.active_case_for(uow, conversation)
         )
