@@ -105,6 +105,7 @@ LINK_UNKNOWN = "I don't know that code. Check it, or type /link on your other ap
 LINK_EXPIRED = "That code has expired. Type /link on your other app for a new one."
 LINK_USED = "That code was already used. Type /link on your other app for a new one."
 LINK_SAME = "That code is from this same account — type it on your other app instead."
+LINK_TOO_MANY = "That's a lot of codes in a short time. Please wait ten minutes and try again."
 
 
 def too_long(limit: int) -> str:
