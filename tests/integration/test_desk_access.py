@@ -111,6 +111,41 @@ async def test_authorization_matrix_on_a_claimed_case(t: Transcript, verb: str, 
     assert t.new_for(t.customer) == []  # and the customer heard nothing
 
 
+BUTTONS = ["claim", "release", "pending", "resolve"]
+BUTTON_MATRIX = [(verb, who) for verb in BUTTONS for who in PEOPLE]
+
+
+@pytest.mark.parametrize(
+    ("verb", "who"), BUTTON_MATRIX, ids=[f"{v}-{w}" for v, w in BUTTON_MATRIX]
+)
+async def test_authorization_matrix_for_buttons(t: Transcript, verb: str, who: str) -> None:
+    """The same rules when the escalation post's buttons are pressed."""
+    await open_case(t)
+    before = await snapshot(t)
+    user, name = PEOPLE[who]
+    await t.agent("", user=user, name=name, kind=InboundKind.ACTION, action=verb, value="1:")
+    after = await snapshot(t)
+    if who in ALLOWED[verb]:
+        assert after != before, f"{who} could not press {verb}"
+        return
+    assert after == before, f"{who} could press {verb} on a colleague's case"
+    answers = [o for o in t.sent_to(ChannelRef.parse(AGENTS)) if o.text]
+    assert answers[-1].private_to == user
+    assert t.new_for(t.customer) == []
+
+
+@pytest.mark.parametrize("who", list(PEOPLE))
+async def test_looking_at_a_case_is_for_agents(t: Transcript, who: str) -> None:
+    await open_case(t)
+    user, name = PEOPLE[who]
+    said = await t.agent("case 1", user=user, name=name)
+    if who == "customer":
+        assert said == [replies.NOT_AN_AGENT]
+        assert t.sent_to(ChannelRef.parse(AGENTS))[-1].private_to == user
+    else:
+        assert any("#1" in line for line in said)
+
+
 @pytest.mark.parametrize("verb", ["release", "pending", "resolve", "priority", "transfer"])
 async def test_any_agent_may_act_on_an_unclaimed_case(t: Transcript, verb: str) -> None:
     await open_case(t, claimed_by=None)
