@@ -49,7 +49,11 @@ VERBS: dict[str, Role] = {
     "gaps": Role.ADMIN,
 }
 
-_CASE_REF = re.compile(r"^#?(\d{1,9})$")
+# ASCII digits only, and at most nine: ``int()`` accepts "²" and "١٢", and a longer number
+# overflows the database's integer column; such a "case number" names no case.
+_CASE_REF = re.compile(r"^#?([0-9]{1,9})$")
+# what people meant as a case number, valid or not: digits of any script, superscripts, #
+_NUMBER_LIKE = re.compile(r"^#?[\d\u00b2\u00b3\u00b9\u2070-\u2079]+$")
 
 # U+2060 WORD JOINER: invisible, and dropped from anything people send (``clean_text``), so it
 # marks the bot's own hints unambiguously until ``render_hints`` replaces it.
@@ -89,6 +93,12 @@ class CommandCall:
         return VERBS[self.verb]
 
 
+def case_number_in(text: str) -> int | None:
+    """The case number ``text`` names (``12``, ``#12``), or None when it is not one."""
+    match = _CASE_REF.match(text)
+    return int(match.group(1)) if match else None
+
+
 def looks_like_command(text: str) -> bool:
     return text.startswith("/") and len(text) > 1 and not text.startswith("//")
 
@@ -106,8 +116,17 @@ def parse_command(text: str, *, default_case: int | None = None) -> CommandCall:
     rest = rest.strip()
     case_number = default_case
     first, _, remainder = rest.partition(" ")
-    match = _CASE_REF.match(first)
-    if match and verb not in ("stats", "kb", "intent", "priority_only"):
-        case_number = int(match.group(1))
-        rest = remainder.strip()
+    if verb not in ("stats", "kb", "intent", "link"):
+        named = case_number_in(first)
+        if named is not None:
+            case_number = named
+            rest = remainder.strip()
+        elif _NUMBER_LIKE.match(first):  # "claim ²", "close 99999999999": no case, say so
+            raise InvalidCommand(not_a_case_number(first))
     return CommandCall(verb=verb, case_number=case_number, args=rest)
+
+
+def not_a_case_number(text: str) -> str:
+    """The answer to a "case number" that is none (too long, not ASCII digits)."""
+    shown = text if len(text) <= 12 else text[:12] + "…"
+    return f"'{shown}' isn't a case number. Case numbers look like 12 or #12."

@@ -32,6 +32,19 @@ def clean_text(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
 
 
+# Names are stored in String(200) columns and shown in one line of every message about the
+# person; 80 characters is any real name, with room to spare.
+NAME_LIMIT = 80
+
+
+def clean_name(name: str) -> str:
+    """A platform display name as it may be stored and shown: no control characters, NULs or
+    lone surrogates (which PostgreSQL and every platform refuse), one line, at most
+    ``NAME_LIMIT`` characters."""
+    words = " ".join(clean_text(name).split())
+    return words if len(words) <= NAME_LIMIT else words[: NAME_LIMIT - 1].rstrip() + "…"
+
+
 def looks_binary(text: str) -> bool:
     """True for payloads that are not human text (NULs, mostly control or replacement chars)."""
     if "\x00" in text:

@@ -7,10 +7,12 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.storage.models import Customer, CustomerIdentity
 from bot.storage.uow import UnitOfWork
+from bot.text import clean_name
 
 
 async def customer_for(uow: UnitOfWork, platform: str, user_id: str, name: str = "") -> Customer:
     """The customer behind a platform identity, created on first contact."""
+    name = clean_name(name)  # names enter here: stored bounded and clean, like message text
     session = uow.session
     identity = await session.scalar(
         select(CustomerIdentity).where(

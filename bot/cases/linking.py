@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from bot.errors import UserFacingError
 from bot.storage.models import (
@@ -18,11 +18,15 @@ from bot.storage.models import (
     Customer,
     CustomerIdentity,
     DialogSession,
+    LinkAttempt,
     LinkCode,
 )
 from bot.storage.uow import UnitOfWork
 
 CODE_TTL = timedelta(minutes=15)
+# codes are eight characters from 31: guessing one takes far more tries than this allows
+MAX_ATTEMPTS = 5
+ATTEMPT_WINDOW = timedelta(minutes=10)
 CODE_LENGTH = 8
 # no 0/O, 1/I/L: read off one screen and typed on another
 _LETTERS = "ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -30,8 +34,8 @@ _ALPHABET = _LETTERS + "23456789"
 
 
 class LinkRefused(UserFacingError):
-    """The code is unknown, expired, used, or already this customer's: ``reason`` says which
-    (the dialog words it for the customer)."""
+    """The code is unknown, expired, used, already this customer's, or they tried too often
+    (``too_many``): ``reason`` says which (the dialog words it for the customer)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"link code refused: {reason}")
@@ -61,10 +65,15 @@ async def create_link_code(uow: UnitOfWork, customer_id: int) -> LinkCode:
     return link
 
 
-async def redeem_link_code(uow: UnitOfWork, code: str, customer: Customer) -> Customer:
+async def redeem_link_code(
+    uow: UnitOfWork, code: str, customer: Customer, *, identity: str = ""
+) -> Customer:
     """Join ``customer`` (the one typing the code) into the customer who asked for the code.
-    Returns the surviving customer."""
+    Returns the surviving customer. ``identity`` ("platform:user-id") is rate-limited:
+    ``MAX_ATTEMPTS`` codes per ``ATTEMPT_WINDOW``, counted in the database."""
     now = uow.clock.now()
+    if identity:
+        await _count_attempt(uow, identity)
     link = await uow.session.scalar(
         select(LinkCode).where(LinkCode.code == normalise_code(code)).with_for_update()
     )
@@ -80,6 +89,21 @@ async def redeem_link_code(uow: UnitOfWork, code: str, customer: Customer) -> Cu
     target = await uow.session.get_one(Customer, link.customer_id)
     await merge_customers(uow, source=customer, target=target)
     return target
+
+
+async def _count_attempt(uow: UnitOfWork, identity: str) -> None:
+    """Record this attempt, or refuse it when ``identity`` used up its tries (a refused try is
+    not counted, so the window ends ``ATTEMPT_WINDOW`` after the last counted one)."""
+    now = uow.clock.now()
+    recent = await uow.session.scalar(
+        select(func.count())
+        .select_from(LinkAttempt)
+        .where(LinkAttempt.identity == identity, LinkAttempt.attempted_at > now - ATTEMPT_WINDOW)
+    )
+    if (recent or 0) >= MAX_ATTEMPTS:
+        raise LinkRefused("too_many")
+    uow.session.add(LinkAttempt(identity=identity, attempted_at=now))
+    await uow.session.flush()
 
 
 async def merge_customers(uow: UnitOfWork, *, source: Customer, target: Customer) -> None:

@@ -201,9 +201,12 @@ async def claim_case(uow: UnitOfWork, number: int, agent: str, agent_name: str) 
     return case
 
 
-async def release_case(uow: UnitOfWork, number: int, agent: str, agent_name: str) -> Case:
+async def release_case(
+    uow: UnitOfWork, number: int, agent: str, agent_name: str, *, manager: bool = False
+) -> Case:
+    """Back to the queue: by its holder, or by a manager (who may release anyone's claim)."""
     case = await get_case(uow, number)
-    if case.assignee != agent:
+    if case.assignee is None or (case.assignee != agent and not manager):
         raise UserFacingError(f"Case #{number} is not claimed by you.")
     unassign(case)
     _log(uow, case, EventKind.RELEASE, agent, "released", author_name=agent_name)

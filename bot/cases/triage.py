@@ -11,13 +11,16 @@ from bot.storage.models import Case
 from bot.storage.uow import UnitOfWork
 
 
-async def mark_pending(uow: UnitOfWork, number: int, agent: str, agent_name: str) -> Case:
-    """Waiting on the customer: their next message puts the case back with the agent."""
+async def mark_pending(
+    uow: UnitOfWork, number: int, agent: str, agent_name: str, *, manager: bool = False
+) -> Case:
+    """Waiting on the customer: their next message puts the case back with the agent (a
+    manager may set a colleague's case pending; it stays theirs)."""
     case = await get_case(uow, number)
     require_active(case)
     if case.assignee is None:
         case = await claim_case(uow, number, agent, agent_name)
-    elif case.assignee != agent:
+    elif case.assignee != agent and not manager:
         raise ClaimConflict(number, case.assignee_name or case.assignee)
     if case.status == CaseStatus.PENDING.value:
         raise UserFacingError(f"Case #{number} is already waiting on the customer.")

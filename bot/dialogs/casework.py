@@ -52,6 +52,7 @@ _LINK_REFUSALS = {
     "expired": replies.LINK_EXPIRED,
     "used": replies.LINK_USED,
     "same": replies.LINK_SAME,
+    "too_many": replies.LINK_TOO_MANY,
 }
 
 
@@ -156,7 +157,12 @@ class CustomerCommands:
                 return [Reply(replies.link_code(link.code, minutes))], state
             case LinkIdentity():
                 try:
-                    kept = await linking.redeem_link_code(uow, command.code, customer)
+                    kept = await linking.redeem_link_code(
+                        uow,
+                        command.code,
+                        customer,
+                        identity=f"{inbound.platform}:{inbound.user_id}",
+                    )
                 except linking.LinkRefused as exc:
                     logger.info("link refused for %s: %s", author, exc.reason)
                     return [Reply(_LINK_REFUSALS[exc.reason])], state
@@ -293,8 +299,9 @@ class CustomerCommands:
         state: State,
     ) -> Outcome:
         number = command.case_number
+        # a missing case and someone else's get the same answer: no way to probe case numbers
         case = (
-            await cases.get_case(uow, number)
+            await uow.session.get(Case, number)
             if number
             else await cases.active_case_for(uow, conversation)
         )

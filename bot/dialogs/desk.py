@@ -17,7 +17,15 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from bot.clock import Clock
-from bot.commands import CommandCall, Role, hint, looks_like_command, parse_command
+from bot.commands import (
+    CommandCall,
+    Role,
+    case_number_in,
+    hint,
+    looks_like_command,
+    not_a_case_number,
+    parse_command,
+)
 from bot.config import DeskConfig
 from bot.dialogs import replies
 from bot.dialogs.desk_actions import ACTIONS
@@ -110,12 +118,12 @@ class AgentDesk:
     def _call(self, inbound: Inbound, thread_case: int | None) -> CommandCall | None:
         if inbound.kind == InboundKind.ACTION:
             verb, case, arg = split_payload(f"{inbound.action}:{inbound.value}")
-            return CommandCall(verb, int(case) if case.isdigit() else thread_case, arg)
+            return _with_case(verb, case, thread_case, arg)
         if inbound.kind == InboundKind.FORM:  # the Reply / Transfer modal
             verb = inbound.action if inbound.action in FORM_VERBS else "reply"
             case = inbound.fields.get("case", "")
             words = inbound.fields.get("text") or inbound.fields.get("target") or ""
-            return CommandCall(verb, int(case) if case.isdigit() else thread_case, words)
+            return _with_case(verb, case, thread_case, words)
         text = clean_text(inbound.text).strip()
         bare = _typed_as_hinted(text, thread_case=thread_case)
         if inbound.kind == InboundKind.COMMAND or looks_like_command(text) or bare:
@@ -140,6 +148,17 @@ class AgentDesk:
         if call.case_number is None:
             raise InvalidCommand(f"Which case? Try '{hint(call.verb)} 12'.")
         await ACTIONS[call.verb](ctx, call.case_number, call.args)
+
+
+def _with_case(verb: str, case: str, thread_case: int | None, args: str) -> CommandCall:
+    """A button's or form's call; a case field that names no case (``claim:²:``, 200 digits,
+    a word) is answered as such rather than failing on the way to the database."""
+    if not case:
+        return CommandCall(verb, thread_case, args)
+    number = case_number_in(case)
+    if number is None:
+        return CommandCall("invalid", None, not_a_case_number(case))
+    return CommandCall(verb, number, args)
 
 
 def _typed_as_hinted(text: str, *, thread_case: int | None) -> bool:

@@ -14,7 +14,7 @@ from bot.commands import Role, hint
 from bot.dialogs import notify, replies
 from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.states import State
-from bot.errors import InvalidCommand
+from bot.errors import InvalidCommand, PermissionDenied
 from bot.escalation.routing import find_queue
 from bot.messages import Button
 from bot.storage.models import Case
@@ -29,7 +29,10 @@ async def claim(ctx: DeskContext, number: int, _args: str) -> None:
 
 
 async def release(ctx: DeskContext, number: int, _args: str) -> None:
-    case = await cases.release_case(ctx.uow, number, ctx.agent, ctx.name)
+    await _holder_or_manager(ctx, number)
+    case = await cases.release_case(
+        ctx.uow, number, ctx.agent, ctx.name, manager=ctx.has(Role.MANAGER)
+    )
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.released_by(number, ctx.name))
     _to_customer(ctx, case, replies.case_released_to_customer(number))
@@ -75,7 +78,10 @@ async def note(ctx: DeskContext, number: int, text: str) -> None:
 
 
 async def pending(ctx: DeskContext, number: int, _args: str) -> None:
-    case = await triage.mark_pending(ctx.uow, number, ctx.agent, ctx.name)
+    await _holder_or_manager(ctx, number)
+    case = await triage.mark_pending(
+        ctx.uow, number, ctx.agent, ctx.name, manager=ctx.has(Role.MANAGER)
+    )
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.pending_set(number, ctx.name))
     _to_customer(ctx, case, replies.case_pending_to_customer(number))
@@ -83,6 +89,7 @@ async def pending(ctx: DeskContext, number: int, _args: str) -> None:
 
 
 async def resolve(ctx: DeskContext, number: int, _args: str) -> None:
+    await _holder_or_manager(ctx, number)
     case = await cases.resolve_case(ctx.uow, number, ctx.agent, ctx.name)
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.resolved_by(number, ctx.name))
@@ -102,6 +109,7 @@ async def priority(ctx: DeskContext, number: int, args: str) -> None:
         raise InvalidCommand(
             f"Which priority? Try '{hint('priority')} {number} high' (low … urgent)."
         )
+    await _holder_or_manager(ctx, number)
     case = await triage.set_priority(ctx.uow, number, wanted, ctx.agent, ctx.name)
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.priority_changed(number, wanted, ctx.name))
@@ -118,6 +126,7 @@ async def transfer(ctx: DeskContext, number: int, args: str) -> None:
             replies.transfer_buttons(number, [q for q in queue_names if q != current]),
         )
         return
+    await _holder_or_manager(ctx, number)
     manager = ctx.has(Role.MANAGER)
     queue = None if target.startswith("@") else find_queue(ctx.desk, target)
     if queue is not None:
@@ -144,6 +153,16 @@ async def _after_agent_transfer(ctx: DeskContext, case: Case, agent_name: str) -
     notify.to_agents(ctx.uow, ctx.desk, case, replies.transferred_to(case.id, agent_name, ctx.name))
     _to_customer(ctx, case, replies.transferred_to_agent_for_customer(case.id, agent_name))
     await notify.set_customer_state(ctx.uow, case.conversation, State.WITH_AGENT, case=case.id)
+
+
+async def _holder_or_manager(ctx: DeskContext, number: int) -> None:
+    """Who may change a case's course (resolve, priority, pending, release, transfer): on a
+    claimed case its holder or a manager; on an unclaimed one any agent. Notes and looking
+    are open to every agent; replying is the holder's (or claims an unclaimed case)."""
+    case = await cases.get_case(ctx.uow, number)
+    if case.assignee in (None, ctx.agent) or ctx.has(Role.MANAGER):
+        return
+    raise PermissionDenied(replies.held_by_another(number, case.assignee_name or case.assignee))
 
 
 def _to_customer(

@@ -11,6 +11,7 @@ from bot.dialogs.notify import private_handle
 from bot.dialogs.roles import RoleBook
 from bot.messages import Button, Inbound, Outbound
 from bot.storage.uow import UnitOfWork
+from bot.text import clean_name
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,8 @@ class DeskContext:
 
     @property
     def name(self) -> str:
-        return self.inbound.user_name or self.inbound.user_id
+        """The agent's name as stored on cases and shown to customers: cleaned and bounded."""
+        return clean_name(self.inbound.user_name) or clean_name(self.inbound.user_id)
 
     def has(self, role: Role) -> bool:
         inbound = self.inbound

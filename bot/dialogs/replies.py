@@ -105,6 +105,7 @@ LINK_UNKNOWN = "I don't know that code. Check it, or type /link on your other ap
 LINK_EXPIRED = "That code has expired. Type /link on your other app for a new one."
 LINK_USED = "That code was already used. Type /link on your other app for a new one."
 LINK_SAME = "That code is from this same account — type it on your other app instead."
+LINK_TOO_MANY = "That's a lot of codes in a short time. Please wait ten minutes and try again."
 
 
 def too_long(limit: int) -> str:
@@ -205,7 +206,11 @@ def case_resolved_rated(number: int, rating: int) -> str:
 
 
 def already_rated(number: int) -> str:
-    return f"You've already rated case #{number} — thank you! Write here if you need more help."
+    # a refused rating is not thanked: this press changed nothing
+    return (
+        f"Case #{number} already has your rating; it stays as it was. "
+        "Write here if you need more help."
+    )
 
 
 def cannot_rate(number: int) -> str:
@@ -339,6 +344,15 @@ def claimed_by(number: int, agent_name: str) -> str:
 
 def claim_conflict(number: int, holder: str) -> str:
     return f"#{number} is already claimed by {holder}."
+
+
+def held_by_another(number: int, holder: str) -> str:
+    """An agent tried to change a colleague's claimed case (resolve, priority, pending,
+    release, transfer): only its holder or a manager may."""
+    return (
+        f"#{number} is claimed by {holder}: only they or a manager can change it. "
+        "Add a note, or ask them to release it."
+    )
 
 
 def released_by(number: int, agent_name: str) -> str:

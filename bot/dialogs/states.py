@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.commands import case_number_in
 from bot.dialogs import replies
 from bot.messages import Button
 
@@ -364,7 +365,7 @@ def _on_click(d: _Draft, click: Clicked) -> _Draft:
             if d.state == State.SUGGESTED:
                 d.do(_feedback(d, helpful=False))
             return _handoff(d)
-        case "rate" if click.case.isdigit() and click.arg in {"1", "2", "3", "4", "5"}:
+        case "rate" if _names_case(click.case) and click.arg in {"1", "2", "3", "4", "5"}:
             number = int(click.case)
             offer = ReopenOffer.from_data(d.data)
             just_resolved = number in (d.data.get("case"), offer and offer.case)
@@ -376,7 +377,7 @@ def _on_click(d: _Draft, click: Clicked) -> _Draft:
             d.data.pop("prompt", None)
             d.data["rated"] = True
             return d.to(State.RESOLVED).say(replies.COMMENT_SKIPPED)
-        case "reopen" if click.case.isdigit():
+        case "reopen" if _names_case(click.case):
             if d.state in (State.CASE_OPEN, State.WITH_AGENT, State.COLLECTING):
                 return d
             return _reopen(d, int(click.case))
@@ -583,6 +584,12 @@ def _open_case(d: _Draft, *, intent: str | None, priority: str) -> _Draft:
     d.data = {"misses": 0}
     command = OpenCase(subject, intent, priority, history=history, suggested=suggested, tags=tags)
     return d.to(State.CASE_OPEN).do(command)
+
+
+def _names_case(text: str) -> bool:
+    """A button's case field that is a case number (not "²", not 200 digits: outdated or forged
+    buttons are ignored, like any other outdated button)."""
+    return case_number_in(text) is not None
 
 
 def _reset(d: _Draft) -> _Draft:

@@ -353,6 +353,17 @@ class LinkCode(Base):
     used_at: Mapped[datetime | None]
 
 
+class LinkAttempt(Base):
+    """One ``/link CODE`` typed, by platform identity: codes are rate-limited per person, and
+    counting here makes the limit hold across processes."""
+
+    __tablename__ = "link_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity: Mapped[str] = mapped_column(String(255), index=True)
+    attempted_at: Mapped[datetime]
+
+
 class JobRun(Base):
     """A scheduled job's run for one period, claimed by exactly one scheduler process."""
 

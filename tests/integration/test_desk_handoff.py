@@ -96,7 +96,7 @@ async def test_only_the_holder_or_a_manager_can_transfer_a_claimed_case(t: Trans
     await open_case(t)
     await t.agent("claim 1")
     assert await t.agent("transfer 1 billing", user="eve", name="Eve") == [
-        replies.claim_conflict(1, "Dana")
+        replies.held_by_another(1, "Dana")
     ]
     assert replies.transferred_to(1, "billing", "Mia") in await t.agent(
         "transfer 1 billing", user="mia", name="Mia"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -60,3 +61,29 @@ async def test_wrong_expired_and_same_account_codes_are_refused_clearly(
     assert await t.say(f"/link {fresh}", **ELSEWHERE) == [replies.linked("Ada")]
     async with t.helpdesk.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Customer)) == 1
+
+
+async def test_link_codes_are_rate_limited_per_person_across_processes(
+    t: Transcript, migrated_url: str, clock: FrozenClock, tmp_path: Path
+) -> None:
+    # a second process of the same desk: the count lives in the database, not in memory
+    other = await build_transcript(migrated_url, clock, tmp_path, platforms=("fake", "other"))
+    other._ids = itertools.count(1000)  # its own event ids: the inbox drops repeats
+    try:
+        code = code_in((await t.say("/link"))[0])
+        for guess in ("WRONG234", "WRONG345", "WRONG456"):
+            assert await t.say(f"/link {guess}", **ELSEWHERE) == [replies.LINK_UNKNOWN]
+        for guess in ("WRONG567", "WRONG678"):
+            assert await other.say(f"/link {guess}", **ELSEWHERE) == [replies.LINK_UNKNOWN]
+        # the sixth try within ten minutes is refused, even with the right code
+        assert await t.say(f"/link {code}", **ELSEWHERE) == [replies.LINK_TOO_MANY]
+        assert await other.say(f"/link {code}", **ELSEWHERE) == [replies.LINK_TOO_MANY]
+        # someone else is not held back by this person's tries
+        bob = {"channel": ChannelRef("other", "chat-88"), "user_id": "88", "user_name": "Bob"}
+        assert await t.say("/link WRONG789", **bob) == [replies.LINK_UNKNOWN]
+        async with t.helpdesk.sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(Customer)) == 3
+        clock.advance(minutes=10)
+        assert await t.say(f"/link {code}", **ELSEWHERE) == [replies.linked("Ada")]
+    finally:
+        await other.helpdesk.close()

@@ -1,0 +1,266 @@
+"""Access that holds: who may act on a claimed case (the authorization matrix documented in
+docs/roles.md), malformed case numbers on buttons and commands, and names that cannot break
+messages. On SQLite and PostgreSQL; what is asserted is what each person sees and what the case
+records."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FrozenClock
+from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles
+from bot.dialogs import replies
+from bot.messages import ChannelRef, InboundKind
+from bot.storage.models import Case, CaseEvent, Customer, CustomerIdentity
+from tests.support.desk import Transcript, build_transcript
+
+AGENTS = "fake:agents"
+# who plays each part: dana holds case #1; mia manages; adam administers (an agent, not a
+# manager); eve is a colleague; ada is the customer, typing in the agents' channel
+PEOPLE = {
+    "customer": ("ada", "Ada"),
+    "agent": ("eve", "Eve"),
+    "holder": ("dana", "Dana"),
+    "manager": ("mia", "Mia"),
+    "admin": ("adam", "Adam"),
+}
+
+
+def access_desk() -> DeskConfig:
+    return DeskConfig(
+        roles=Roles(
+            agents=RoleMembers(fake=["dana", "eve", "mia", "adam"]),
+            managers=RoleMembers(fake=["mia"]),
+            admins=RoleMembers(fake=["adam"]),
+        ),
+        queues=[
+            QueueConfig(name="default", channel=AGENTS),
+            QueueConfig(name="billing", channel="fake:billing", intents=["billing"]),
+        ],
+        answer_threshold=0.5,
+    )
+
+
+@pytest.fixture
+async def t(migrated_url: str, clock: FrozenClock, tmp_path: Path) -> AsyncIterator[Transcript]:
+    transcript = await build_transcript(migrated_url, clock, tmp_path, desk=access_desk())
+    yield transcript
+    await transcript.helpdesk.close()
+
+
+async def open_case(t: Transcript, *, claimed_by: str | None = "dana") -> None:
+    await t.say("I forgot my password")
+    await t.click("Talk to a person")
+    if claimed_by:
+        await t.agent("claim 1", user=claimed_by, name=claimed_by.title())
+    t.agents_saw()
+    t.new_for(t.customer)
+
+
+async def snapshot(t: Transcript) -> tuple[object, ...]:
+    async with t.helpdesk.sessions() as s:
+        case = await s.get_one(Case, 1)
+        events = await s.scalar(
+            select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == 1)
+        )
+        return (case.status, case.assignee, case.priority, case.queue, events)
+
+
+# verb -> what is typed after it (case #1)
+TYPED = {
+    "claim": "claim 1",
+    "release": "release 1",
+    "reply": "reply 1 Hello from the desk",
+    "note": "note 1 called them",
+    "pending": "pending 1",
+    "resolve": "resolve 1",
+    "priority": "priority 1 high",
+    "transfer": "transfer 1 billing",
+}
+# on a case claimed by dana: who may do each verb (docs/roles.md has the same table)
+ALLOWED = {
+    "claim": set[str](),  # already claimed: nobody takes it over by claiming
+    "release": {"holder", "manager"},
+    "reply": {"holder"},  # one voice to the customer; a manager transfers it to themselves
+    "note": {"agent", "holder", "manager", "admin"},
+    "pending": {"holder", "manager"},
+    "resolve": {"holder", "manager"},
+    "priority": {"holder", "manager"},
+    "transfer": {"holder", "manager"},
+}
+MATRIX = [(verb, who) for verb in TYPED for who in PEOPLE]
+
+
+@pytest.mark.parametrize(("verb", "who"), MATRIX, ids=[f"{v}-{w}" for v, w in MATRIX])
+async def test_authorization_matrix_on_a_claimed_case(t: Transcript, verb: str, who: str) -> None:
+    await open_case(t)
+    before = await snapshot(t)
+    user, name = PEOPLE[who]
+    await t.agent(TYPED[verb], user=user, name=name)
+    after = await snapshot(t)
+    if who in ALLOWED[verb]:
+        assert after != before, f"{who} could not {verb}"
+        return
+    assert after == before, f"{who} could {verb} a colleague's case"
+    answers = [o for o in t.sent_to(ChannelRef.parse(AGENTS)) if o.text]
+    assert answers[-1].private_to == user  # the refusal is theirs alone
+    assert t.new_for(t.customer) == []  # and the customer heard nothing
+
+
+BUTTONS = ["claim", "release", "pending", "resolve"]
+BUTTON_MATRIX = [(verb, who) for verb in BUTTONS for who in PEOPLE]
+
+
+@pytest.mark.parametrize(
+    ("verb", "who"), BUTTON_MATRIX, ids=[f"{v}-{w}" for v, w in BUTTON_MATRIX]
+)
+async def test_authorization_matrix_for_buttons(t: Transcript, verb: str, who: str) -> None:
+    """The same rules when the escalation post's buttons are pressed."""
+    await open_case(t)
+    before = await snapshot(t)
+    user, name = PEOPLE[who]
+    await t.agent("", user=user, name=name, kind=InboundKind.ACTION, action=verb, value="1:")
+    after = await snapshot(t)
+    if who in ALLOWED[verb]:
+        assert after != before, f"{who} could not press {verb}"
+        return
+    assert after == before, f"{who} could press {verb} on a colleague's case"
+    answers = [o for o in t.sent_to(ChannelRef.parse(AGENTS)) if o.text]
+    assert answers[-1].private_to == user
+    assert t.new_for(t.customer) == []
+
+
+@pytest.mark.parametrize("who", list(PEOPLE))
+async def test_looking_at_a_case_is_for_agents(t: Transcript, who: str) -> None:
+    await open_case(t)
+    user, name = PEOPLE[who]
+    said = await t.agent("case 1", user=user, name=name)
+    if who == "customer":
+        assert said == [replies.NOT_AN_AGENT]
+        assert t.sent_to(ChannelRef.parse(AGENTS))[-1].private_to == user
+    else:
+        assert any("#1" in line for line in said)
+
+
+@pytest.mark.parametrize("verb", ["release", "pending", "resolve", "priority", "transfer"])
+async def test_any_agent_may_act_on_an_unclaimed_case(t: Transcript, verb: str) -> None:
+    await open_case(t, claimed_by=None)
+    before = await snapshot(t)
+    if verb == "release":  # nothing to release: refused, privately, nothing changed
+        await t.agent(TYPED[verb], user="eve", name="Eve")
+        assert await snapshot(t) == before
+        return
+    await t.agent(TYPED[verb], user="eve", name="Eve")
+    assert await snapshot(t) != before
+
+
+async def test_a_colleague_is_told_whose_case_it_is(t: Transcript) -> None:
+    await open_case(t)
+    assert await t.agent("resolve 1", user="eve", name="Eve") == [
+        replies.held_by_another(1, "Dana")
+    ]
+
+
+@pytest.mark.parametrize("verb", ["resolve", "release", "pending"])
+async def test_a_colleagues_button_press_is_refused_privately(t: Transcript, verb: str) -> None:
+    await open_case(t)
+    before = await snapshot(t)
+    said = await t.agent(
+        "", user="eve", name="Eve", kind=InboundKind.ACTION, action=verb, value="1:"
+    )
+    assert said == [replies.held_by_another(1, "Dana")]
+    assert t.sent_to(ChannelRef.parse(AGENTS))[-1].private_to == "eve"
+    assert await snapshot(t) == before
+
+
+@pytest.mark.parametrize("case", ["²", "1" * 200, "abc", "-1", "12x"])
+async def test_a_malformed_case_on_a_button_is_answered_clearly(
+    t: Transcript, case: str
+) -> None:
+    await open_case(t, claimed_by=None)
+    before = await snapshot(t)
+    said = await t.agent(
+        "", user="eve", name="Eve", kind=InboundKind.ACTION, action="claim", value=f"{case}:"
+    )
+    assert len(said) == 1 and "isn't a case number" in said[0]
+    assert t.sent_to(ChannelRef.parse(AGENTS))[-1].private_to == "eve"
+    assert await snapshot(t) == before
+
+
+@pytest.mark.parametrize("case", ["²", "1" * 200, "١٢"])
+async def test_a_malformed_case_in_a_typed_command_is_answered_clearly(
+    t: Transcript, case: str
+) -> None:
+    await open_case(t, claimed_by=None)
+    before = await snapshot(t)
+    said = await t.agent(f"claim {case}", user="eve", name="Eve")
+    assert len(said) == 1 and "isn't a case number" in said[0]
+    assert await snapshot(t) == before
+
+
+async def test_a_customers_malformed_rating_button_changes_nothing(t: Transcript) -> None:
+    await open_case(t)
+    await t.agent("resolve 1", user="dana", name="Dana")
+    t.new_for(t.customer)
+    await t.say("", kind=InboundKind.ACTION, action="rate", value="²:5")
+    async with t.helpdesk.sessions() as s:
+        assert (await s.get_one(Case, 1)).csat is None
+
+
+@pytest.mark.parametrize(
+    "name", ["Ada\x00Lovelace", "Ada \ud800 Lovelace", "A" * 300, "Ada\nLovelace\u202e"]
+)
+async def test_a_hostile_display_name_does_not_break_the_persons_messages(
+    t: Transcript, name: str
+) -> None:
+    said = await t.say("I forgot my password", user_name=name)
+    assert said  # answered, not failed
+    (opened,) = await t.click("Talk to a person", user_name=name)
+    assert "case #1" in opened
+    async with t.helpdesk.sessions() as s:
+        stored = [
+            *(await s.scalars(select(Customer.display_name))),
+            *(await s.scalars(select(CustomerIdentity.display_name))),
+        ]
+    for value in stored:
+        assert len(value) <= 80
+        assert "\x00" not in value and "\ud800" not in value and "\n" not in value
+    (post,) = t.agents_saw()
+    assert "New case #1" in post
+
+
+async def test_a_hostile_agent_name_does_not_break_the_case(t: Transcript) -> None:
+    await open_case(t, claimed_by=None)
+    said = await t.agent("claim 1", user="eve", name="Eve\x00" + "e" * 300)
+    assert said
+    async with t.helpdesk.sessions() as s:
+        case = await s.get_one(Case, 1)
+    assert case.assignee == "fake:eve"
+    assert case.assignee_name is not None and len(case.assignee_name) <= 80
+    assert "\x00" not in case.assignee_name
+
+
+async def test_close_answers_alike_for_a_missing_case_and_someone_elses(t: Transcript) -> None:
+    await open_case(t)
+    other = ChannelRef("fake", "dm-bob")
+    await t.say("hello", channel=other, user_id="bob", user_name="Bob")
+    theirs = await t.say("/close 1", channel=other, user_id="bob", user_name="Bob")
+    missing = await t.say("/close 999", channel=other, user_id="bob", user_name="Bob")
+    assert theirs == missing == [replies.NO_OPEN_CASE]
+    async with t.helpdesk.sessions() as s:
+        assert (await s.get_one(Case, 1)).status != "closed"
+
+
+async def test_a_refused_rating_is_not_thanked(t: Transcript) -> None:
+    await open_case(t)
+    await t.agent("resolve 1", user="dana", name="Dana")
+    t.new_for(t.customer)
+    await t.say("", kind=InboundKind.ACTION, action="rate", value="1:5")
+    again = await t.say("", kind=InboundKind.ACTION, action="rate", value="1:1")
+    assert again and all("thank" not in line.lower() for line in again)
+    async with t.helpdesk.sessions() as s:
+        assert (await s.get_one(Case, 1)).csat == 5
