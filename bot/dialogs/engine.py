@@ -7,9 +7,7 @@ changes — case, transcript, feedback, replies in the outbox, the session — c
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +21,7 @@ from bot.commands import Role, looks_like_command, parse_command
 from bot.config import DeskConfig
 from bot.dialogs import live_buttons, notify, replies
 from bot.dialogs.casework import CustomerCommands
+from bot.dialogs.keyed_locks import KeyedLocks
 from bot.dialogs.states import (
     COMMENT_WAIT,
     Clicked,
@@ -69,7 +68,7 @@ class DialogEngine:
         self._desk = desk
         self._clock = clock
         self._policy = Policy(desk.answer_threshold, desk.intent_threshold)
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
         self._commands = CustomerCommands(desk=desk, clock=clock, articles=understander)
 
     async def handle(
@@ -78,7 +77,7 @@ class DialogEngine:
         """Handle one customer inbound in one unit of work, from ``uow_factory`` when given
         (the intake's, which marks the inbound handled in the same transaction)."""
         conversation = str(inbound.channel)
-        async with self._locks[conversation]:
+        async with self._locks.hold(conversation):
             signal, early_reply = await self._signal(inbound)
             async with (uow_factory or self._uow_factory)() as uow:
                 to, token = notify.private_handle(inbound, commands_only=True)
