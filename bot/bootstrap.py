@@ -36,6 +36,7 @@ from bot.messages import (
     Inbound,
     SaysNotices,
 )
+from bot.readiness import Readiness, readiness
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -66,6 +67,10 @@ class HelpDesk:
 
     async def follows_thread(self, where: ChannelRef) -> bool:
         return await follows_thread(self.sessions, where)
+
+    def readiness(self) -> Readiness:
+        """What ``/readyz`` runs: database, migrations, outbox and adapters checked."""
+        return readiness(self.sessions, self.channels, self.clock)
 
     async def close(self) -> None:
         self.intake.stop()

@@ -61,7 +61,7 @@ async def _run(settings: object, role: ProcessRole) -> bool:
     await ready_database(settings.effective_database_url)
     listen = role in (ProcessRole.ALL, ProcessRole.WORKER)
     channels = build_channels(settings, listen=listen)
-    if not channels and role != ProcessRole.SCHEDULER:
+    if not channels and needs_a_platform(role):
         typer.echo(
             "No platform is configured: set SLACK_BOT_TOKEN, TELEGRAM_TOKEN or DISCORD_TOKEN "
             "(see the README), or try `helpdesk chat`.",
@@ -73,6 +73,14 @@ async def _run(settings: object, role: ProcessRole) -> bool:
         logger.info("stopped during start-up")
         return False
     return await serve(helpdesk, role, stop)
+
+
+def needs_a_platform(role: ProcessRole) -> bool:
+    """A worker (or ``all``) without a platform would hold no connection and receive nothing:
+    almost certainly a missing token, worth refusing in a sentence. The web and scheduler
+    roles do useful work without one (health and readiness endpoints, the outbox sender,
+    scheduled jobs), so they start and say what they serve."""
+    return role in (ProcessRole.ALL, ProcessRole.WORKER)
 
 
 async def serve(helpdesk: object, role: ProcessRole, stop: asyncio.Event) -> bool:
@@ -168,7 +176,7 @@ async def _serve_web(helpdesk: object, stop: asyncio.Event) -> None:
 
     assert isinstance(helpdesk, HelpDesk)
     config = uvicorn.Config(
-        create_web_app(helpdesk.channels),
+        create_web_app(helpdesk.channels, helpdesk.readiness()),
         host=helpdesk.settings.web_host,
         port=helpdesk.settings.web_port,
         log_level="warning",
