@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.adapters.fake import FakeChannel
 from bot.bootstrap import HelpDesk, build_helpdesk
-from bot.cli.run import ProcessRole, serve
+from bot.cli.run import ProcessRole, needs_a_platform, serve
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.messages import ChannelRef, Inbound, InboundHandler, InboundKind
@@ -143,3 +143,52 @@ async def test_the_web_server_stops_cleanly_without_a_traceback(
     left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
     assert left == []
     assert running.result() is False  # a clean stop, not a part that died
+
+
+async def test_the_web_role_without_any_platform_serves_health_and_readiness(
+    database_url: str, clock: FrozenClock, tmp_path: Path
+) -> None:
+    settings = Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=tmp_path, PORT=free_port())
+    desk = await build_helpdesk(
+        settings, channels={}, understander=KeywordUnderstander(), clock=clock, desk=test_desk()
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve(desk, ProcessRole.WEB, stop))
+    base = f"http://127.0.0.1:{settings.web_port}"
+    try:
+        async with httpx.AsyncClient(base_url=base) as client:
+            for _ in range(200):
+                try:
+                    ready = await client.get("/readyz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)  # polling a starting server for readiness
+            health = await client.get("/healthz")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+    assert health.status_code == 200
+    assert ready.status_code == 200, ready.text
+    assert set(ready.json()["checks"]) == {"database", "migrations", "outbox"}
+
+
+@pytest.mark.parametrize("role", ["worker", "all"])
+def test_a_worker_without_any_platform_is_refused_in_a_sentence(
+    role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    for token in ("SLACK_BOT_TOKEN", "TELEGRAM_TOKEN", "DISCORD_TOKEN"):
+        monkeypatch.delenv(token, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'run.db'}")
+    monkeypatch.setenv("HELPDESK_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["run", "--role", role])
+    assert result.exit_code == 2
+    assert "No platform is configured" in result.output
+
+
+@pytest.mark.parametrize("role", ["web", "scheduler"])
+def test_only_roles_that_would_receive_nothing_need_a_platform(role: str) -> None:
+    assert not needs_a_platform(ProcessRole(role))
