@@ -1,7 +1,8 @@
 """End to end: the Procfile's ``web`` process (``helpdesk run --role web``) as a real process,
 with Telegram configured for webhooks against the local Bot API stand-in. It must refuse a
 webhook call without the secret, answer a customer's update through the outbox, and stop
-cleanly on SIGTERM (how platforms restart processes).
+cleanly on SIGTERM (how platforms restart processes). Without any platform token it still
+starts and serves ``/healthz`` and ``/readyz``.
 
 What this cannot prove: Telegram's own delivery of webhooks (the test posts the update itself).
 """
@@ -107,6 +108,45 @@ async def test_the_web_process_serves_the_telegram_webhook_and_stops_on_sigterm(
             await api.wait_for_call("sendMessage", within=180, chat_id=CUSTOMER_CHAT)
         (answer,) = api.texts_to(CUSTOMER_CHAT)
         assert "password" in answer.lower() and "Did this help?" in answer
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 60)
+    assert code == 0
+
+
+async def test_the_web_process_starts_without_platform_tokens_and_serves_readiness(
+    e2e_data_dir: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("SLACK_BOT_TOKEN", "TELEGRAM_TOKEN", "DISCORD_TOKEN")
+    }
+    env |= {
+        "HELPDESK_DATA_DIR": str(e2e_data_dir),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
+        "PORT": str(port),
+        "HF_HUB_OFFLINE": "1",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--role",
+        "web",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            await wait_until_serving(client, process)
+            ready = await client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert all(check["ok"] for check in ready.json()["checks"].values())
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
