@@ -23,10 +23,10 @@ from bot.storage.models import DialogSession
 from tests.support.discord_sim import (
     DiscordDesk,
     DiscordWorld,
-    build_discord_desk,
     close_dms,
     labels,
     last_request,
+    running_discord_desk,
     shown,
 )
 
@@ -35,10 +35,8 @@ from tests.support.discord_sim import (
 async def d(
     world: DiscordWorld, migrated_url: str, clock: FrozenClock, tmp_path: Path
 ) -> AsyncIterator[DiscordDesk]:
-    desk = await build_discord_desk(world, migrated_url, clock, tmp_path)
-    yield desk
-    await desk.adapter.stop()
-    await desk.helpdesk.close()
+    async with running_discord_desk(world, migrated_url, clock, tmp_path) as built:
+        yield built
 
 
 async def escalate_from_dm(d: DiscordDesk) -> discord.Message:

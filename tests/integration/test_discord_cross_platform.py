@@ -14,10 +14,10 @@ from bot.clock import FrozenClock
 from bot.messages import ChannelRef, Inbound, InboundKind
 from tests.support.discord_sim import (
     DiscordDesk,
-    build_discord_desk,
     discord_desk_config,
     discord_world,
     labels,
+    running_discord_desk,
     shown,
 )
 
@@ -30,10 +30,8 @@ async def d(
 ) -> AsyncIterator[DiscordDesk]:
     world = discord_world(discord_env)
     desk = discord_desk_config(world, queue="fake:agents")
-    built = await build_discord_desk(world, migrated_url, clock, tmp_path, desk=desk)
-    yield built
-    await built.adapter.stop()
-    await built.helpdesk.close()
+    async with running_discord_desk(world, migrated_url, clock, tmp_path, desk=desk) as built:
+        yield built
 
 
 async def agent(d: DiscordDesk, text: str, thread: str | None = None) -> None:

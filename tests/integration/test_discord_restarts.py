@@ -16,17 +16,15 @@ from bot.cases.transcript import EventKind
 from bot.clock import FrozenClock
 from bot.dialogs import replies
 from bot.storage.models import CaseEvent
-from tests.support.discord_sim import DiscordDesk, DiscordWorld, build_discord_desk, shown
+from tests.support.discord_sim import DiscordDesk, DiscordWorld, running_discord_desk, shown
 
 
 @pytest.fixture
 async def d(
     world: DiscordWorld, migrated_url: str, clock: FrozenClock, tmp_path: Path
 ) -> AsyncIterator[DiscordDesk]:
-    desk = await build_discord_desk(world, migrated_url, clock, tmp_path)
-    yield desk
-    await desk.adapter.stop()
-    await desk.helpdesk.close()
+    async with running_discord_desk(world, migrated_url, clock, tmp_path) as built:
+        yield built
 
 
 async def escalate(d: DiscordDesk) -> discord.Message:

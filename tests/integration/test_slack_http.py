@@ -30,7 +30,7 @@ from tests.support.slack_desk import (
     CUSTOMER_DM,
     SIGNING_SECRET,
     SlackDesk,
-    build_slack_desk,
+    running_slack_desk,
 )
 
 
@@ -47,10 +47,8 @@ async def slack() -> AsyncIterator[SlackStandIn]:
 async def d(
     migrated_url: str, clock: FrozenClock, tmp_path: Path, slack: SlackStandIn
 ) -> AsyncIterator[SlackDesk]:
-    desk = await build_slack_desk(migrated_url, clock, tmp_path, slack, socket_mode=False)
-    yield desk
-    await desk.channel.stop()
-    await desk.helpdesk.close()
+    async with running_slack_desk(migrated_url, clock, tmp_path, slack, socket_mode=False) as desk:
+        yield desk
 
 
 @pytest.fixture

@@ -18,7 +18,13 @@ from bot.clock import FrozenClock
 from bot.dialogs import replies
 from bot.storage.models import Case, OutboxMessage
 from tests.support.slack_api import Call, SlackStandIn
-from tests.support.slack_desk import AGENTS, CUSTOMER_DM, SlackDesk, build_slack_desk
+from tests.support.slack_desk import (
+    AGENTS,
+    CUSTOMER_DM,
+    SlackDesk,
+    build_slack_desk,
+    running_slack_desk,
+)
 
 
 def posted(call: Call) -> dict[str, Any]:
@@ -48,10 +54,8 @@ async def slack() -> AsyncIterator[SlackStandIn]:
 async def d(
     migrated_url: str, clock: FrozenClock, tmp_path: Path, slack: SlackStandIn
 ) -> AsyncIterator[SlackDesk]:
-    desk = await build_slack_desk(migrated_url, clock, tmp_path, slack)
-    yield desk
-    await desk.channel.stop()
-    await desk.helpdesk.close()
+    async with running_slack_desk(migrated_url, clock, tmp_path, slack) as desk:
+        yield desk
 
 
 async def escalate(d: SlackDesk) -> dict[str, Any]:

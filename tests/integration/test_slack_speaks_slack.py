@@ -27,7 +27,14 @@ from bot.dialogs import replies
 from bot.messages import ChannelRef, Outbound
 from bot.storage.models import CaseEvent, OutboxMessage
 from tests.support.slack_api import ACK_TIMEOUT, Call, SlackStandIn
-from tests.support.slack_desk import AGENTS, CUSTOMER_DM, SlackDesk, build_slack_desk, wire
+from tests.support.slack_desk import (
+    AGENTS,
+    CUSTOMER_DM,
+    SlackDesk,
+    build_slack_desk,
+    running_slack_desk,
+    wire,
+)
 
 # What Ada typed in Slack, and how Slack delivers it: "&", "<", ">" escaped, the link she
 # pasted with a label, the person she mentioned as a user id.
@@ -59,10 +66,8 @@ async def slack() -> AsyncIterator[SlackStandIn]:
 async def d(
     migrated_url: str, clock: FrozenClock, tmp_path: Path, slack: SlackStandIn
 ) -> AsyncIterator[SlackDesk]:
-    desk = await build_slack_desk(migrated_url, clock, tmp_path, slack)
-    yield desk
-    await desk.channel.stop()
-    await desk.helpdesk.close()
+    async with running_slack_desk(migrated_url, clock, tmp_path, slack) as desk:
+        yield desk
 
 
 async def escalate(d: SlackDesk) -> dict[str, Any]:

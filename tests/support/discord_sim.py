@@ -139,6 +139,19 @@ def discord_desk_config(world: DiscordWorld, *, queue: str | None = None) -> Des
     )
 
 
+@asynccontextmanager
+async def running_discord_desk(
+    world: DiscordWorld, database_url: str, clock: Clock, tmp_path: Path, **options: Any
+) -> AsyncIterator[DiscordDesk]:
+    """``build_discord_desk``, stopped and closed when the block ends (a test's fixture)."""
+    desk = await build_discord_desk(world, database_url, clock, tmp_path, **options)
+    try:
+        yield desk
+    finally:
+        await desk.adapter.stop()
+        await desk.helpdesk.close()
+
+
 async def build_discord_desk(
     world: DiscordWorld,
     database_url: str,

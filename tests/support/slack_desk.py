@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,6 +136,19 @@ class SlackDesk:
             }
         ]
         return body
+
+
+@asynccontextmanager
+async def running_slack_desk(
+    database_url: str, clock: Clock, tmp_path: Path, slack: SlackStandIn, **options: Any
+) -> AsyncIterator[SlackDesk]:
+    """``build_slack_desk``, stopped and closed when the block ends (a test's fixture)."""
+    desk = await build_slack_desk(database_url, clock, tmp_path, slack, **options)
+    try:
+        yield desk
+    finally:
+        await desk.channel.stop()
+        await desk.helpdesk.close()
 
 
 async def build_slack_desk(
