@@ -103,6 +103,7 @@ class KnowledgeSearch:
         entries = index.entries
         self._slugs = list(dict.fromkeys(e.slug for e in entries))
         article_of = {slug: i for i, slug in enumerate(self._slugs)}
+        self._article_of = article_of
         row_of = {e.key: row for row, e in enumerate(entries)}
         self._entry_article = np.array([article_of[e.slug] for e in entries], dtype=np.int64)
         self._entry_chunk = [row_of.get(e.chunk_key, row) for row, e in enumerate(entries)]
@@ -127,7 +128,7 @@ class KnowledgeSearch:
     def article_sections(self, slug: str) -> list[tuple[str, str]]:
         """An article's sections in order as (heading, Markdown body), the lead under "" — what
         answers show, rebuilt from the index's chunks (a long section's pieces joined)."""
-        chunks = [e for e in self.index.entries if e.slug == slug and e.kind == "chunk"]
+        chunks = [e for e in self._entries_of(slug) if e.kind == "chunk"]
         chunks.sort(key=lambda e: int(e.key.rpartition("#")[2] or 0))
         sections: dict[str, list[str]] = {}
         for entry in chunks:
@@ -143,7 +144,7 @@ class KnowledgeSearch:
         query = self._check_vector(vector)
         rows = [
             row
-            for row in self._rows_of_article[self._slugs.index(slug)]
+            for row in self._rows_of_article[self._article_of[slug]]
             if self.index.entries[row].kind == "chunk"
         ]
         if not rows:
@@ -152,7 +153,15 @@ class KnowledgeSearch:
         return self.index.entries[rows[int(np.argmax(cosines))]].section
 
     def title_of(self, slug: str) -> str | None:
-        return next((e.title for e in self.index.entries if e.slug == slug), None)
+        return next((e.title for e in self._entries_of(slug)), None)
+
+    def _entries_of(self, slug: str) -> list[IndexEntry]:
+        """An article's entries, from the rows kept per article (answers ask on every message:
+        no scan of the whole index)."""
+        article = self._article_of.get(slug)
+        if article is None:
+            return []
+        return [self.index.entries[row] for row in self._rows_of_article[article]]
 
     def search(
         self, text: str, embedder: Embedder, k: int = 5, *, mode: SearchMode = "hybrid"
