@@ -23,7 +23,6 @@ from bot.dialogs import live_buttons, notify, replies
 from bot.dialogs.casework import CustomerCommands
 from bot.dialogs.keyed_locks import KeyedLocks
 from bot.dialogs.states import (
-    COMMENT_WAIT,
     Clicked,
     Decision,
     Policy,
@@ -193,8 +192,7 @@ class DialogEngine:
             window = timedelta(hours=self._desk.reopen_window_hours)
             if case is None or not can_reopen(case, now, window):
                 session.state, session.data = State.IDLE.value, {}
-            elif session.state == State.COMMENTING and now - session.updated_at > COMMENT_WAIT:
-                session.state = State.RESOLVED.value  # too late to be a comment on the rating
+            # a comment prompt past its time is expired by ``decide`` (CommentPrompt.until)
         return session
 
 
