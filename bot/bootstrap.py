@@ -308,11 +308,14 @@ async def run_scheduler(helpdesk: HelpDesk) -> None:
         scheduler.shutdown()
 
 
-async def start_scheduler(helpdesk: HelpDesk) -> DeskScheduler:
-    """Catch up on digests missed while no scheduler ran, then start the schedule."""
+async def start_scheduler(helpdesk: HelpDesk, *, digests: bool = True) -> DeskScheduler:
+    """Catch up on digests missed while no scheduler ran, then start the schedule. Without
+    ``digests`` (``helpdesk chat``) only the SLA check and desk upkeep run, the first pass at
+    once."""
     import os
     import socket
 
+    from bot.escalation.sla_clock import CaseSlaClock
     from bot.reports.scheduler import DeskScheduler
 
     uow_factory = job_uow_factory(helpdesk)
@@ -322,9 +325,13 @@ async def start_scheduler(helpdesk: HelpDesk) -> DeskScheduler:
         clock=helpdesk.clock,
         owner=f"{socket.gethostname()}:{os.getpid()}",
         chart_dir=_chart_dir(helpdesk),
+        sla_clock=CaseSlaClock.of(helpdesk.desk),
         sla_check=lambda: _every_minute(helpdesk, uow_factory),
+        digests=digests,
     )
     await scheduler.catch_up()
+    if not digests:
+        await scheduler.sla_check()
     scheduler.start()
     return scheduler
 

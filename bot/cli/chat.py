@@ -81,7 +81,7 @@ async def _chat(
     settings: object, lines: list[str] | None, *, quiet: bool, names: tuple[str, str]
 ) -> None:
     from bot.adapters.console import ConsoleChannel
-    from bot.bootstrap import build_helpdesk
+    from bot.bootstrap import build_helpdesk, start_scheduler
     from bot.cli.database import ready_database
     from bot.cli.progress import progress_reporter
     from bot.config import Settings, load_desk_config
@@ -104,7 +104,10 @@ async def _chat(
             settings, channels={"terminal": console}, desk=desk, progress=progress
         )
     retries = asyncio.create_task(helpdesk.intake.run())  # failed lines are tried again
+    checks = None
     try:
+        # the SLA ladder and desk upkeep, as the scheduler runs them (no digests from a terminal)
+        checks = await start_scheduler(helpdesk, digests=False)
         await helpdesk.intake.recover()
         await helpdesk.sender.drain()
         if lines is None:
@@ -121,6 +124,8 @@ async def _chat(
         await console.finished.wait()
         await helpdesk.sender.drain()
     finally:
+        if checks is not None:
+            checks.shutdown()
         await console.stop()
         helpdesk.intake.stop()
         await asyncio.gather(retries, return_exceptions=True)

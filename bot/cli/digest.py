@@ -1,5 +1,6 @@
 """``helpdesk digest --now``: the manager digest for a period, printed (or as JSON), with its
-chart written to a PNG file. The scheduler posts the same digest to the managers' channel."""
+chart written to a PNG file. The scheduler posts the same digest to the managers' channel;
+``--as-of`` the time it was posted reproduces it. ``--explain`` prints what each figure counts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from bot.config import DeskConfig
     from bot.reports.digest import Digest
 
 
@@ -32,6 +34,9 @@ def digest(
         typer.Option("--chart", help="Where to write the chart PNG (default: data/digests/)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Print what each figure counts, and exit.")
+    ] = False,
 ) -> None:
     """Print the manager digest: by default the last complete day / ISO week / month, as the
     scheduled digest covers it."""
@@ -40,6 +45,11 @@ def digest(
     from bot.config import Settings, load_desk_config
     from bot.reports.digest import PERIODS, window
 
+    if explain:
+        from bot.reports.definitions import explain as definitions
+
+        typer.echo(definitions())
+        return
     if not now:
         typer.echo("Nothing to do: add --now to build the digest (see --help).", err=True)
         raise typer.Exit(2)
@@ -58,11 +68,12 @@ def digest(
     if chart is None:
         key = window(period, moment, timezone, complete=not to_date).key
         chart = settings.data_dir / "digests" / f"digest-{period}-{key}.png"
-    result = asyncio.run(_build(period, moment, timezone, not to_date, chart))
+    result = asyncio.run(_build(period, moment, desk, not to_date, chart))
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
         typer.echo(result.text)
+        typer.echo(f"Chart: {result.chart}")
 
 
 def _parse_time(text: str) -> datetime:
@@ -71,15 +82,22 @@ def _parse_time(text: str) -> datetime:
 
 
 async def _build(
-    period: str, as_of: datetime, timezone: str, complete: bool, chart: Path
+    period: str, as_of: datetime, desk: DeskConfig, complete: bool, chart: Path
 ) -> Digest:
     from bot.cli.database import open_database
     from bot.clock import FrozenClock
+    from bot.escalation.sla_clock import CaseSlaClock
     from bot.reports.digest import build_digest
     from bot.storage.uow import UnitOfWork
 
     async with open_database() as sessions, UnitOfWork(sessions, FrozenClock(as_of)) as uow:
         result = await build_digest(
-            uow, period, as_of, timezone, complete=complete, chart_path=chart
+            uow,
+            period,
+            as_of,
+            desk.digest_timezone,
+            sla=CaseSlaClock.of(desk),
+            complete=complete,
+            chart_path=chart,
         )
     return result

@@ -1,5 +1,6 @@
-"""``stats [today|week|month]`` for managers: the digest of the current period so far, answered
-where they asked (an agent channel or the managers' channel)."""
+"""``stats [today|week|month]`` for managers: the figures of the current period so far (titled
+"so far, as of HH:MM", not like a finished digest), answered where they asked (an agent channel
+or the managers' channel)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from bot.commands import Role
 from bot.dialogs import replies
 from bot.dialogs.desk_context import DeskContext
 from bot.errors import InvalidCommand
+from bot.escalation.sla_clock import CaseSlaClock
 from bot.reports.digest import build_digest
 
 logger = logging.getLogger(__name__)
@@ -25,5 +27,12 @@ async def answer_stats(ctx: DeskContext, args: str) -> None:
     if period is None:
         raise InvalidCommand(replies.STATS_USAGE)
     now = ctx.uow.clock.now()
-    digest = await build_digest(ctx.uow, period, now, ctx.desk.digest_timezone, complete=False)
+    digest = await build_digest(
+        ctx.uow,
+        period,
+        now,
+        ctx.desk.digest_timezone,
+        sla=CaseSlaClock.of(ctx.desk),
+        complete=False,
+    )
     ctx.answer(digest.text)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.config import SlaConfig
+from bot.config import DeskConfig, SlaConfig
 from bot.escalation.calendar import BusinessCalendar
 from bot.storage.models import Case, CaseEvent
 
@@ -232,7 +232,8 @@ def _with_opening_targets(
         (r for r in rows if r.kind == _TRANSFER and (r.data or {}).get("from_queue")), None
     )
     priority = opening.priority or (
-        str(first_priority.data.get("before")) if first_priority and first_priority.data
+        str(first_priority.data.get("before"))
+        if first_priority and first_priority.data
         else case.priority
     )
     queue = opening.queue or (
@@ -240,3 +241,22 @@ def _with_opening_targets(
     )
     filled = ClockEvent(opening.at, OPENED, queue=queue, priority=priority)
     return [filled if e is opening else e for e in history]
+
+
+@dataclass(frozen=True)
+class CaseSlaClock:
+    """The desk's SLA targets and calendar, read the way the digests need them: the due times
+    after any stretch of a case's audit trail, and business time between two moments."""
+
+    sla: SlaConfig
+    calendar: BusinessCalendar
+
+    @classmethod
+    def of(cls, desk: DeskConfig) -> CaseSlaClock:
+        return cls(desk.sla, BusinessCalendar.from_config(desk.business_hours))
+
+    def due_times(self, case: Case, events: Sequence[CaseEvent]) -> DueTimes:
+        return due_times(history_from_events(case, events), self.sla, self.calendar)
+
+    def business_seconds(self, start: datetime, end: datetime) -> float:
+        return self.calendar.seconds_between(start, end)

@@ -1,5 +1,5 @@
-"""Manager digests: the reporting window, the text, and a chart (a PNG written to a file that
-platforms able to take files may attach; the text names its path).
+"""Manager digests: the reporting window, the text, and a chart (a PNG the platforms able to
+take files attach; ``bot.reports.chart``).
 
 The text is report content rather than dialog copy, so it lives here and not in
 ``bot.dialogs.replies``. matplotlib is imported only when a chart is drawn.
@@ -8,17 +8,24 @@ The text is report content rather than dialog copy, so it lives here and not in
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.reports.metrics import Attainment, Durations, Metrics, collect
+from bot.reports.chart import render_chart
+from bot.reports.definitions import FOOTER
+from bot.reports.metrics import Durations, LateNow, Metrics, SlaClock, Span, Target, collect
+from bot.storage.inbox import failed_count
+from bot.storage.outbox import delivery_counts
 from bot.storage.uow import UnitOfWork
 
 PERIODS = ("day", "week", "month")
 _TITLES = {"day": "Daily digest", "week": "Weekly digest", "month": "Monthly digest"}
+_SO_FAR = {"day": "Today", "week": "This week", "month": "This month"}
+_BEFORE = {"day": "the day before", "week": "the week before", "month": "the month before"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,7 @@ class Window:
     start: datetime  # UTC (arithmetic on same-zone datetimes would ignore DST changes)
     end: datetime
     timezone: str = "UTC"
+    complete: bool = True  # a whole period; else the current one up to ``end`` (``stats``)
 
     @property
     def local_start(self) -> datetime:
@@ -64,7 +72,12 @@ def window(period: str, as_of: datetime, timezone: str, *, complete: bool = True
         following = (first + timedelta(days=32)).replace(day=1)
     start = datetime.combine(first, time(0), tz).astimezone(UTC)
     end = datetime.combine(following, time(0), tz).astimezone(UTC) if complete else as_of
-    return Window(period, _key(period, first), start, end.astimezone(UTC), timezone)
+    return Window(period, _key(period, first), start, end.astimezone(UTC), timezone, complete)
+
+
+def previous(span: Window) -> Window:
+    """The whole period before ``span``."""
+    return window(span.period, span.start, span.timezone)
 
 
 def _key(period: str, first: Any) -> str:
@@ -77,18 +90,30 @@ def _key(period: str, first: Any) -> str:
 
 
 @dataclass(frozen=True)
+class Backstops:
+    """Messages waiting for someone now — not figures of the period, so outside ``Metrics``."""
+
+    undelivered: int = 0  # outgoing messages given up on (parked)
+    unhandled: int = 0  # incoming messages kept as failed after their last attempt
+
+
+@dataclass(frozen=True)
 class Digest:
     window: Window
     metrics: Metrics
     text: str
     chart: Path | None = None
+    backstops: Backstops = Backstops()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "period": self.window.period,
             "key": self.window.key,
             "label": self.window.label,
+            "complete": self.window.complete,
             "metrics": self.metrics.to_dict(),
+            "undelivered": self.backstops.undelivered,
+            "unhandled": self.backstops.unhandled,
             "text": self.text,
             "chart": str(self.chart) if self.chart else None,
         }
@@ -100,29 +125,44 @@ async def build_digest(
     as_of: datetime,
     timezone: str,
     *,
+    sla: SlaClock,
     complete: bool = True,
     chart_path: Path | None = None,
 ) -> Digest:
+    """The digest of the last whole period before ``as_of`` (or, without ``complete``, of the
+    current one so far), with the desk's SLA rules ``sla``."""
     span = window(period, as_of, timezone, complete=complete)
-    metrics = await collect(uow, span.start, span.end, as_of)
+    before = previous(span)
+    metrics = await collect(uow, Span(span.start, span.end, before.start, timezone), sla)
+    backstops = Backstops(
+        undelivered=(await delivery_counts(uow.session))["parked"],
+        unhandled=await failed_count(uow.session),
+    )
     chart = await asyncio.to_thread(render_chart, metrics, chart_path, span) if chart_path else None
-    return Digest(span, metrics, format_digest(metrics, span, chart), chart)
+    return Digest(span, metrics, format_digest(metrics, span, backstops), chart, backstops)
 
 
 # --- text ------------------------------------------------------------------------------------
 
 
 def duration(seconds: float | None) -> str:
+    """``45 min``, ``2 h 05 min``, ``5 d 21 h``: rounded to the nearest minute, and past a day
+    to the nearest hour (5 d 20 h 59 min reads 5 d 21 h, not 5 d 20 h); halves round up."""
     if seconds is None:
         return "–"
-    minutes = round(seconds / 60)
+    minutes = _nearest(seconds / 60)
     if minutes < 60:
         return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
+    if minutes < 24 * 60:
+        hours, minutes = divmod(minutes, 60)
         return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
+    days, hours = divmod(_nearest(seconds / 3600), 24)
     return f"{days} d {hours} h"
+
+
+def _nearest(value: float) -> int:
+    """Half up (``round`` rounds halves to even: 562.5 minutes would read 562)."""
+    return math.floor(value + 0.5)
 
 
 def _percent(rate: float | None) -> str:
@@ -142,17 +182,30 @@ def _count(number: int, noun: str, plural: str = "") -> str:
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
+def _trend(now: int, before: int, span: Window) -> str:
+    change = now - before
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "="
+    return f"{arrow}{abs(change) if change else ''} vs {before} {_BEFORE[span.period]}"
+
+
 def _times(name: str, d: Durations) -> str:
     if not d.count:
         return f"{name}: none in this period"
+    caution = ", few cases: read with care" if d.few else ""
     return (
-        f"{name}: median {duration(d.median_s)} · p90 {duration(d.p90_s)} "
-        f"({_count(d.count, 'case')})"
+        f"{name}, business hours (clock time): median {duration(d.median_s)} "
+        f"({duration(d.clock_median_s)}) · p90 {duration(d.p90_s)} ({duration(d.clock_p90_s)}) "
+        f"· n = {d.count}{caution}"
     )
 
 
-def _met(name: str, a: Attainment) -> str:
-    return f"{name} {a.met}/{a.total} met ({_percent(a.rate)})"
+def _target(name: str, t: Target) -> str:
+    if not t.decided and not t.running:
+        return f"{name} no targets"
+    return (
+        f"{name} {t.met}/{t.decided} met ({_percent(t.rate)}), {t.breached} breached, "
+        f"{t.running} running"
+    )
 
 
 def _counts(counts: dict[str, int], order: tuple[str, ...]) -> str:
@@ -160,82 +213,102 @@ def _counts(counts: dict[str, int], order: tuple[str, ...]) -> str:
     return ", ".join(f"{k} {counts[k]}" for k in known) or "none"
 
 
-def format_digest(metrics: Metrics, span: Window, chart: Path | None = None) -> str:
+def _title(span: Window) -> str:
+    zone = span.local_start.tzname()
+    if span.complete:
+        return f"{_TITLES[span.period]} — {span.label} ({zone})"
+    moment = span.end.astimezone(ZoneInfo(span.timezone))
+    when = f"{moment:%H:%M}" if span.period == "day" else f"{moment:%a %d %b %H:%M}"
+    return f"{_SO_FAR[span.period]} so far, as of {when} ({moment.tzname()}) — {span.label}"
+
+
+def _late(late: LateNow, m: Metrics, span: Window) -> str:
+    label = "Open at the end" if span.complete else "Open now"
+    if not late.open:
+        return f"{label}: none"
+    return (
+        f"{label}: {late.open} "
+        f"({_counts(m.backlog_by_status, ('new', 'open', 'pending'))}; "
+        f"{_counts(m.backlog_by_priority, ('urgent', 'high', 'normal', 'low'))}) · "
+        f"{late.overdue} overdue · {late.never_answered} never answered · "
+        f"oldest {duration(late.oldest_age_s)}"
+    )
+
+
+def _deflection(m: Metrics) -> list[str]:
+    d = m.deflection
+    if not d.shown:
+        return ["Deflection: no answers shown"]
+    lines = [
+        f"Deflection: {_count(d.shown, 'answer')} shown = {d.confirmed} confirmed helpful + "
+        f"{d.not_helpful} not helpful + {d.escalated} escalated + {d.assumed} assumed "
+        f"(no reply, case or complaint within 24 h) + {d.undecided} undecided · rate "
+        f"{_percent(d.rate)} of {d.decided} decided"
+    ]
+    e = m.earlier_undecided
+    if e.shown:
+        now = ", ".join(
+            f"{getattr(e, k)} {k.replace('_', ' ')}"
+            for k in ("confirmed", "not_helpful", "escalated", "assumed", "undecided")
+            if getattr(e, k)
+        )
+        lines.append(f"Undecided in the period before: {e.shown}, now {now}")
+    return lines
+
+
+def _agents(m: Metrics) -> str:
+    return "Agents: " + " · ".join(
+        f"{a.agent} {a.claimed} claimed, {_count(a.replied, 'reply', 'replies')}, "
+        f"{a.resolved} resolved, {a.holding} held"
+        for a in m.agents
+    )
+
+
+def format_digest(metrics: Metrics, span: Window, backstops: Backstops = Backstops()) -> str:
     m = metrics
     lines = [
-        f"{_TITLES[span.period]} — {span.label} ({span.local_start.tzname()})",
-        f"Cases: {m.opened} opened · {m.resolved} resolved · backlog {m.backlog} "
-        f"({_counts(m.backlog_by_status, ('new', 'open', 'pending'))}; "
-        f"{_counts(m.backlog_by_priority, ('urgent', 'high', 'normal', 'low'))})",
-        f"Deflection: {_count(m.suggestions_shown, 'answer')} shown · "
-        f"{m.deflected_confirmed} confirmed helpful · {m.deflected_assumed} assumed "
-        "(no case or complaint within 24 h) · "
-        f"{m.deflection_undecided} undecided",
+        _title(span),
+        f"Cases: {m.opened} opened ({_trend(m.opened, m.previous_opened, span)}) · "
+        f"{m.resolved} resolved ({_trend(m.resolved, m.previous_resolved, span)}) · "
+        f"{_count(m.reopened, 'reopen')}",
+        _late(m.late, m, span),
+        *_deflection(m),
         _times("First response", m.first_response),
         _times("Resolution", m.resolution),
-        f"SLA: {_met('first response', m.first_response_sla)} · "
-        f"{_met('resolution', m.resolution_sla)} · "
+        f"SLA of the {_count(m.opened, 'case')} opened: "
+        f"{_target('first response', m.first_response_sla)} · "
+        f"{_target('resolution', m.resolution_sla)} · "
         f"{_count(m.sla_breaches, 'breach', 'breaches')}",
     ]
     if m.csat_count:
         spread = " · ".join(f"{k}★ {v}" for k, v in sorted(m.csat_distribution.items()))
-        lines.append(f"CSAT: {m.csat_average:.2f} from {_count(m.csat_count, 'rating')} ({spread})")
-    else:
-        lines.append("CSAT: no ratings")
-    lines.append(f"Reopened: {m.reopened} of {m.resolved} resolved ({_percent(m.reopen_rate)})")
-    if m.undelivered:
         lines.append(
-            f"{m.undelivered} message{'s' if m.undelivered != 1 else ''} could not be delivered "
+            f"CSAT: {m.csat_average:.2f} from {_count(m.csat_count, 'rating')} ({spread}) · "
+            f"{m.csat_rated} of {_count(m.csat_resolutions, 'resolution')} rated "
+            f"({_percent(m.csat_response_rate)})"
+        )
+    else:
+        lines.append(f"CSAT: no ratings · 0 of {_count(m.csat_resolutions, 'resolution')} rated")
+    lines.append(
+        f"Reopened: {m.resolved_then_reopened} of {_count(m.resolved, 'resolution')} "
+        f"reopened by {'the end' if span.complete else 'now'}"
+    )
+    if backstops.undelivered:
+        lines.append(
+            f"{_count(backstops.undelivered, 'message')} could not be delivered "
             "(helpdesk outbox list --status parked)"
         )
-    if m.unhandled:
+    if backstops.unhandled:
         lines.append(
-            f"{m.unhandled} incoming message{'s' if m.unhandled != 1 else ''} could not be "
-            "handled (helpdesk inbox list --status failed)"
+            f"{_count(backstops.unhandled, 'incoming message')} could not be handled "
+            "(helpdesk inbox list --status failed)"
         )
-    if m.top_intents:
-        lines.append("Top intents: " + " · ".join(f"{i} {n}" for i, n in m.top_intents))
+    if m.top_topics or m.without_topic:
+        topics = " · ".join(f"{i} {n}" for i, n in m.top_topics) or "none"
+        lines.append(f"Top topics: {topics} ({m.without_topic} without a topic)")
     if m.top_unanswered:
         lines.append("Top unanswered: " + " · ".join(f"“{q}” ×{n}" for q, n in m.top_unanswered))
     if m.agents:
-        lines.append(
-            "Agents: "
-            + " · ".join(
-                f"{a.agent} {a.claimed} claimed, {a.resolved} resolved, {a.open_now} open"
-                for a in m.agents
-            )
-        )
-    if chart:
-        lines.append(f"Chart: {chart}")
+        lines.append(_agents(m))
+    lines.append(FOOTER)
     return "\n".join(lines)
-
-
-# --- chart -----------------------------------------------------------------------------------
-
-
-def render_chart(metrics: Metrics, path: Path, span: Window) -> Path:
-    """Cases opened and resolved per day, and the CSAT distribution, as a PNG. Uses a bare
-    ``Figure`` (no pyplot state), so it is safe to draw off the event loop."""
-    from matplotlib.figure import Figure
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    opened = dict(metrics.opened_per_day)
-    resolved = dict(metrics.resolved_per_day)
-    days = sorted(set(opened) | set(resolved))
-    figure = Figure(figsize=(10, 4))
-    volume, csat = figure.subplots(1, 2, width_ratios=(3, 1))
-    positions = list(range(len(days)))
-    volume.bar([p - 0.2 for p in positions], [opened.get(d, 0) for d in days], 0.4, label="opened")
-    volume.bar(
-        [p + 0.2 for p in positions], [resolved.get(d, 0) for d in days], 0.4, label="resolved"
-    )
-    volume.set_xticks(positions, [d[5:] for d in days], rotation=45, fontsize=7)
-    volume.set_title(f"Cases — {span.label}")
-    volume.legend()
-    scores = list(range(1, 6))
-    csat.bar(scores, [metrics.csat_distribution.get(s, 0) for s in scores], color="tab:green")
-    csat.set_xticks(scores)
-    csat.set_title("CSAT")
-    figure.tight_layout()
-    figure.savefig(path, format="png", dpi=100)
-    return path

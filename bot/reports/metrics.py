@@ -1,24 +1,10 @@
-"""The numbers behind the manager digests and ``stats``, for one window ``[start, end)``.
+"""The figures behind the manager digests and ``stats``, for one window ``[start, end)``.
 
-Definitions (the digest's footnotes refer here):
-
-- *opened*: cases created in the window; *resolved*: cases whose ``resolved_at`` is in it.
-- *backlog*: cases open now (new, open, pending) that were created before the window's end,
-  by status and by priority.
-- *first response time*: ``first_response_at - created_at`` for cases first answered in the
-  window; *resolution time*: ``resolved_at - created_at`` for cases resolved in it. Wall-clock
-  durations. The median is the middle value (the mean of the two middle ones); p90 is the
-  nearest-rank 90th percentile (the smallest value at or above 90 % of the sample).
-- *SLA attainment*: of those first responses / resolutions with a due time, the share on or
-  before it; *breaches*: ``sla_breach`` lines written in the window.
-- *confirmed deflections*: suggestions shown in the window that the customer marked helpful;
-  *assumed deflections*: suggestions left unanswered, when that conversation opened no case and
-  said "not helpful" to nothing within 24 h — counted only once those 24 h are over (until
-  then they are *undecided*).
-- *CSAT*: ratings of cases resolved in the window: mean and distribution 1–5.
-- *reopen rate*: of the cases resolved in the window, the share reopened at least once.
-- *top unanswered questions*: queries marked "not helpful" in the window, and subjects of
-  cases opened in it with no suggestion shown in that conversation in the 24 h before.
+Every figure is a function of the recorded history before ``end`` — the cases' audit trails
+(``case_events``) and the answers shown (``answer_feedback``) — never of a case row's current
+state, so a digest taken again later with the same window reproduces exactly. Each figure's
+definition is in ``bot.reports.definitions`` (``helpdesk digest --explain``) and in
+docs/sla-and-digests.md.
 """
 
 from __future__ import annotations
@@ -27,54 +13,118 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import or_, select
 
 from bot.clock import on_time
-from bot.storage.inbox import failed_count
+from bot.reports.deflection import WINDOW, Breakdown, breakdown
+from bot.reports.timeline import ACTIVE, Timeline, actor
 from bot.storage.models import AnswerFeedback, Case, CaseEvent
-from bot.storage.outbox import delivery_counts
 from bot.storage.uow import UnitOfWork
 
-DEFLECTION_WINDOW = timedelta(hours=24)
-ACTIVE = ("new", "open", "pending")
 TOP = 5
+FEW = 5  # below this many cases a median or p90 is marked as a rough figure
+# how a customer asked rather than what about: never shown as a topic
+NOT_TOPICS = frozenset({"human_handoff", "complaint_urgent"})
+
+
+class Due(Protocol):
+    @property
+    def first_response_due_at(self) -> datetime | None: ...
+    @property
+    def resolution_due_at(self) -> datetime | None: ...
+    @property
+    def paused_at(self) -> datetime | None: ...
+
+
+class SlaClock(Protocol):
+    """The desk's SLA rules (``bot.escalation.sla_clock.CaseSlaClock``), passed in by the caller."""
+
+    def due_times(self, case: Case, events: Sequence[CaseEvent]) -> Due: ...
+
+    def business_seconds(self, start: datetime, end: datetime) -> float: ...
 
 
 @dataclass(frozen=True)
 class Durations:
+    """Business time (what the SLA counts) and clock time, over ``count`` cases."""
+
     count: int = 0
     median_s: float | None = None
     p90_s: float | None = None
+    clock_median_s: float | None = None
+    clock_p90_s: float | None = None
 
     @classmethod
-    def of(cls, seconds: Sequence[float]) -> Durations:
-        if not seconds:
+    def of(cls, pairs: Sequence[tuple[float, float]]) -> Durations:
+        if not pairs:
             return cls()
-        ordered = sorted(seconds)
-        rank = math.ceil(0.9 * len(ordered))
-        return cls(len(ordered), float(statistics.median(ordered)), float(ordered[rank - 1]))
+        business = [b for b, _ in pairs]
+        clock = [c for _, c in pairs]
+        return cls(len(pairs), _median(business), _p90(business), _median(clock), _p90(clock))
+
+    @property
+    def few(self) -> bool:
+        return 0 < self.count < FEW
+
+
+def _median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def _p90(values: Sequence[float]) -> float:
+    """Nearest rank: the smallest value at or above 90 % of the sample."""
+    ordered = sorted(values)
+    return float(ordered[math.ceil(0.9 * len(ordered)) - 1])
 
 
 @dataclass(frozen=True)
-class Attainment:
+class Target:
+    """One SLA target over the cases opened in the window, as things stood at its end."""
+
     met: int = 0
-    total: int = 0
+    breached: int = 0
+    running: int = 0  # not done yet and not yet late
+
+    @property
+    def decided(self) -> int:
+        return self.met + self.breached
 
     @property
     def rate(self) -> float | None:
-        return self.met / self.total if self.total else None
+        return self.met / self.decided if self.decided else None
 
 
 @dataclass(frozen=True)
-class AgentLoad:
+class LateNow:
+    """The cases open at the window's end."""
+
+    open: int = 0
+    overdue: int = 0  # a target's due time had passed
+    never_answered: int = 0  # no agent reply yet
+    oldest_age_s: float | None = None  # the oldest one's age (clock time since opening)
+
+
+@dataclass(frozen=True)
+class AgentCredit:
     agent: str
     claimed: int = 0
+    replied: int = 0  # replies to customers
     resolved: int = 0
-    open_now: int = 0
+    holding: int = 0  # open cases they held at the window's end
+
+
+@dataclass(frozen=True)
+class Day:
+    day: str  # local date, ISO
+    opened: int = 0
+    resolved: int = 0
+    backlog: int = 0  # open at the day's end
+    breached: int = 0  # SLA targets of cases opened that day breached (as of the window's end)
 
 
 @dataclass(frozen=True)
@@ -83,240 +133,341 @@ class Metrics:
     end: datetime
     opened: int = 0
     resolved: int = 0
+    reopened: int = 0  # reopens in the window
+    resolved_then_reopened: int = 0  # of the window's resolutions, reopened by its end
+    previous_opened: int = 0
+    previous_resolved: int = 0
     backlog_by_status: dict[str, int] = field(default_factory=dict)
     backlog_by_priority: dict[str, int] = field(default_factory=dict)
-    suggestions_shown: int = 0
-    deflected_confirmed: int = 0
-    deflected_assumed: int = 0
-    deflection_undecided: int = 0
+    late: LateNow = LateNow()
+    deflection: Breakdown = field(default_factory=Breakdown)
+    # the previous window's undecided answers, as they stand at this window's end
+    earlier_undecided: Breakdown = field(default_factory=Breakdown)
     first_response: Durations = Durations()
     resolution: Durations = Durations()
-    first_response_sla: Attainment = Attainment()
-    resolution_sla: Attainment = Attainment()
-    sla_breaches: int = 0
-    csat_count: int = 0
-    csat_average: float | None = None
+    first_response_sla: Target = Target()
+    resolution_sla: Target = Target()
     csat_distribution: dict[int, int] = field(default_factory=dict)
-    reopened: int = 0
-    # outgoing messages given up on (parked), now — not only in the window: they wait for someone
-    undelivered: int = 0
-    # inbound messages kept as failed after their last attempt, now (likewise)
-    unhandled: int = 0
-    top_intents: list[tuple[str, int]] = field(default_factory=list)
+    csat_resolutions: int = 0  # the window's resolutions …
+    csat_rated: int = 0  # … of which rated by its end
+    top_topics: list[tuple[str, int]] = field(default_factory=list)
+    without_topic: int = 0
     top_unanswered: list[tuple[str, int]] = field(default_factory=list)
-    agents: list[AgentLoad] = field(default_factory=list)
-    opened_per_day: list[tuple[str, int]] = field(default_factory=list)
-    resolved_per_day: list[tuple[str, int]] = field(default_factory=list)
+    agents: list[AgentCredit] = field(default_factory=list)
+    days: list[Day] = field(default_factory=list)
 
     @property
     def backlog(self) -> int:
         return sum(self.backlog_by_status.values())
 
     @property
-    def reopen_rate(self) -> float | None:
-        return self.reopened / self.resolved if self.resolved else None
+    def sla_breaches(self) -> int:
+        return self.first_response_sla.breached + self.resolution_sla.breached
+
+    @property
+    def csat_count(self) -> int:
+        return sum(self.csat_distribution.values())
+
+    @property
+    def csat_average(self) -> float | None:
+        if not self.csat_count:
+            return None
+        return sum(k * v for k, v in self.csat_distribution.items()) / self.csat_count
+
+    @property
+    def csat_response_rate(self) -> float | None:
+        return self.csat_rated / self.csat_resolutions if self.csat_resolutions else None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types (``--json``, ``JobRun.result``)."""
-
-        def durations(d: Durations) -> dict[str, Any]:
-            return {"count": d.count, "median_seconds": d.median_s, "p90_seconds": d.p90_s}
-
-        def attainment(a: Attainment) -> dict[str, Any]:
-            return {"met": a.met, "total": a.total, "rate": a.rate}
-
-        return {
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "opened": self.opened,
-            "resolved": self.resolved,
-            "backlog": self.backlog,
-            "backlog_by_status": self.backlog_by_status,
-            "backlog_by_priority": self.backlog_by_priority,
-            "deflection": {
-                "suggestions_shown": self.suggestions_shown,
-                "confirmed": self.deflected_confirmed,
-                "assumed": self.deflected_assumed,
-                "undecided": self.deflection_undecided,
+        plain = asdict(self)
+        plain.update(
+            start=self.start.isoformat(),
+            end=self.end.isoformat(),
+            backlog=self.backlog,
+            deflection={
+                **self.deflection.as_dict(),
+                "shown": self.deflection.shown,
+                "rate": self.deflection.rate,
             },
-            "first_response": durations(self.first_response),
-            "resolution": durations(self.resolution),
-            "sla": {
-                "first_response": attainment(self.first_response_sla),
-                "resolution": attainment(self.resolution_sla),
-                "breaches": self.sla_breaches,
-            },
-            "csat": {
-                "count": self.csat_count,
-                "average": self.csat_average,
-                "distribution": {str(k): v for k, v in self.csat_distribution.items()},
-            },
-            "reopened": self.reopened,
-            "undelivered": self.undelivered,
-            "unhandled": self.unhandled,
-            "reopen_rate": self.reopen_rate,
-            "top_intents": [list(pair) for pair in self.top_intents],
-            "top_unanswered": [list(pair) for pair in self.top_unanswered],
-            "agents": [vars(a) for a in self.agents],
-            "opened_per_day": [list(pair) for pair in self.opened_per_day],
-            "resolved_per_day": [list(pair) for pair in self.resolved_per_day],
-        }
+            earlier_undecided=self.earlier_undecided.as_dict(),
+            sla_breaches=self.sla_breaches,
+            csat_distribution={str(k): v for k, v in self.csat_distribution.items()},
+            csat_average=self.csat_average,
+            csat_response_rate=self.csat_response_rate,
+            top_topics=[list(pair) for pair in self.top_topics],
+            top_unanswered=[list(pair) for pair in self.top_unanswered],
+        )
+        for name in ("first_response_sla", "resolution_sla"):
+            target: Target = getattr(self, name)
+            plain[name]["rate"] = target.rate
+        return plain
 
 
-def _in(column: Any, start: datetime, end: datetime) -> Any:
-    return column.is_not(None) & (column >= start) & (column < end)
+@dataclass(frozen=True)
+class Span:
+    """The window, the one before it (for trends and corrections), and the local zone."""
+
+    start: datetime
+    end: datetime
+    previous_start: datetime
+    timezone: str = "UTC"
 
 
-async def collect(uow: UnitOfWork, start: datetime, end: datetime, now: datetime) -> Metrics:
-    """Every figure of a digest for ``[start, end)``; ``now`` decides which 24 h deflection
-    windows are over."""
-    session = uow.session
-
-    async def cases(*conditions: Any) -> list[Case]:
-        return list(await session.scalars(select(Case).where(*conditions).order_by(Case.id)))
-
-    opened = await cases(_in(Case.created_at, start, end))
-    resolved = await cases(_in(Case.resolved_at, start, end))
-    answered = await cases(_in(Case.first_response_at, start, end))
-    claimed = await cases(_in(Case.claimed_at, start, end))
-    backlog = await cases(Case.status.in_(ACTIVE), Case.created_at < end)
-    breaches = await session.scalar(
-        select(func.count())
-        .select_from(CaseEvent)
-        .where(CaseEvent.kind == "sla_breach", _in(CaseEvent.created_at, start, end))
+async def collect(uow: UnitOfWork, span: Span, sla: SlaClock) -> Metrics:
+    """Every figure of a digest for ``span`` from the history recorded before its end."""
+    start, end = span.start, span.end
+    timelines = await _timelines(uow, span)
+    feedback = list(
+        await uow.session.scalars(
+            select(AnswerFeedback)
+            .where(
+                AnswerFeedback.created_at >= min(span.previous_start, start - WINDOW),
+                AnswerFeedback.created_at < end,
+            )
+            .order_by(AnswerFeedback.created_at, AnswerFeedback.id)
+        )
     )
-    deflection = await _deflection(uow, start, end, now)
-    ratings = [c.csat for c in resolved if c.csat is not None]
+    openings: dict[str, list[datetime]] = {}
+    for conversation, created in await uow.session.execute(
+        select(Case.conversation, Case.created_at).where(
+            Case.created_at >= span.previous_start, Case.created_at < end
+        )
+    ):
+        openings.setdefault(conversation, []).append(created)
+
+    def inside(at: datetime, lo: datetime = start, hi: datetime = end) -> bool:
+        return lo <= at < hi
+
+    opened = [t for t in timelines if inside(t.case.created_at)]
+    resolutions = [(t, e) for t in timelines for e in t.resolutions if inside(e.created_at)]
+    open_at_end = [t for t in timelines if t.active]
+    shown = [f for f in feedback if inside(f.created_at)]
+    earlier = [f for f in feedback if inside(f.created_at, span.previous_start, start)]
+    deflection, _ = breakdown(shown, end, feedback, openings)
+    _, earlier_then = breakdown(earlier, start, feedback, openings)
+    still_open = [f for f, was in zip(earlier, earlier_then, strict=True) if was == "undecided"]
+    corrected, _ = breakdown(still_open, end, feedback, openings)
+    outcomes = {t.case.id: (_first_response(t, sla, end), _resolution(t, sla, end)) for t in opened}
+    ratings = _last_ratings(timelines, start, end)
+    topics = Counter(t.case.intent for t in opened)
     return Metrics(
         start=start,
         end=end,
         opened=len(opened),
-        resolved=len(resolved),
-        backlog_by_status=dict(Counter(c.status for c in backlog)),
-        backlog_by_priority=dict(Counter(c.priority for c in backlog)),
-        suggestions_shown=deflection[0],
-        deflected_confirmed=deflection[1],
-        deflected_assumed=deflection[2],
-        deflection_undecided=deflection[3],
+        resolved=len(resolutions),
+        reopened=sum(1 for t in timelines for e in t.reopens if inside(e.created_at)),
+        resolved_then_reopened=sum(
+            1 for t, r in resolutions if any(e.created_at > r.created_at for e in t.reopens)
+        ),
+        previous_opened=sum(
+            1 for t in timelines if inside(t.case.created_at, span.previous_start, start)
+        ),
+        previous_resolved=sum(
+            1
+            for t in timelines
+            for e in t.resolutions
+            if inside(e.created_at, span.previous_start, start)
+        ),
+        backlog_by_status=dict(Counter(t.status for t in open_at_end)),
+        backlog_by_priority=dict(Counter(t.priority for t in open_at_end)),
+        late=_late_now(open_at_end, sla, end),
+        deflection=deflection,
+        earlier_undecided=corrected,
         first_response=Durations.of(
-            [(c.first_response_at - c.created_at).total_seconds() for c in answered]  # type: ignore[operator]
+            [
+                _both(sla, t.case.created_at, reply.created_at)
+                for t in timelines
+                if (reply := t.first_reply) is not None and inside(reply.created_at)
+            ]
         ),
         resolution=Durations.of(
-            [(c.resolved_at - c.created_at).total_seconds() for c in resolved]  # type: ignore[operator]
+            [_both(sla, t.work_started(r), r.created_at) for t, r in resolutions]
         ),
-        first_response_sla=_attainment(
-            [(c.first_response_at, c.first_response_due_at) for c in answered]
-        ),
-        resolution_sla=_attainment([(c.resolved_at, c.resolution_due_at) for c in resolved]),
-        sla_breaches=int(breaches or 0),
-        csat_count=len(ratings),
-        csat_average=statistics.fmean(ratings) if ratings else None,
+        first_response_sla=_target(first for first, _ in outcomes.values()),
+        resolution_sla=_target(second for _, second in outcomes.values()),
         csat_distribution={score: ratings.count(score) for score in range(1, 6)},
-        reopened=sum(1 for c in resolved if (c.reopen_count or 0) > 0),
-        undelivered=(await delivery_counts(session))["parked"],
-        unhandled=await failed_count(session),
-        top_intents=Counter(c.intent for c in opened if c.intent).most_common(TOP),
-        top_unanswered=await _unanswered(uow, opened, start, end),
-        agents=_agents(claimed, resolved, backlog),
-        opened_per_day=_per_day([c.created_at for c in opened]),
-        resolved_per_day=_per_day([c.resolved_at for c in resolved if c.resolved_at]),
+        csat_resolutions=len(resolutions),
+        csat_rated=sum(1 for t, r in resolutions if t.rated(r)),
+        top_topics=Counter(
+            {k: v for k, v in topics.items() if k and k not in NOT_TOPICS}
+        ).most_common(TOP),
+        without_topic=sum(v for k, v in topics.items() if not k or k in NOT_TOPICS),
+        top_unanswered=_unanswered(opened, feedback, start, end),
+        agents=_agents(timelines, open_at_end, start, end),
+        days=_days(timelines, outcomes, span),
     )
 
 
-def _attainment(pairs: Sequence[tuple[datetime | None, datetime | None]]) -> Attainment:
-    timed = [(done, due) for done, due in pairs if done is not None and due is not None]
-    return Attainment(met=sum(1 for done, due in timed if on_time(done, due)), total=len(timed))
-
-
-async def _deflection(
-    uow: UnitOfWork, start: datetime, end: datetime, now: datetime
-) -> tuple[int, int, int, int]:
-    """(shown, confirmed, assumed, undecided)."""
-    shown = list(
-        await uow.session.scalars(
-            select(AnswerFeedback)
-            .where(_in(AnswerFeedback.created_at, start, end))
-            .order_by(AnswerFeedback.id)
-        )
+async def _timelines(uow: UnitOfWork, span: Span) -> list[Timeline]:
+    """The cases the window can see: opened before its end and still open now, or with any
+    line of their trail since the previous window began (a case open at the window's end and
+    closed since has its closing line after it). Their trails are cut at the window's end."""
+    touched = select(CaseEvent.case_id).where(CaseEvent.created_at >= span.previous_start)
+    seen = (Case.created_at < span.end) & or_(
+        Case.status.in_(ACTIVE), Case.created_at >= span.previous_start, Case.id.in_(touched)
     )
-    unanswered = [f for f in shown if f.helpful is None]
-    conversations = {f.conversation for f in unanswered}
-    later_cases: dict[str, list[datetime]] = {}
-    later_noes: dict[str, list[datetime]] = {}
-    if conversations:
-        horizon = end + DEFLECTION_WINDOW
-        for conversation, created in await uow.session.execute(
-            select(Case.conversation, Case.created_at).where(
-                Case.conversation.in_(conversations), Case.created_at < horizon
-            )
-        ):
-            later_cases.setdefault(conversation, []).append(created)
-        for conversation, created in await uow.session.execute(
-            select(AnswerFeedback.conversation, AnswerFeedback.created_at).where(
-                AnswerFeedback.conversation.in_(conversations),
-                AnswerFeedback.helpful.is_(False),
-                AnswerFeedback.created_at < horizon,
-            )
-        ):
-            later_noes.setdefault(conversation, []).append(created)
-    assumed = undecided = 0
-    for row in unanswered:
-        closes = row.created_at + DEFLECTION_WINDOW
-
-        def within(times: list[datetime], opened_at: datetime = row.created_at) -> bool:
-            return any(opened_at <= t < opened_at + DEFLECTION_WINDOW for t in times)
-
-        if within(later_cases.get(row.conversation, [])) or within(
-            later_noes.get(row.conversation, [])
-        ):
-            continue
-        if closes <= now:
-            assumed += 1
-        else:
-            undecided += 1
-    confirmed = sum(1 for f in shown if f.helpful is True)
-    return len(shown), confirmed, assumed, undecided
+    cases = {c.id: c for c in await uow.session.scalars(select(Case).where(seen).order_by(Case.id))}
+    trails: dict[int, list[CaseEvent]] = {number: [] for number in cases}
+    for event in await uow.session.scalars(
+        select(CaseEvent)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(seen, CaseEvent.created_at < span.end)
+        .order_by(CaseEvent.created_at, CaseEvent.id)
+    ):
+        trails[event.case_id].append(event)
+    return [Timeline(cases[number], trail) for number, trail in trails.items()]
 
 
-async def _unanswered(
-    uow: UnitOfWork, opened: Sequence[Case], start: datetime, end: datetime
+def _both(sla: SlaClock, begin: datetime, done: datetime) -> tuple[float, float]:
+    return sla.business_seconds(begin, done), (done - begin).total_seconds()
+
+
+def _judge(done: datetime, due: datetime | None, paused_at: datetime | None) -> bool | None:
+    """On time (True), late (False), or no target (None); the clock stops while paused."""
+    if due is None:
+        return None
+    return on_time(min(done, paused_at) if paused_at else done, due)
+
+
+def _stopped_at(t: Timeline) -> datetime:
+    """When an inactive case's clock stopped: its last resolution or closing."""
+    stops = [e.created_at for e in t.events if (e.data or {}).get("to") in ("resolved", "closed")]
+    return stops[-1] if stops else t.case.created_at
+
+
+def _first_response(t: Timeline, sla: SlaClock, end: datetime) -> str:
+    reply = t.first_reply
+    if reply is not None:
+        due = sla.due_times(t.case, t.events[: list(t.events).index(reply)])
+        verdict = _judge(reply.created_at, due.first_response_due_at, due.paused_at)
+        return "none" if verdict is None else "met" if verdict else "breached"
+    due = sla.due_times(t.case, t.events)
+    moment = end if t.active else _stopped_at(t)
+    verdict = _judge(moment, due.first_response_due_at, due.paused_at)
+    if verdict is False:
+        return "breached"
+    return "running" if t.active and verdict else "none"  # closed unanswered in time: no target
+
+
+def _resolution(t: Timeline, sla: SlaClock, end: datetime) -> str:
+    verdicts = []
+    for resolution in t.resolutions:
+        due = sla.due_times(t.case, t.through(resolution))
+        verdicts.append(_judge(resolution.created_at, due.resolution_due_at, None))
+    due = sla.due_times(t.case, t.events)
+    if t.active:
+        verdicts.append(_judge(end, due.resolution_due_at, due.paused_at))
+    elif not t.resolutions and _judge(_stopped_at(t), due.resolution_due_at, None) is False:
+        verdicts.append(False)  # closed without a resolution: late only if it was late then
+    if False in verdicts:
+        return "breached"
+    if t.active and True in verdicts:
+        return "running"
+    return "met" if True in verdicts else "none"
+
+
+def _target(outcomes: Any) -> Target:
+    counts = Counter(outcomes)
+    return Target(met=counts["met"], breached=counts["breached"], running=counts["running"])
+
+
+def _late_now(open_at_end: Sequence[Timeline], sla: SlaClock, end: datetime) -> LateNow:
+    overdue = never = 0
+    for t in open_at_end:
+        due = sla.due_times(t.case, t.events)
+        answered = t.first_reply is not None
+        never += not answered
+        late_first = not answered and _judge(end, due.first_response_due_at, due.paused_at) is False
+        late_done = _judge(end, due.resolution_due_at, due.paused_at) is False
+        overdue += late_first or late_done
+    ages = [(end - t.case.created_at).total_seconds() for t in open_at_end]
+    return LateNow(len(open_at_end), overdue, never, max(ages) if ages else None)
+
+
+def _last_ratings(timelines: Sequence[Timeline], start: datetime, end: datetime) -> list[int]:
+    """The scores given in the window, the last one per case (a changed mind counts once)."""
+    scores = []
+    for t in timelines:
+        given = [e for e in t.ratings if start <= e.created_at < end]
+        if given:
+            scores.append(int(given[-1].data["rating"]))
+    return scores
+
+
+def _unanswered(
+    opened: Sequence[Timeline], feedback: Sequence[AnswerFeedback], start: datetime, end: datetime
 ) -> list[tuple[str, int]]:
-    texts: list[str] = list(
-        await uow.session.scalars(
-            select(AnswerFeedback.query)
-            .where(AnswerFeedback.helpful.is_(False), _in(AnswerFeedback.created_at, start, end))
-            .order_by(AnswerFeedback.id)
-        )
-    )
-    if opened:
-        shown_before: dict[str, list[datetime]] = {}
-        for conversation, created in await uow.session.execute(
-            select(AnswerFeedback.conversation, AnswerFeedback.created_at).where(
-                AnswerFeedback.conversation.in_({c.conversation for c in opened}),
-                AnswerFeedback.created_at >= start - DEFLECTION_WINDOW,
-                AnswerFeedback.created_at < end,
-            )
+    """Queries said "not helpful" to in the window, and subjects of cases opened in it with no
+    answer shown in that conversation in the 24 h before."""
+    texts = [
+        f.query
+        for f in feedback
+        if f.helpful is False
+        and start <= f.created_at < end
+        and (f.answered_at or f.created_at) < end
+    ]
+    for t in opened:
+        case = t.case
+        if not any(
+            f.conversation == case.conversation
+            and case.created_at - WINDOW <= f.created_at <= case.created_at
+            for f in feedback
         ):
-            shown_before.setdefault(conversation, []).append(created)
-        for case in opened:
-            times = shown_before.get(case.conversation, [])
-            if not any(case.created_at - DEFLECTION_WINDOW <= t <= case.created_at for t in times):
-                texts.append(case.subject)
+            texts.append(case.subject)
     counts = Counter(" ".join(text.lower().split()).rstrip("?!. ") for text in texts if text)
     return counts.most_common(TOP)
 
 
 def _agents(
-    claimed: Sequence[Case], resolved: Sequence[Case], backlog: Sequence[Case]
-) -> list[AgentLoad]:
-    """Per agent: cases claimed and resolved in the window, and cases they hold now (a case
-    counts for whoever holds it now)."""
-    took = Counter(c.assignee_name for c in claimed if c.assignee_name)
-    done = Counter(c.assignee_name for c in resolved if c.assignee_name)
-    holding = Counter(c.assignee_name for c in backlog if c.assignee_name)
-    names = sorted(set(took) | set(done) | set(holding), key=lambda n: (-done[n], n))
-    return [AgentLoad(n, took[n], done[n], holding[n]) for n in names]
+    timelines: Sequence[Timeline], open_at_end: Sequence[Timeline], start: datetime, end: datetime
+) -> list[AgentCredit]:
+    """Per person, from the trail: claims, replies and resolutions they made in the window (an
+    automatic release takes nothing back), and the open cases they held at its end."""
+    claimed: Counter[str] = Counter()
+    replied: Counter[str] = Counter()
+    resolved: Counter[str] = Counter()
+    for t in timelines:
+        for e in t.events:
+            if not start <= e.created_at < end:
+                continue
+            if e.kind == "claim":
+                claimed[actor(e)] += 1
+            elif e.kind == "agent_message":
+                replied[actor(e)] += 1
+            elif e in t.resolutions and e.author != "bot":
+                resolved[actor(e)] += 1
+    holding = Counter(h for t in open_at_end if (h := t.holder))
+    names = sorted(
+        set(claimed) | set(replied) | set(resolved) | set(holding),
+        key=lambda n: (-resolved[n], -replied[n], n),
+    )
+    return [AgentCredit(n, claimed[n], replied[n], resolved[n], holding[n]) for n in names]
 
 
-def _per_day(times: Sequence[datetime]) -> list[tuple[str, int]]:
-    return sorted(Counter(t.date().isoformat() for t in times).items())
+def _days(
+    timelines: Sequence[Timeline], outcomes: dict[int, tuple[str, str]], span: Span
+) -> list[Day]:
+    """Every local day of the window, with or without activity."""
+    tz = ZoneInfo(span.timezone)
+    day = span.start.astimezone(tz).date()
+    last = (span.end - timedelta(microseconds=1)).astimezone(tz).date()
+    days = []
+    while day <= last:
+        lo = datetime.combine(day, time(0), tz).astimezone(UTC)
+        hi = min(datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC), span.end)
+        lo = max(lo, span.start)
+        mine = [t for t in timelines if lo <= t.case.created_at < hi]
+        days.append(
+            Day(
+                day=day.isoformat(),
+                opened=len(mine),
+                resolved=sum(
+                    1 for t in timelines for e in t.resolutions if lo <= e.created_at < hi
+                ),
+                backlog=sum(1 for t in timelines if t.case.created_at < hi and t.before(hi).active),
+                breached=sum(outcomes[t.case.id].count("breached") for t in mine),
+            )
+        )
+        day += timedelta(days=1)
+    return days

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.config import WEEKDAYS, DeskConfig
 from bot.messages import ChannelRef, Outbound
-from bot.reports.digest import Digest, build_digest, format_digest, window
+from bot.reports.digest import Digest, build_digest, window
+from bot.reports.metrics import SlaClock
 from bot.storage.models import JobRun
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -109,7 +110,9 @@ class DeskScheduler:
         clock: Clock,
         owner: str,
         chart_dir: Path,
+        sla_clock: SlaClock,
         sla_check: Callable[[], Awaitable[object]] | None = None,
+        digests: bool = True,
     ) -> None:
         self._desk = desk
         self._uow_factory = uow_factory
@@ -117,8 +120,10 @@ class DeskScheduler:
         self._owner = owner
         self._chart_dir = chart_dir
         self._sla_check = sla_check
+        self._sla_clock = sla_clock
         self._timezone = desk.digest_timezone
-        self._schedules = digest_schedules(desk) if desk.digest_channels else []
+        # ``digests=False``: the SLA check alone (``helpdesk chat`` posts no digests)
+        self._schedules = digest_schedules(desk) if desk.digest_channels and digests else []
         self._scheduler: Any = None
 
     @property
@@ -146,22 +151,26 @@ class DeskScheduler:
         if run is None:
             return None
         chart = self._chart_dir / f"digest-{schedule.period}-{span.key}.png"
-        digest = await build_digest(uow, schedule.period, fired, self._timezone, chart_path=chart)
+        digest = await build_digest(
+            uow, schedule.period, fired, self._timezone, sla=self._sla_clock, chart_path=chart
+        )
         # The chart goes as a file where the platform takes files (Slack uploads it); its path
         # on this server means nothing to readers, so the text leaves it out.
-        text = format_digest(digest.metrics, digest.window)
         for channel in self._desk.digest_channels:
             uow.send(
                 Outbound(
                     channel=ChannelRef.parse(channel),
-                    text=text,
+                    text=digest.text,
                     file_path=str(digest.chart or ""),
                 )
             )
         run.result = {
             "channels": self._desk.digest_channels,
             "chart": str(chart),
+            # the posted figures: ``helpdesk digest --now --as-of <fired>`` reproduces them
+            "as_of": fired.astimezone(UTC).isoformat(),
             "metrics": digest.metrics.to_dict(),
+            "text": digest.text,
         }
         run.finished_at = uow.clock.now()
         return digest

@@ -287,8 +287,9 @@ def _lifecycle(rng: random.Random, case: Case, log: _Logger, until: datetime) ->
             rating=case.csat,
         )
     closes = case.resolved_at + timedelta(hours=72)
-    if closes < until:
+    if closes < until:  # the reopen window is over: closed, as the upkeep job does
         case.status, case.closed_at = "closed", closes
+        log("status_change", "bot", "closed", closes, to="closed", automatic=True)
     _breaches(case, log, until)
 
 

@@ -14,6 +14,7 @@ from bot.clock import FrozenClock
 from bot.config import DeskConfig
 from bot.escalation import sla
 from bot.escalation.calendar import BusinessCalendar
+from bot.escalation.sla_clock import CaseSlaClock
 from bot.reports.digest import build_digest
 from bot.reports.seed import seed_demo
 from bot.storage.db import create_engine, session_factory
@@ -65,8 +66,9 @@ async def test_seeded_database_digest_printed_with_chart_and_reproducible(
     assert shown.returncode == 0, shown.stderr[-2000:]
     lines = shown.stdout.splitlines()
     assert lines[0] == "Weekly digest — week 47, 16 Nov – 22 Nov 2026 (UTC)"
-    assert lines[1].startswith("Cases: ") and "backlog" in lines[1]
+    assert lines[1].startswith("Cases: ") and lines[2].startswith("Open at the end: ")
     assert any(line.startswith("CSAT: ") for line in lines)
+    assert lines[-2] == "How each figure is counted: helpdesk digest --explain"
     assert lines[-1] == f"Chart: {chart}"
     assert is_png(chart)
 
@@ -75,8 +77,14 @@ async def test_seeded_database_digest_printed_with_chart_and_reproducible(
     payload = json.loads(as_json.stdout)
     metrics = payload["metrics"]
     assert payload["key"] == "2026-W47" and is_png(Path(payload["chart"]))
-    assert f"Cases: {metrics['opened']} opened · {metrics['resolved']} resolved" in lines[1]
-    assert sum(n for _, n in metrics["opened_per_day"]) == metrics["opened"]
+    assert lines[1].startswith(f"Cases: {metrics['opened']} opened (")
+    assert f" · {metrics['resolved']} resolved (" in lines[1]
+    assert [day["day"] for day in metrics["days"]] == [f"2026-11-{d}" for d in range(16, 23)]
+    assert sum(day["opened"] for day in metrics["days"]) == metrics["opened"]
+    deflection = metrics["deflection"]
+    assert deflection["shown"] == sum(
+        deflection[k] for k in ("confirmed", "not_helpful", "escalated", "assumed", "undecided")
+    )
 
     # The same seed in another database gives the same figures.
     url = f"sqlite:///{tmp_path / 'again.db'}"
@@ -97,7 +105,7 @@ async def test_seeded_database_digest_printed_with_chart_and_reproducible(
             await uow.commit()
         as_of = datetime.fromisoformat(AS_OF).astimezone(UTC)
         async with UnitOfWork(sessions, FrozenClock(as_of)) as uow:
-            twin = await build_digest(uow, "week", as_of, "UTC")
+            twin = await build_digest(uow, "week", as_of, "UTC", sla=CaseSlaClock.of(desk))
     finally:
         await engine.dispose()
     assert twin.metrics.to_dict() == metrics

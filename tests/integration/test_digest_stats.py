@@ -39,16 +39,24 @@ async def test_a_manager_asks_for_todays_stats(t: Transcript, clock: FrozenClock
 
     (answer,) = await t.agent("stats today", user="mia", name="Mia", channel="fake:managers")
     lines = answer.splitlines()
-    assert lines[0] == "Daily digest — Mon 05 Jan 2026 (UTC)"
-    assert lines[1].startswith("Cases: 1 opened · 1 resolved · backlog 0")
-    assert "First response: median 30 min · p90 30 min (1 case)" in lines
-    assert "Resolution: median 2 h 30 min · p90 2 h 30 min (1 case)" in lines
-    assert "CSAT: 5.00 from 1 rating (1★ 0 · 2★ 0 · 3★ 0 · 4★ 0 · 5★ 1)" in lines
-    assert "Agents: Dana 1 claimed, 1 resolved, 0 open" in lines
+    assert lines[0] == "Today so far, as of 11:35 (UTC) — Mon 05 Jan 2026"
+    assert "digest" not in lines[0].lower()  # not to be mistaken for a finished period
+    assert lines[1].startswith("Cases: 1 opened (▲1 vs 0 the day before) · 1 resolved")
+    assert "Open now: none" in lines
+    assert (
+        "First response, business hours (clock time): median 30 min (30 min) · "
+        "p90 30 min (30 min) · n = 1, few cases: read with care"
+    ) in lines
+    assert (
+        "CSAT: 5.00 from 1 rating (1★ 0 · 2★ 0 · 3★ 0 · 4★ 0 · 5★ 1) · "
+        "1 of 1 resolution rated (100%)"
+    ) in lines
+    assert "Reopened: 0 of 1 resolution reopened by now" in lines
+    assert "Agents: Dana 1 claimed, 1 reply, 1 resolved, 0 held" in lines
 
     t.agents_saw()  # what the agents were told so far
     (weekly,) = await t.agent("stats week", user="mia", name="Mia")
-    assert weekly.startswith("Weekly digest — week 02, 05 Jan – 11 Jan 2026")
+    assert weekly.startswith("This week so far, as of Mon 05 Jan 11:35 (UTC) — week 02, 05 Jan")
 
 
 async def test_stats_are_for_managers_only(t: Transcript) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import FrozenClock
+from bot.config import DeskConfig
+from bot.escalation.sla_clock import CaseSlaClock
 from bot.messages import ChannelRef, Outbound
 from bot.reports.digest import build_digest
 from bot.storage.models import InboxMessage
@@ -15,8 +17,10 @@ from bot.storage.uow import UnitOfWorkFactory
 
 async def digest_text(uow_factory: UnitOfWorkFactory, clock: FrozenClock) -> str:
     async with uow_factory() as uow:
-        digest = await build_digest(uow, "day", clock.now() + timedelta(days=1), "UTC")
-    assert digest.metrics.to_dict()["undelivered"] == digest.metrics.undelivered
+        digest = await build_digest(
+            uow, "day", clock.now() + timedelta(days=1), "UTC", sla=CaseSlaClock.of(DeskConfig())
+        )
+    assert digest.to_dict()["undelivered"] == digest.backstops.undelivered
     return digest.text
 
 

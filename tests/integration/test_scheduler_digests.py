@@ -18,6 +18,7 @@ from bot.bootstrap import start_scheduler
 from bot.clock import FrozenClock
 from bot.config import DeskConfig
 from bot.delivery import OutboxSender
+from bot.escalation.sla_clock import CaseSlaClock
 from bot.messages import ChannelRef
 from bot.reports.scheduler import DeskScheduler, DigestSchedule
 from bot.storage.db import create_engine, session_factory
@@ -55,6 +56,7 @@ def scheduler(engine: AsyncEngine, owner: str, clock: FrozenClock, tmp_path: Pat
         clock=clock,
         owner=owner,
         chart_dir=tmp_path / owner,
+        sla_clock=CaseSlaClock.of(DESK),
     )
 
 
@@ -106,7 +108,8 @@ async def test_two_schedulers_post_each_digest_once(
     assert any(t.startswith("Daily digest — Sun 11 Jan 2026 (CET)") for t in texts)
     assert any(t.startswith("Weekly digest — week 02, 05 Jan – 11 Jan 2026") for t in texts)
     daily = next(t for t in texts if t.startswith("Daily"))
-    assert "Cases: 1 opened · 0 resolved · backlog 1" in daily
+    assert "Cases: 1 opened (▲1 vs 0 the day before) · 0 resolved" in daily
+    assert "Open at the end: 1 (new 1; normal 1)" in daily
 
     # a minute later both fire again (say, after a restart): nothing new is posted
     clock.advance(minutes=1)

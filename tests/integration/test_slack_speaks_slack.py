@@ -241,6 +241,7 @@ async def test_the_scheduled_digest_arrives_in_slack_with_its_chart_uploaded(
 
     from bot.config import DeskConfig
     from bot.delivery import OutboxSender
+    from bot.escalation.sla_clock import CaseSlaClock
     from bot.reports.scheduler import DeskScheduler
     from bot.storage.db import create_engine, session_factory
     from bot.storage.uow import UnitOfWork
@@ -259,6 +260,7 @@ async def test_the_scheduled_digest_arrives_in_slack_with_its_chart_uploaded(
             clock=clock,
             owner="host-a",
             chart_dir=tmp_path / "digests",
+            sla_clock=CaseSlaClock.of(desk),
         )
         digest = await scheduler.run_digest("day")
         assert digest is not None and digest.chart is not None
