@@ -204,3 +204,39 @@ async def test_the_scheduler_process_catches_up_then_plans_at_nine_local(
     week = planned["digest:week"].astimezone(BERLIN)
     assert (day.hour, day.minute) == (9, 0)
     assert (week.weekday(), week.hour) == (0, 9)
+
+
+async def test_the_terminal_chat_runs_the_sla_check_at_once_and_posts_no_digests(
+    migrated_url: str, tmp_path: Path
+) -> None:
+    """``helpdesk chat`` starts the schedule this way: the ladder runs as in the scheduler
+    process (its first pass at once, so a breach is not left waiting for a minute), with no
+    digests from a terminal."""
+    clock = FrozenClock(MONDAY_NINE + timedelta(hours=2))
+    desk = test_desk().model_copy(
+        update={
+            "managers_channel": DESK.managers_channel,
+            "business_hours": DESK.business_hours,
+            "digests": DESK.digests,
+        }
+    )
+    t = await build_transcript(migrated_url, clock, tmp_path, desk=desk)
+    try:
+        await t.say("I need a human")
+        await t.say("my hub is dead")
+        t.agents_saw()
+        clock.advance(hours=1)
+        running = await start_scheduler(t.helpdesk, digests=False)
+        try:
+            planned = running.next_runs()
+        finally:
+            running.shutdown()
+        await t.helpdesk.sender.drain()
+        assert t.agents_saw() == [
+            "#1 is still unclaimed after 1 h 00 min: my hub is dead — 'claim 1'."
+        ]
+        assert t.new_for(ChannelRef("fake", "managers")) == []
+    finally:
+        await t.helpdesk.close()
+    assert set(planned) == {"sla-check"}
+    assert not (tmp_path / "digests").exists()
