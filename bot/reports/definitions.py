@@ -69,7 +69,8 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "the due time), breached (done after it, or not done and past it), running (not done, "
         "not yet due). The percentage is met of met + breached and never rounds up to 100 % "
         "(199 of 200 reads 99.5 %). A reopened case gets a fresh resolution target from the "
-        "reopen; a late resolution before or after it breaches the case. Breaches are counted "
+        "reopen; a late resolution before or after it breaches the case. A case closed without "
+        "a resolution counts only if it was late by then. Breaches are counted "
         "for the period the case was opened in, split by target.",
     ),
     (

@@ -15,13 +15,21 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
-from bot.clock import on_time
 from bot.reports.deflection import WINDOW, Breakdown, breakdown
+from bot.reports.sla_figures import (
+    LateNow,
+    SlaClock,
+    Target,
+    first_response,
+    late_now,
+    resolution,
+    target,
+)
 from bot.reports.timeline import ACTIVE, Timeline, actor
 from bot.storage.models import AnswerFeedback, Case, CaseEvent
 from bot.storage.uow import UnitOfWork
@@ -30,23 +38,6 @@ TOP = 5
 FEW = 5  # below this many cases a median or p90 is marked as a rough figure
 # how a customer asked rather than what about: never shown as a topic
 NOT_TOPICS = frozenset({"human_handoff", "complaint_urgent"})
-
-
-class Due(Protocol):
-    @property
-    def first_response_due_at(self) -> datetime | None: ...
-    @property
-    def resolution_due_at(self) -> datetime | None: ...
-    @property
-    def paused_at(self) -> datetime | None: ...
-
-
-class SlaClock(Protocol):
-    """The desk's SLA rules (``bot.escalation.sla_clock.CaseSlaClock``), passed in by the caller."""
-
-    def due_times(self, case: Case, events: Sequence[CaseEvent]) -> Due: ...
-
-    def business_seconds(self, start: datetime, end: datetime) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -83,33 +74,6 @@ def _p90(values: Sequence[float]) -> float:
 
 
 @dataclass(frozen=True)
-class Target:
-    """One SLA target over the cases opened in the window, as things stood at its end."""
-
-    met: int = 0
-    breached: int = 0
-    running: int = 0  # not done yet and not yet late
-
-    @property
-    def decided(self) -> int:
-        return self.met + self.breached
-
-    @property
-    def rate(self) -> float | None:
-        return self.met / self.decided if self.decided else None
-
-
-@dataclass(frozen=True)
-class LateNow:
-    """The cases open at the window's end."""
-
-    open: int = 0
-    overdue: int = 0  # a target's due time had passed
-    never_answered: int = 0  # no agent reply yet
-    oldest_age_s: float | None = None  # the oldest one's age (clock time since opening)
-
-
-@dataclass(frozen=True)
 class AgentCredit:
     agent: str
     claimed: int = 0
@@ -139,14 +103,14 @@ class Metrics:
     previous_resolved: int = 0
     backlog_by_status: dict[str, int] = field(default_factory=dict)
     backlog_by_priority: dict[str, int] = field(default_factory=dict)
-    late: LateNow = LateNow()
+    late: LateNow = field(default_factory=LateNow)
     deflection: Breakdown = field(default_factory=Breakdown)
     # the previous window's undecided answers, as they stand at this window's end
     earlier_undecided: Breakdown = field(default_factory=Breakdown)
     first_response: Durations = Durations()
     resolution: Durations = Durations()
-    first_response_sla: Target = Target()
-    resolution_sla: Target = Target()
+    first_response_sla: Target = field(default_factory=Target)
+    resolution_sla: Target = field(default_factory=Target)
     csat_distribution: dict[int, int] = field(default_factory=dict)
     csat_resolutions: int = 0  # the window's resolutions …
     csat_rated: int = 0  # … of which rated by its end
@@ -248,7 +212,7 @@ async def collect(uow: UnitOfWork, span: Span, sla: SlaClock) -> Metrics:
     _, earlier_then = breakdown(earlier, start, feedback, openings)
     still_open = [f for f, was in zip(earlier, earlier_then, strict=True) if was == "undecided"]
     corrected, _ = breakdown(still_open, end, feedback, openings)
-    outcomes = {t.case.id: (_first_response(t, sla, end), _resolution(t, sla, end)) for t in opened}
+    outcomes = {t.case.id: (first_response(t, sla, end), resolution(t, sla, end)) for t in opened}
     ratings = _last_ratings(timelines, start, end)
     topics = Counter(t.case.intent for t in opened)
     return Metrics(
@@ -271,7 +235,7 @@ async def collect(uow: UnitOfWork, span: Span, sla: SlaClock) -> Metrics:
         ),
         backlog_by_status=dict(Counter(t.status for t in open_at_end)),
         backlog_by_priority=dict(Counter(t.priority for t in open_at_end)),
-        late=_late_now(open_at_end, sla, end),
+        late=late_now(open_at_end, sla, end),
         deflection=deflection,
         earlier_undecided=corrected,
         first_response=Durations.of(
@@ -284,8 +248,8 @@ async def collect(uow: UnitOfWork, span: Span, sla: SlaClock) -> Metrics:
         resolution=Durations.of(
             [_both(sla, t.work_started(r), r.created_at) for t, r in resolutions]
         ),
-        first_response_sla=_target(first for first, _ in outcomes.values()),
-        resolution_sla=_target(second for _, second in outcomes.values()),
+        first_response_sla=target(first for first, _ in outcomes.values()),
+        resolution_sla=target(second for _, second in outcomes.values()),
         csat_distribution={score: ratings.count(score) for score in range(1, 6)},
         csat_resolutions=len(resolutions),
         csat_rated=sum(1 for t, r in resolutions if t.rated(r)),
@@ -321,68 +285,6 @@ async def _timelines(uow: UnitOfWork, span: Span) -> list[Timeline]:
 
 def _both(sla: SlaClock, begin: datetime, done: datetime) -> tuple[float, float]:
     return sla.business_seconds(begin, done), (done - begin).total_seconds()
-
-
-def _judge(done: datetime, due: datetime | None, paused_at: datetime | None) -> bool | None:
-    """On time (True), late (False), or no target (None); the clock stops while paused."""
-    if due is None:
-        return None
-    return on_time(min(done, paused_at) if paused_at else done, due)
-
-
-def _stopped_at(t: Timeline) -> datetime:
-    """When an inactive case's clock stopped: its last resolution or closing."""
-    stops = [e.created_at for e in t.events if (e.data or {}).get("to") in ("resolved", "closed")]
-    return stops[-1] if stops else t.case.created_at
-
-
-def _first_response(t: Timeline, sla: SlaClock, end: datetime) -> str:
-    reply = t.first_reply
-    if reply is not None:
-        due = sla.due_times(t.case, t.events[: list(t.events).index(reply)])
-        verdict = _judge(reply.created_at, due.first_response_due_at, due.paused_at)
-        return "none" if verdict is None else "met" if verdict else "breached"
-    due = sla.due_times(t.case, t.events)
-    moment = end if t.active else _stopped_at(t)
-    verdict = _judge(moment, due.first_response_due_at, due.paused_at)
-    if verdict is False:
-        return "breached"
-    return "running" if t.active and verdict else "none"  # closed unanswered in time: no target
-
-
-def _resolution(t: Timeline, sla: SlaClock, end: datetime) -> str:
-    verdicts = []
-    for resolution in t.resolutions:
-        due = sla.due_times(t.case, t.through(resolution))
-        verdicts.append(_judge(resolution.created_at, due.resolution_due_at, None))
-    due = sla.due_times(t.case, t.events)
-    if t.active:
-        verdicts.append(_judge(end, due.resolution_due_at, due.paused_at))
-    elif not t.resolutions and _judge(_stopped_at(t), due.resolution_due_at, None) is False:
-        verdicts.append(False)  # closed without a resolution: late only if it was late then
-    if False in verdicts:
-        return "breached"
-    if t.active and True in verdicts:
-        return "running"
-    return "met" if True in verdicts else "none"
-
-
-def _target(outcomes: Any) -> Target:
-    counts = Counter(outcomes)
-    return Target(met=counts["met"], breached=counts["breached"], running=counts["running"])
-
-
-def _late_now(open_at_end: Sequence[Timeline], sla: SlaClock, end: datetime) -> LateNow:
-    overdue = never = 0
-    for t in open_at_end:
-        due = sla.due_times(t.case, t.events)
-        answered = t.first_reply is not None
-        never += not answered
-        late_first = not answered and _judge(end, due.first_response_due_at, due.paused_at) is False
-        late_done = _judge(end, due.resolution_due_at, due.paused_at) is False
-        overdue += late_first or late_done
-    ages = [(end - t.case.created_at).total_seconds() for t in open_at_end]
-    return LateNow(len(open_at_end), overdue, never, max(ages) if ages else None)
 
 
 def _last_ratings(timelines: Sequence[Timeline], start: datetime, end: datetime) -> list[int]:

@@ -120,3 +120,19 @@ def test_stats_are_titled_as_a_period_so_far() -> None:
     today = window("day", as_of, "Europe/Berlin", complete=False)
     title = format_digest(Metrics(start=today.start, end=today.end), today).splitlines()[0]
     assert title == "Today so far, as of 14:05 (CET) — Wed 02 Dec 2026"
+
+
+def test_explain_defines_every_figure_the_digest_shows() -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    result = CliRunner().invoke(app, ["digest", "--explain"])
+    assert result.exit_code == 0, result.output
+    for figure in (
+        "Opened", "Resolved", "Reopened", "Open at the end", "Deflection", "Earlier undecided",
+        "First response time", "Resolution time", "Median, p90, n", "SLA", "CSAT",
+        "Top topics", "Top unanswered", "Agents", "Chart",
+    ):  # fmt: skip
+        assert f"\n{figure}\n  " in f"\n{result.output}"
+    assert "(confirmed + assumed) of the decided answers" in result.output
