@@ -38,6 +38,8 @@ class Timeline:
 
     @property
     def status(self) -> str:
+        if not self.events:  # no trail: a case from before the audit trail, taken as it is now
+            return self.case.status
         status = "new"
         for event in self.events:
             to = (event.data or {}).get("to")
