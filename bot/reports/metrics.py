@@ -337,7 +337,7 @@ def _agents(
                 claimed[actor(e)] += 1
             elif e.kind == "agent_message":
                 replied[actor(e)] += 1
-            elif e in t.resolutions and e.author != "bot":
+            elif e.author != "bot" and e in t.resolutions:
                 resolved[actor(e)] += 1
     holding = Counter(h for t in open_at_end if (h := t.holder))
     names = sorted(

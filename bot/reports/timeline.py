@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from bot.storage.models import Case, CaseEvent
 
@@ -24,7 +25,8 @@ def actor(event: CaseEvent) -> str:
 
 @dataclass(frozen=True)
 class Timeline:
-    """``case`` and its audit trail before ``until`` (oldest first)."""
+    """``case`` and its audit trail up to a moment (oldest first). What it tells is computed once
+    (``cached_property`` writes past the frozen dataclass, into the instance's ``__dict__``)."""
 
     case: Case
     events: Sequence[CaseEvent]
@@ -36,7 +38,7 @@ class Timeline:
         """The trail up to and including ``event``."""
         return list(self.events[: self.events.index(event) + 1])
 
-    @property
+    @cached_property
     def status(self) -> str:
         if not self.events:  # no trail: a case from before the audit trail, taken as it is now
             return self.case.status
@@ -60,7 +62,7 @@ class Timeline:
     def active(self) -> bool:
         return self.status in ACTIVE
 
-    @property
+    @cached_property
     def holder(self) -> str | None:
         holder: str | None = None
         for event in self.events:
@@ -76,7 +78,7 @@ class Timeline:
                     holder = str(data.get("agent_name") or data["agent"])
         return holder
 
-    @property
+    @cached_property
     def priority(self) -> str:
         changes = [e for e in self.events if e.kind == "priority"]
         if changes:
@@ -87,11 +89,11 @@ class Timeline:
             return str(opened_with)
         return self.case.priority  # a case from before the opening line carried its priority
 
-    @property
+    @cached_property
     def first_reply(self) -> CaseEvent | None:
         return next((e for e in self.events if e.kind == "agent_message"), None)
 
-    @property
+    @cached_property
     def resolutions(self) -> list[CaseEvent]:
         return [
             e
@@ -99,7 +101,7 @@ class Timeline:
             if e.kind == "status_change" and (e.data or {}).get("to") == "resolved"
         ]
 
-    @property
+    @cached_property
     def reopens(self) -> list[CaseEvent]:
         return [e for e in self.events if e.kind == "reopen"]
 
@@ -117,6 +119,6 @@ class Timeline:
             for e in self.ratings
         )
 
-    @property
+    @cached_property
     def ratings(self) -> list[CaseEvent]:
         return [e for e in self.events if e.kind == "rating" and "rating" in (e.data or {})]
