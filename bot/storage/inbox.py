@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.masking import mask_cards_in_payload
 from bot.messages import ChannelRef, Inbound, InboundKind
 from bot.storage.models import InboxMessage
 
@@ -85,7 +86,8 @@ async def record(
             platform=inbound.platform,
             event_id=inbound.event_id,
             conversation=(conversation or str(inbound.channel))[:255],
-            payload=inbound_to_dict(inbound),
+            # card numbers never reach the database in clear; the masked text is what is handled
+            payload=mask_cards_in_payload(inbound_to_dict(inbound)),
             received_at=now,
             status=PENDING,
             attempts=0,

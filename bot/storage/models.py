@@ -364,6 +364,24 @@ class LinkAttempt(Base):
     attempted_at: Mapped[datetime]
 
 
+class ErasureRequest(Base):
+    """A customer's data asked to be erased, and the audit entry of the erasure: who asked
+    (from chat, or an operator), who carried it out and when, and how many rows it touched —
+    never the data itself. ``conversation`` (where to tell the customer) is cleared with it."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    requested_via: Mapped[str] = mapped_column(String(16))  # "chat" | "cli"
+    conversation: Mapped[str | None] = mapped_column(String(255))
+    requested_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="requested")  # → "erased"
+    erased_by: Mapped[str | None] = mapped_column(String(200))
+    erased_at: Mapped[datetime | None]
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class JobRun(Base):
     """A scheduled job's run for one period, claimed by exactly one scheduler process."""
 
