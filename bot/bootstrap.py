@@ -323,10 +323,23 @@ async def start_scheduler(helpdesk: HelpDesk) -> DeskScheduler:
         owner=f"{socket.gethostname()}:{os.getpid()}",
         chart_dir=_chart_dir(helpdesk),
         sla_check=lambda: _every_minute(helpdesk, uow_factory),
+        retention=_retention_job(helpdesk, uow_factory),
     )
     await scheduler.catch_up()
     scheduler.start()
     return scheduler
+
+
+def _retention_job(
+    helpdesk: HelpDesk, uow_factory: UnitOfWorkFactory
+) -> Callable[[], Awaitable[object]] | None:
+    """The daily retention run, when helpdesk.yml sets a retention policy."""
+    from bot.cases.retention import run_retention
+
+    policy = helpdesk.desk.retention
+    if all(limit is None for limit in policy.model_dump().values()):
+        return None  # keep everything: nothing to run
+    return lambda: run_retention(uow_factory, policy)
 
 
 async def _every_minute(helpdesk: HelpDesk, uow_factory: UnitOfWorkFactory) -> None:
