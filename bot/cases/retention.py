@@ -25,6 +25,7 @@ from sqlalchemy.engine import CursorResult
 
 from bot.cases.erasure import ERASED
 from bot.config import RetentionConfig
+from bot.storage.inbox import EXPIRED
 from bot.storage.models import (
     AnswerFeedback,
     Case,
@@ -36,8 +37,6 @@ from bot.storage.models import (
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
-
-EXPIRED = "expired"  # an inbox row kept as failed whose payload the policy removed
 
 
 def months_before(moment: datetime, months: int) -> datetime:

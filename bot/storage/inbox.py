@@ -31,6 +31,8 @@ from bot.messages import ChannelRef, Inbound, InboundKind
 from bot.storage.models import InboxMessage
 
 PENDING, PROCESSING, DONE, FAILED = "pending", "processing", "done", "failed"
+# failed, and its payload since removed by the retention policy: nothing left to retry
+EXPIRED = "expired"
 UNFINISHED = (PENDING, PROCESSING)
 ERROR_LIMIT = 2000
 
@@ -308,7 +310,7 @@ async def counts(sessions: Sessions) -> dict[str, int]:
 
 async def listing(sessions: Sessions, which: InboxFilter, limit: int) -> list[dict[str, Any]]:
     """Rows matching ``which`` (by default the ones not done), oldest first."""
-    clauses = which.where() or [InboxMessage.status != DONE]
+    clauses = which.where() or [InboxMessage.status.not_in((DONE, EXPIRED))]
     async with sessions() as session:
         rows = await session.scalars(
             select(InboxMessage).where(*clauses).order_by(InboxMessage.id).limit(limit)

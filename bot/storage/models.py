@@ -220,7 +220,8 @@ class InboxMessage(Base):
 
     A row is ``pending`` until a process claims it (``processing``: ``claimed_by`` holds it
     until ``lease_until``), then ``done`` in the same transaction as its effects, or back to
-    ``pending`` with a later ``next_attempt_at`` after a failure, or ``failed`` for good.
+    ``pending`` with a later ``next_attempt_at`` after a failure, or ``failed`` for good
+    (``expired`` once the retention policy removed a failed row's payload).
     ``conversation`` orders handling: a row is never started while an earlier row of the same
     conversation is pending or processing."""
 

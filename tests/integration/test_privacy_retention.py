@@ -60,6 +60,21 @@ async def test_old_payloads_then_old_closed_cases_lose_their_texts(
     t: Transcript, clock: FrozenClock, engine: AsyncEngine, tmp_path: Path
 ) -> None:
     jobs = scheduler(t, tmp_path)
+    async with t.helpdesk.sessions() as s:  # an inbound that failed for good on day 0
+        now = clock.now()
+        s.add(
+            InboxMessage(
+                platform="fake",
+                event_id="failed-1",
+                conversation="fake:dm-other",
+                payload={"text": "FAILEDPARCEL"},
+                received_at=now,
+                next_attempt_at=now,
+                status="failed",
+                error="ValueError: FAILEDPARCEL",
+            )
+        )
+        await s.commit()
     await t.say("where is my delivery OLDPARCEL")
     await t.click("Talk to a person")
     await t.agent("claim 1")
@@ -76,7 +91,8 @@ async def test_old_payloads_then_old_closed_cases_lose_their_texts(
         inbox = list(await s.scalars(select(InboxMessage).order_by(InboxMessage.id)))
         outbox = list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
     assert all(row.payload == {} for row in inbox[:-1]) and "NEWPARCEL" in str(inbox[-1].payload)
-    assert all(row.status == "done" for row in inbox)
+    assert [row.status for row in inbox if row.event_id == "failed-1"] == ["expired"]
+    assert await find_anywhere(engine, ["FAILEDPARCEL"]) == []
     assert not any("OLD" in str(row.payload) for row in outbox)
     assert outbox[-1].payload["text"]  # the answer to today's question is kept
     # the closed case keeps its texts until two months after closing, only there
