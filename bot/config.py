@@ -297,6 +297,9 @@ class PrivacyConfig(BaseModel):
     # mask email addresses and phone numbers in what agents see (card numbers are masked
     # before anything is stored, always)
     mask_agent_view: bool = False
+    # the queue whose channel gets customers' erasure requests, for an admin to confirm
+    # (default: the default queue)
+    requests_queue: str | None = None
 
 
 class DeskConfig(BaseModel):
@@ -363,6 +366,14 @@ class DeskConfig(BaseModel):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"queues: the name {duplicates[0]!r} is used twice")
+        return self
+
+    @model_validator(mode="after")
+    def _privacy_queue_exists(self) -> DeskConfig:
+        names = {queue.name for queue in self.queues}
+        queue = self.privacy.requests_queue
+        if queue is not None and queue not in names:
+            raise ValueError(f"privacy.requests_queue: no queue named {queue!r}")
         return self
 
     @model_validator(mode="after")

@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from bot.cases.footprint import Footprint, footprint_of, inbox_rows, outbox_rows
 from bot.errors import UserFacingError
@@ -90,6 +90,19 @@ async def request_erasure(
     uow.session.add(request)
     await uow.session.flush()
     return request, True
+
+
+async def cases_held(uow: UnitOfWork, customer_id: int) -> int:
+    found = await uow.session.scalar(
+        select(func.count()).select_from(Case).where(Case.customer_id == customer_id)
+    )
+    return int(found or 0)
+
+
+async def open_request(uow: UnitOfWork, number: int) -> ErasureRequest | None:
+    """Request ``number`` while it waits for an admin (None: no such request, or done)."""
+    request = await uow.session.get(ErasureRequest, number)
+    return request if request is not None and request.status == REQUESTED else None
 
 
 async def erase_customer(
