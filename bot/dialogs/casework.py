@@ -99,7 +99,9 @@ class CustomerCommands:
                     uow,
                     self._desk,
                     active,
-                    notify.relayed_customer_text(active, customer.display_name, command.text),
+                    notify.relayed_customer_text(
+                        self._desk, active, customer.display_name, command.text
+                    ),
                 )
                 data["case"] = active.id
                 if not command.acknowledge:
@@ -145,7 +147,9 @@ class CustomerCommands:
                         uow,
                         self._desk,
                         case,
-                        replies.customer_commented(case.id, neutralize_mentions(command.text)),
+                        replies.customer_commented(
+                            case.id, notify.for_agents(self._desk, command.text)
+                        ),
                     )
                 return [], state
             case ReopenCase():
@@ -272,7 +276,7 @@ class CustomerCommands:
             replies.reopened_by_customer(
                 case.id,
                 neutralize_mentions(customer.display_name),
-                neutralize_mentions(command.text),
+                notify.for_agents(self._desk, command.text),
                 case.reopen_count,
             ),
         )
