@@ -152,14 +152,16 @@ async def _erase_cases(uow: UnitOfWork, cases: list[Case], found: Footprint) -> 
 
 async def _erase_inbox(uow: UnitOfWork, found: Footprint) -> int:
     """Payloads emptied; an inbound still waiting is dropped with them (handling it would
-    bring the customer back)."""
+    bring the customer back). One being handled right now (this very ``erase``, typed in their
+    case thread, is ordered in their conversation) keeps its claim, so its handler's
+    transaction still commits."""
     now = uow.clock.now()
     rows = await inbox_rows(uow.session, found)
     for row in rows:
         row.payload, row.error = {}, None
         row.conversation = f"erased:{found.customer.id}"
-        if row.status in ("pending", "processing"):
-            row.status, row.processed_at, row.claimed_by, row.lease_until = "done", now, None, None
+        if row.status == "pending":
+            row.status, row.processed_at = "done", now
     return len(rows)
 
 

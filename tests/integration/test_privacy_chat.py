@@ -119,8 +119,12 @@ async def test_a_case_being_worked_needs_force_from_chat_too(
     (refusal,) = await t.agent("erase 1", user="adam", name="Adam")
     assert "has a case being worked (#1)" in refusal
     assert await find_anywhere(engine, ["ENGINEPARCEL"])
-    said = await t.agent("erase 1 force", user="adam", name="Adam")
+    # typed in the case's own thread: the command is ordered with the customer's conversation,
+    # whose inbox rows the erasure empties — its own row included, which must still commit
+    thread = await t.thread_of(1)
+    said = await t.agent("/erase 1 force", user="adam", name="Adam", channel=thread)
     assert said and said[0].startswith("Erasure request 1 done: customer 1 erased")
+    assert (await _audit(t)).status == "erased"
     assert await find_anywhere(engine, ["ENGINEPARCEL", "Lovelace"]) == []
 
 
