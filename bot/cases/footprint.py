@@ -128,8 +128,10 @@ def _outbox_concerns(row: OutboxMessage, found: Footprint) -> bool:
     keys = (row.ref_key, payload.get("edit_key"), payload.get("thread_key"))
     if any(found.case_key(key) for key in keys):
         return True
+    # by number only once it is out: a message still to send that merely mentions "#12" (a
+    # digest, a colleague's list) is not theirs to drop
     said = f"{payload.get('text', '')}\n{payload.get('title', '')}"
-    return bool(found.case_ids) and found.names_a_case(said)
+    return row.status != "pending" and bool(found.case_ids) and found.names_a_case(said)
 
 
 async def link_codes(session: AsyncSession, found: Footprint) -> list[LinkCode]:

@@ -21,8 +21,9 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.clock import FrozenClock
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles
-from bot.messages import ChannelRef
-from bot.storage.models import Case, CaseEvent, ErasureRequest
+from bot.messages import ChannelRef, Outbound
+from bot.storage.models import Case, CaseEvent, ErasureRequest, OutboxMessage
+from bot.storage.outbox import new_row
 from tests.support.database_search import find_anywhere
 from tests.support.desk import Transcript, build_transcript
 
@@ -180,3 +181,21 @@ async def test_naming_no_customer_or_both_ways_is_refused(migrated_url: str) -> 
         env={"DATABASE_URL": migrated_url},
     )
     assert both.exit_code == 2 and "one of them" in both.output
+
+
+async def test_a_message_still_to_send_that_only_mentions_their_case_is_kept(
+    t: Transcript, migrated_url: str, clock: FrozenClock
+) -> None:
+    await zelda_and_otto(t)
+    digest = Outbound(channel=ChannelRef.parse("fake:managers"), text="Oldest: #1, then #2")
+    async with t.helpdesk.sessions() as s:  # a digest waiting for the platform
+        s.add(new_row(digest, clock.now()))
+        await s.commit()
+
+    await helpdesk(migrated_url, "customers", "erase", "1", "--yes")
+
+    async with t.helpdesk.sessions() as s:
+        row = await s.scalar(
+            select(OutboxMessage).where(OutboxMessage.conversation == "fake:managers")
+        )
+    assert row is not None and (row.status, row.payload["text"]) == ("pending", digest.text)
