@@ -328,12 +328,25 @@ async def start_scheduler(helpdesk: HelpDesk, *, digests: bool = True) -> DeskSc
         sla_clock=CaseSlaClock.of(helpdesk.desk),
         sla_check=lambda: _every_minute(helpdesk, uow_factory),
         digests=digests,
+        retention=_retention_job(helpdesk, uow_factory),
     )
     await scheduler.catch_up()
     if not digests:
         await scheduler.sla_check()
     scheduler.start()
     return scheduler
+
+
+def _retention_job(
+    helpdesk: HelpDesk, uow_factory: UnitOfWorkFactory
+) -> Callable[[], Awaitable[object]] | None:
+    """The daily retention run, when helpdesk.yml sets a retention policy."""
+    from bot.cases.retention import run_retention
+
+    policy = helpdesk.desk.retention
+    if all(limit is None for limit in policy.model_dump().values()):
+        return None  # keep everything: nothing to run
+    return lambda: run_retention(uow_factory, policy)
 
 
 async def _every_minute(helpdesk: HelpDesk, uow_factory: UnitOfWorkFactory) -> None:

@@ -32,6 +32,7 @@ VERBS: dict[str, Role] = {
     "help": Role.CUSTOMER,
     "start": Role.CUSTOMER,
     "link": Role.CUSTOMER,  # link this platform identity to another (a one-time code)
+    "forget": Role.CUSTOMER,  # ask for one's data to be erased (an admin confirms)
     "claim": Role.AGENT,
     "release": Role.AGENT,
     "reply": Role.AGENT,
@@ -47,7 +48,10 @@ VERBS: dict[str, Role] = {
     "kb": Role.ADMIN,
     "intent": Role.ADMIN,
     "gaps": Role.ADMIN,
+    "erase": Role.ADMIN,  # confirm a customer's erasure request: ``erase N`` (the request's number)
 }
+# other spellings people use for a verb
+ALIASES = {"forget-me": "forget", "forgetme": "forget"}
 
 # ASCII digits only, and at most nine: ``int()`` accepts "²" and "١٢", and a longer number
 # overflows the database's integer column; such a "case number" names no case.
@@ -111,12 +115,14 @@ def parse_command(text: str, *, default_case: int | None = None) -> CommandCall:
         raise InvalidCommand(f"That command is empty. Try {hint('help')}.")
     verb, _, rest = body.partition(" ")
     verb = verb.lower()
+    verb = ALIASES.get(verb, verb)
     if verb not in VERBS:
         raise InvalidCommand(f"I don't know the command '/{verb[:30]}'. Try {hint('help')}.")
     rest = rest.strip()
     case_number = default_case
     first, _, remainder = rest.partition(" ")
-    if verb not in ("stats", "kb", "intent", "link"):
+    # ``erase N`` names an erasure request, never a case (not even the thread's)
+    if verb not in ("stats", "kb", "intent", "link", "erase"):
         named = case_number_in(first)
         if named is not None:
             case_number = named

@@ -276,6 +276,32 @@ class DigestConfig(BaseModel):
         return value
 
 
+class RetentionConfig(BaseModel):
+    """How long personal data is kept; ``null`` keeps it. Enforced daily by the scheduler."""
+
+    model_config = {"extra": "forbid"}
+
+    # inbox and outbox payloads (what people wrote, what was sent) of finished rows
+    raw_payloads_days: int | None = Field(default=None, ge=1)
+    # the transcript texts (messages, notes, subject, rating comment) of cases closed this long
+    closed_case_transcripts_months: int | None = Field(default=None, ge=1)
+    # the questions kept with answer feedback (the knowledge-gap review reads them)
+    feedback_queries_days: int | None = Field(default=None, ge=1)
+
+
+class PrivacyConfig(BaseModel):
+    """What agents see of customers' contact details."""
+
+    model_config = {"extra": "forbid"}
+
+    # mask email addresses and phone numbers in what agents see (card numbers are masked
+    # before anything is stored, always)
+    mask_agent_view: bool = False
+    # the queue whose channel gets customers' erasure requests, for an admin to confirm
+    # (default: the default queue)
+    requests_queue: str | None = None
+
+
 class DeskConfig(BaseModel):
     """The structure of the desk, from helpdesk.yml."""
 
@@ -303,6 +329,8 @@ class DeskConfig(BaseModel):
     business_hours: BusinessHours | None = None  # None: the team is there around the clock
     sla: SlaConfig = Field(default_factory=SlaConfig)
     digests: DigestConfig = Field(default_factory=DigestConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     @field_validator("help_center_url")
     @classmethod
@@ -338,6 +366,14 @@ class DeskConfig(BaseModel):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"queues: the name {duplicates[0]!r} is used twice")
+        return self
+
+    @model_validator(mode="after")
+    def _privacy_queue_exists(self) -> DeskConfig:
+        names = {queue.name for queue in self.queues}
+        queue = self.privacy.requests_queue
+        if queue is not None and queue not in names:
+            raise ValueError(f"privacy.requests_queue: no queue named {queue!r}")
         return self
 
     @model_validator(mode="after")

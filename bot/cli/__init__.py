@@ -9,6 +9,7 @@ from bot.cli import bench as bench_cli
 from bot.cli import cases as cases_cli
 from bot.cli import chat as chat_cli
 from bot.cli import config as config_cli
+from bot.cli import customers as customers_cli
 from bot.cli import db as db_cli
 from bot.cli import digest as digest_cli
 from bot.cli import inbox as inbox_cli
@@ -31,6 +32,7 @@ app.command("chat")(chat_cli.chat)
 app.command("run")(run_cli.run)
 app.command("digest")(digest_cli.digest)
 app.add_typer(cases_cli.app, name="cases")
+app.add_typer(customers_cli.app, name="customers")
 app.add_typer(inbox_cli.app, name="inbox")
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(nlu_cli.app, name="nlu")

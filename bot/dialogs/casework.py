@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 from typing import Any, Protocol
 
-from bot.cases import handoff, linking, queries
+from bot.cases import erasure, handoff, linking, queries
 from bot.cases import service as cases
 from bot.clock import Clock
 from bot.config import DeskConfig
@@ -30,6 +30,7 @@ from bot.dialogs.states import (
     RecordSuggestion,
     ReopenCase,
     Reply,
+    RequestErasure,
     ShowArticle,
     ShowLinkCode,
     ShowStatus,
@@ -38,7 +39,7 @@ from bot.dialogs.states import (
 from bot.errors import UserFacingError
 from bot.escalation.routing import route
 from bot.knowledge.rendering import message_limit, split_message
-from bot.messages import Inbound
+from bot.messages import Button, ChannelRef, Inbound, Outbound, button_payload
 from bot.storage.models import AnswerFeedback, Case, Customer
 from bot.storage.uow import UnitOfWork
 from bot.text import neutralize_mentions
@@ -98,7 +99,9 @@ class CustomerCommands:
                     uow,
                     self._desk,
                     active,
-                    notify.relayed_customer_text(active, customer.display_name, command.text),
+                    notify.relayed_customer_text(
+                        self._desk, active, customer.display_name, command.text
+                    ),
                 )
                 data["case"] = active.id
                 if not command.acknowledge:
@@ -144,7 +147,9 @@ class CustomerCommands:
                         uow,
                         self._desk,
                         case,
-                        replies.customer_commented(case.id, neutralize_mentions(command.text)),
+                        replies.customer_commented(
+                            case.id, notify.for_agents(self._desk, command.text)
+                        ),
                     )
                 return [], state
             case ReopenCase():
@@ -168,7 +173,36 @@ class CustomerCommands:
                     return [Reply(_LINK_REFUSALS[exc.reason])], state
                 logger.info("linked %s to customer %s", author, kept.id)
                 return [Reply(replies.linked(kept.display_name))], state
+            case RequestErasure():
+                return await self._request_erasure(uow, inbound, customer), state
         raise AssertionError(f"unhandled command {command!r}")
+
+    async def _request_erasure(
+        self, uow: UnitOfWork, inbound: Inbound, customer: Customer
+    ) -> list[Reply]:
+        """Record the request and put it to the admins in the privacy queue's channel."""
+        request, new = await erasure.request_erasure(
+            uow, customer.id, via="chat", conversation=str(inbound.channel)
+        )
+        if not new:
+            return [Reply(replies.ERASURE_ALREADY_REQUESTED)]
+        held = await erasure.cases_held(uow, customer.id)
+        queue = self._desk.privacy.requests_queue or self._desk.default_queue
+        uow.send(
+            Outbound(
+                channel=ChannelRef.parse(self._desk.queue(queue).channel),
+                text=replies.erasure_requested(request.id, customer.id, inbound.platform, held),
+                buttons=(
+                    Button(
+                        replies.ERASURE_BUTTON,
+                        button_payload("erase", "", str(request.id)),
+                        style="danger",
+                    ),
+                ),
+            )
+        )
+        logger.info("customer %s asked to be erased (request %s)", customer.id, request.id)
+        return [Reply(replies.ERASURE_REQUESTED)]
 
     async def _open(
         self,
@@ -242,7 +276,7 @@ class CustomerCommands:
             replies.reopened_by_customer(
                 case.id,
                 neutralize_mentions(customer.display_name),
-                neutralize_mentions(command.text),
+                notify.for_agents(self._desk, command.text),
                 case.reopen_count,
             ),
         )

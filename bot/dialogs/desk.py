@@ -30,6 +30,7 @@ from bot.config import DeskConfig
 from bot.dialogs import replies
 from bot.dialogs.desk_actions import ACTIONS
 from bot.dialogs.desk_context import DeskContext
+from bot.dialogs.desk_privacy import confirm_erasure
 from bot.dialogs.desk_views import VIEWS
 from bot.dialogs.roles import RoleBook
 from bot.dialogs.stats import answer_stats
@@ -42,7 +43,7 @@ from bot.text import clean_text
 
 logger = logging.getLogger(__name__)
 
-AGENT_VERBS = set(ACTIONS) | set(VIEWS)
+AGENT_VERBS = set(ACTIONS) | set(VIEWS) | {"erase"}
 # modals whose submission may name its verb (a form without one is the Reply modal)
 FORM_VERBS = {"reply", "transfer"}
 
@@ -73,6 +74,9 @@ class AgentDesk:
             ctx = DeskContext(uow=uow, desk=self._desk, roles=self._roles, inbound=inbound)
             if call.verb == "stats":  # managers, who need not be agents
                 await self._stats(ctx, call)
+                return
+            if call.verb == "erase":  # admins, who need not be agents
+                await self._erase(ctx, call)
                 return
             if not ctx.has(Role.AGENT):
                 logger.warning(
@@ -112,6 +116,14 @@ class AgentDesk:
         try:
             await answer_stats(ctx, call.args)
         except UserFacingError as exc:
+            ctx.refuse(exc.safe_message)
+        await ctx.uow.commit()
+
+    async def _erase(self, ctx: DeskContext, call: CommandCall) -> None:
+        try:
+            await confirm_erasure(ctx, call.args)
+        except UserFacingError as exc:
+            await ctx.uow.session.rollback()
             ctx.refuse(exc.safe_message)
         await ctx.uow.commit()
 

@@ -11,6 +11,7 @@ from bot.commands import Role, hint
 from bot.dialogs import replies
 from bot.dialogs.desk_actions import reply
 from bot.dialogs.desk_context import DeskContext
+from bot.dialogs.notify import for_agents
 from bot.errors import InvalidCommand, PermissionDenied
 from bot.storage.models import Case, Customer
 from bot.text import neutralize_mentions
@@ -33,7 +34,7 @@ async def list_cases(ctx: DeskContext, _number: int | None, args: str) -> None:
             rows = await queries.cases_of_customer_matching(ctx.uow, rest)
         case _:
             raise InvalidCommand(replies.CASES_USAGE)
-    listing = [(c.id, neutralize_mentions(c.subject), c.status, c.assignee_name) for c in rows]
+    listing = [(c.id, for_agents(ctx.desk, c.subject), c.status, c.assignee_name) for c in rows]
     ctx.answer(replies.agent_case_list(listing))
 
 
@@ -59,7 +60,7 @@ async def show_case(ctx: DeskContext, number: int | None, _args: str) -> None:
     for event in await cases.transcript(ctx.uow, case.id):
         who = event.author_name or event.author
         lines.append(f"{event.created_at:%Y-%m-%d %H:%M} {event.kind} {who}: {event.body}")
-    ctx.answer(neutralize_mentions("\n".join(lines)))
+    ctx.answer(for_agents(ctx.desk, "\n".join(lines)))
 
 
 async def macro(ctx: DeskContext, number: int | None, args: str) -> None:

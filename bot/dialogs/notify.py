@@ -13,10 +13,18 @@ from bot.config import DeskConfig
 from bot.dialogs import replies
 from bot.escalation import sla
 from bot.escalation.calendar import BusinessCalendar
+from bot.masking import mask_contacts
 from bot.messages import Button, ChannelRef, Inbound, InboundKind, Outbound, OutboundKind, SentRef
 from bot.storage.models import Case, Customer, DialogSession, SentRefRecord
 from bot.storage.uow import UnitOfWork
 from bot.text import neutralize_mentions
+
+
+def for_agents(desk: DeskConfig, text: str) -> str:
+    """A customer's words as agents see them: no mentions that ping, and — when
+    ``privacy.mask_agent_view`` is on — email addresses and phone numbers masked."""
+    masked = mask_contacts(text) if desk.privacy.mask_agent_view else text
+    return neutralize_mentions(masked)  # after masking: a broken mention is no email
 
 
 def post_key(case_number: int) -> str:
@@ -49,8 +57,8 @@ async def _post_text(uow: UnitOfWork, desk: DeskConfig, case: Case) -> str:
         neutralize_mentions(await _customer_name(uow, case)),
         case.origin_platform,
         case.priority,
-        neutralize_mentions(case.subject),
-        neutralize_mentions(case.description[:1500]),
+        for_agents(desk, case.subject),
+        for_agents(desk, case.description[:1500]),
         await queries.suggestion_of(uow, case.id),
         _status_line(case),
         queue=case.queue,
@@ -102,7 +110,7 @@ async def move_escalation(
             Outbound(
                 channel=old_channel,
                 text=replies.transferred_away_post(
-                    case.id, neutralize_mentions(case.subject), target, by
+                    case.id, for_agents(desk, case.subject), target, by
                 ),
                 kind=OutboundKind.EDIT,
                 edit_of=SentRef.from_dict(record.ref),
@@ -231,7 +239,7 @@ async def set_customer_state(
     session.updated_at = uow.clock.now()
 
 
-def relayed_customer_text(case: Case, customer_name: str, text: str) -> str:
+def relayed_customer_text(desk: DeskConfig, case: Case, customer_name: str, text: str) -> str:
     return replies.customer_wrote(
-        case.id, neutralize_mentions(customer_name), neutralize_mentions(text)
+        case.id, neutralize_mentions(customer_name), for_agents(desk, text)
     )

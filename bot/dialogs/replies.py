@@ -18,7 +18,7 @@ GREETING = (
 HELP = (
     f"Just type your question. Commands: {hint('status')} (your cases), {hint('close')} (close "
     f"your case), {hint('reset')} (start over), {hint('human')} (talk to a person), "
-    f"{hint('link')} (use your history on another app)."
+    f"{hint('link')} (use your history on another app), {hint('forget')} (erase your data)."
 )
 # `helpdesk chat` plays both sides, so its /help goes on with the agent's part
 TERMINAL_AGENT_HELP = """\
@@ -106,6 +106,48 @@ LINK_EXPIRED = "That code has expired. Type /link on your other app for a new on
 LINK_USED = "That code was already used. Type /link on your other app for a new one."
 LINK_SAME = "That code is from this same account — type it on your other app instead."
 LINK_TOO_MANY = "That's a lot of codes in a short time. Please wait ten minutes and try again."
+
+# Erasing a customer's data: asked for in chat with /forget, confirmed by an admin
+HOW_TO_BE_FORGOTTEN = (
+    f"If you'd like us to erase everything we hold about you, type {hint('forget')}. "
+    "An administrator confirms it, and I'll tell you when it's done."
+)
+ERASURE_REQUESTED = (
+    "Got it: you've asked us to erase your data (your name, messages and cases). An "
+    "administrator will confirm it, and I'll tell you here when it's done."
+)
+ERASURE_ALREADY_REQUESTED = (
+    "You've already asked us to erase your data; an administrator will confirm it soon."
+)
+ERASURE_DONE = (
+    "Your data has been erased: we no longer hold your name, your messages or your cases' "
+    "texts. If you write again, we'll start afresh."
+)
+NOT_AN_ADMIN = "Sorry, only administrators can do that."
+ERASURE_BUTTON = "Erase their data"
+
+
+def erasure_requested(request: int, customer: int, platform: str, cases: int) -> str:
+    """For the agents' channel: no name, no text — only what an admin needs to decide."""
+    held = f"{cases} case{'s' if cases != 1 else ''}"
+    return (
+        f"Erasure request {request}: customer {customer} ({platform}, {held}) asks for their "
+        f"data to be erased. An admin confirms with the button or '{hint('erase')} {request}'; "
+        f"'helpdesk customers export {customer}' shows what is held."
+    )
+
+
+def erased(request: int, customer: int, counts: dict[str, int]) -> str:
+    touched = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
+    touched = touched or "nothing held"
+    return f"Erasure request {request} done: customer {customer} erased ({touched})."
+
+
+def no_erasure_request(number: int) -> str:
+    return f"There is no open erasure request {number}."
+
+
+ERASE_USAGE = f"Which request? Try '{hint('erase')} 3' (the number in the request)."
 
 
 def too_long(limit: int) -> str:

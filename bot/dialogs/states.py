@@ -54,6 +54,13 @@ URGENT = "complaint_urgent"
 COMMENT_WAIT = timedelta(minutes=30)
 # "5", "5/5", "4 stars", "10": a message that is only a score
 _SCORE = re.compile(r"^\s*(\d+)\s*(?:/\s*\d+|stars?|out of \d+)?\s*[.!]*\s*$", re.IGNORECASE)
+# someone asking in words for their data to go: pointed to ``/forget``, which is the request
+# (a question like "how do I delete my data in the app?" must not erase anyone)
+_ASKS_ERASURE = re.compile(
+    r"\b(?:forget (?:about )?me|(?:delete|erase|remove|wipe) (?:all )?(?:of )?my "
+    r"(?:personal )?(?:data|information|info|details))\b",
+    re.IGNORECASE,
+)
 _REOPEN = re.compile(r"^\s*(?:/)?reopen(?: (?:it|the case|my case))?\s*[.!]*\s*$", re.IGNORECASE)
 
 
@@ -249,6 +256,11 @@ class LinkIdentity:
     code: str
 
 
+@dataclass(frozen=True)
+class RequestErasure:
+    """The customer asked for their data to be erased: recorded, and put to an admin."""
+
+
 Command = (
     OpenCase
     | AddToCase
@@ -262,6 +274,7 @@ Command = (
     | ShowArticle
     | ShowLinkCode
     | LinkIdentity
+    | RequestErasure
 )
 
 
@@ -346,6 +359,8 @@ def _on_verb(d: _Draft, verb: Verb) -> _Draft:
         case "link":  # a code of digits only parses as a case number: it is still the code
             code = verb.arg or (str(verb.case_number) if verb.case_number is not None else "")
             return d.do(LinkIdentity(code) if code else ShowLinkCode())
+        case "forget":
+            return d.do(RequestErasure())
         case _:
             return d.say(replies.HELP)
 
@@ -408,6 +423,9 @@ def _on_said(d: _Draft, said: Said, policy: Policy) -> _Draft:
         d.data.pop("prompt", None)
         d.data["rated"] = True
         return d.to(State.RESOLVED).say(replies.COMMENT_THANKS)
+
+    if _ASKS_ERASURE.search(said.text):
+        d.say(replies.HOW_TO_BE_FORGOTTEN)
 
     offer = ReopenOffer.from_data(d.data)
     if offer and _REOPEN.match(said.text):

@@ -1,4 +1,5 @@
-"""The scheduler: manager digests on their schedule and the SLA check every minute.
+"""The scheduler: manager digests on their schedule, the SLA check every minute and the
+retention policy once a day (and once at start).
 
 APScheduler's job stores must never be shared between schedulers, so every process keeps its
 own in-memory schedule, and every digest run first claims a unique ``(job, period)`` row in
@@ -39,6 +40,7 @@ from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 logger = logging.getLogger(__name__)
 
 MISFIRE_GRACE_SECONDS = 6 * 3600
+RETENTION_AT = time(3, 17)  # local: a quiet hour, off the round ones other jobs pick
 
 
 async def claim_run(uow: UnitOfWork, job: str, period: str, owner: str) -> JobRun | None:
@@ -113,6 +115,7 @@ class DeskScheduler:
         sla_clock: SlaClock,
         sla_check: Callable[[], Awaitable[object]] | None = None,
         digests: bool = True,
+        retention: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._desk = desk
         self._uow_factory = uow_factory
@@ -121,6 +124,7 @@ class DeskScheduler:
         self._chart_dir = chart_dir
         self._sla_check = sla_check
         self._sla_clock = sla_clock
+        self._retention = retention
         self._timezone = desk.digest_timezone
         # ``digests=False``: the SLA check alone (``helpdesk chat`` posts no digests)
         self._schedules = digest_schedules(desk) if desk.digest_channels and digests else []
@@ -176,13 +180,19 @@ class DeskScheduler:
         return digest
 
     async def catch_up(self) -> list[Digest]:
-        """On start: post any digest whose latest scheduled time passed while we were down."""
+        """On start: post any digest whose latest scheduled time passed while we were down, and
+        apply the retention policy (a day without a scheduler must not keep data longer)."""
+        await self.retention()
         posted = []
         for schedule in self._schedules:
             digest = await self._guarded(self.run_digest, schedule.period)
             if digest is not None:
                 posted.append(digest)
         return posted
+
+    async def retention(self) -> None:
+        if self._retention is not None:
+            await self._guarded(self._retention)
 
     async def sla_check(self) -> None:
         if self._sla_check is not None:
@@ -223,6 +233,16 @@ class DeskScheduler:
                 IntervalTrigger(seconds=self._desk.sla.check_every_seconds),
                 id="sla-check",
                 misfire_grace_time=self._desk.sla.check_every_seconds,
+            )
+        if self._retention is not None:
+            scheduler.add_job(
+                self.retention,
+                CronTrigger(
+                    timezone=ZoneInfo(self._timezone),
+                    hour=RETENTION_AT.hour,
+                    minute=RETENTION_AT.minute,
+                ),
+                id="retention",
             )
         scheduler.start()
         self._scheduler = scheduler

@@ -26,10 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.masking import mask_cards_in_payload
 from bot.messages import ChannelRef, Inbound, InboundKind
 from bot.storage.models import InboxMessage
 
 PENDING, PROCESSING, DONE, FAILED = "pending", "processing", "done", "failed"
+# failed, and its payload since removed by the retention policy: nothing left to retry
+EXPIRED = "expired"
 UNFINISHED = (PENDING, PROCESSING)
 ERROR_LIMIT = 2000
 
@@ -85,7 +88,8 @@ async def record(
             platform=inbound.platform,
             event_id=inbound.event_id,
             conversation=(conversation or str(inbound.channel))[:255],
-            payload=inbound_to_dict(inbound),
+            # card numbers never reach the database in clear; the masked text is what is handled
+            payload=mask_cards_in_payload(inbound_to_dict(inbound)),
             received_at=now,
             status=PENDING,
             attempts=0,
@@ -306,7 +310,7 @@ async def counts(sessions: Sessions) -> dict[str, int]:
 
 async def listing(sessions: Sessions, which: InboxFilter, limit: int) -> list[dict[str, Any]]:
     """Rows matching ``which`` (by default the ones not done), oldest first."""
-    clauses = which.where() or [InboxMessage.status != DONE]
+    clauses = which.where() or [InboxMessage.status.not_in((DONE, EXPIRED))]
     async with sessions() as session:
         rows = await session.scalars(
             select(InboxMessage).where(*clauses).order_by(InboxMessage.id).limit(limit)

@@ -220,7 +220,8 @@ class InboxMessage(Base):
 
     A row is ``pending`` until a process claims it (``processing``: ``claimed_by`` holds it
     until ``lease_until``), then ``done`` in the same transaction as its effects, or back to
-    ``pending`` with a later ``next_attempt_at`` after a failure, or ``failed`` for good.
+    ``pending`` with a later ``next_attempt_at`` after a failure, or ``failed`` for good
+    (``expired`` once the retention policy removed a failed row's payload).
     ``conversation`` orders handling: a row is never started while an earlier row of the same
     conversation is pending or processing."""
 
@@ -362,6 +363,24 @@ class LinkAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     identity: Mapped[str] = mapped_column(String(255), index=True)
     attempted_at: Mapped[datetime]
+
+
+class ErasureRequest(Base):
+    """A customer's data asked to be erased, and the audit entry of the erasure: who asked
+    (from chat, or an operator), who carried it out and when, and how many rows it touched —
+    never the data itself. ``conversation`` (where to tell the customer) is cleared with it."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    requested_via: Mapped[str] = mapped_column(String(16))  # "chat" | "cli"
+    conversation: Mapped[str | None] = mapped_column(String(255))
+    requested_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="requested")  # → "erased"
+    erased_by: Mapped[str | None] = mapped_column(String(200))
+    erased_at: Mapped[datetime | None]
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class JobRun(Base):

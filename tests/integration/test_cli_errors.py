@@ -96,6 +96,8 @@ def test_an_unknown_log_level_is_refused_with_the_allowed_ones(tmp_path: Path) -
         ("chat",),
         ("run",),
         ("cases", "list"),
+        ("customers", "export", "1"),
+        ("customers", "erase", "1", "--yes"),
         ("kb", "list"),
         ("digest", "--now"),
         ("db", "current"),

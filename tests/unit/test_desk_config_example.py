@@ -23,6 +23,8 @@ def test_the_example_config_loads_and_routes_as_its_comments_say() -> None:
     assert devices.name == "devices"
     assert route(desk, intent=None, priority="low", platform="slack").name == "general"
     assert (desk.reopen_window_hours, desk.claim_idle_minutes) == (72, 60)
+    assert desk.retention.raw_payloads_days == 30
+    assert desk.privacy.requests_queue == "general"
 
 
 @pytest.mark.parametrize(
@@ -36,6 +38,8 @@ def test_the_example_config_loads_and_routes_as_its_comments_say() -> None:
         ),
         ("default_queue: a\nqueues:\n  - {name: a, channel: nochannel}\n", "queues.0.channel"),
         ("claim_idle_minutes: 0\n", "claim_idle_minutes"),
+        ("privacy: {requests_queue: nowhere}\n", "privacy.requests_queue: no queue named"),
+        ("retention: {closed_case_transcripts_months: 0}\n", "closed_case_transcripts_months"),
         ("help_center_url: https://help.example.com/kb\n", "help_center_url must contain"),
     ],
 )
