@@ -465,3 +465,88 @@ async def test_the_command_exits_non_zero_and_never_prints_a_token(
     problems = {(c["area"], c["check"]) for c in report["checks"] if c["status"] == "fail"}
     assert ("slack", "scopes") in problems and ("database", "reachable") in problems
     assert BOT_TOKEN not in output and APP_TOKEN not in output
+
+
+# the first test of a session to use ``e2e_data_dir`` exports the encoder and trains the intent
+# model in it (about 1.5 CPU-minutes, shared with the end-to-end tests that follow)
+@pytest.mark.timeout(900)
+async def test_all_good_everywhere(
+    migrated_url: str,
+    e2e_data_dir: Path,
+    tmp_path: Path,
+    slack: SlackStandIn,
+    telegram: TelegramApi,
+    wire: DiscordWire,
+) -> None:
+    """The whole examination of a deployment where nothing is wrong: the model and index built
+    by the real start-up path (shared with the end-to-end tests' data directory)."""
+    from bot.bootstrap import build_understander
+    from bot.clock import SystemClock
+    from bot.storage.db import session_factory
+
+    config = tmp_path / "helpdesk.yml"
+    config.write_text(
+        "queues:\n"
+        f"  - {{name: default, channel: 'slack:{AGENTS}'}}\n"
+        f"  - {{name: billing, channel: 'telegram:{GROUP}'}}\n"
+        "  - {name: devices, channel: 'discord:42'}\n",
+        encoding="utf-8",
+    )
+    settings = Settings(  # type: ignore[call-arg]
+        HELPDESK_DATA_DIR=e2e_data_dir,
+        HELPDESK_CONFIG=config,
+        DATABASE_URL=migrated_url,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_API_URL=slack.api_url,
+        TELEGRAM_TOKEN=TOKEN,
+        TELEGRAM_API_URL=telegram.base_url,
+        DISCORD_TOKEN="not-a-real-token",
+        DISCORD_API_URL=wire.base_url,
+    )
+    engine = create_engine(migrated_url)
+    try:
+        await build_understander(settings, DeskConfig(), session_factory(engine), SystemClock())
+    finally:
+        await engine.dispose()
+
+    findings = await examine_with(settings)
+
+    assert healthy(findings)
+    assert [f for f in findings if f.status is not Status.OK] == []
+    areas = {f.area for f in findings}
+    assert {"helpdesk.yml", "database", "model", "slack", "telegram", "discord"} <= areas
+
+
+def test_the_report_puts_each_fix_under_its_problem() -> None:
+    from rich.console import Console
+
+    from bot.cli.doctor.findings import fail, ok
+    from bot.cli.doctor.report import show
+
+    console = Console(record=True, width=200, color_system=None)
+    show(
+        [
+            ok("database", "reachable", "sqlite:///x.db"),
+            fail("slack", "scopes", "the token lacks commands", "add it, then reinstall"),
+        ],
+        console,
+    )
+    lines = console.export_text().splitlines()
+    problem = lines.index("  ✗ scopes: the token lacks commands")
+    assert lines[problem + 1].strip() == "→ add it, then reinstall"
+    assert "1 problem(s) to fix" in lines[-1]
+
+
+def test_invalid_settings_still_list_helpdesk_yml_problems(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.cli.doctor.examination import examine
+
+    config = tmp_path / "helpdesk.yml"
+    config.write_text("default_queue: nowhere\n", encoding="utf-8")
+    monkeypatch.setenv("HELPDESK_CONFIG", str(config))
+    monkeypatch.setenv("PORT", "eighty")
+    findings = asyncio.run(examine())
+    areas = [f.area for f in failed(findings)]
+    assert areas == ["settings", "helpdesk.yml"]

@@ -6,9 +6,11 @@ failed is reported as skipped, never silently left out."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
-from bot.cli.doctor.findings import Finding, redacted, skip
+from bot.cli.doctor.findings import Finding, fail, redacted, skip
 from bot.config import DeskConfig, Settings
 
 PlatformCheck = Callable[[Settings, DeskConfig], Awaitable[list[Finding]]]
@@ -16,11 +18,16 @@ PlatformCheck = Callable[[Settings, DeskConfig], Awaitable[list[Finding]]]
 
 async def examine() -> list[Finding]:
     """Everything, from the settings in the environment; secrets masked in what is returned."""
-    from bot.cli.doctor.setup import load_settings
+    from bot.cli.doctor.setup import load_desk, load_settings
 
     settings, findings = load_settings()
-    if settings is None:
-        return [*findings, skip("doctor", "everything else", "needs valid settings")]
+    if settings is None:  # still worth knowing what else is wrong in helpdesk.yml
+        _, desk_findings = load_desk(Path(os.environ.get("HELPDESK_CONFIG") or "helpdesk.yml"))
+        return [
+            *findings,
+            *desk_findings,
+            skip("doctor", "everything else", "needs valid settings"),
+        ]
     return redacted([*findings, *await examine_with(settings)], _secrets(settings))
 
 
@@ -50,9 +57,25 @@ async def check_platforms(settings: Settings, desk: DeskConfig) -> list[Finding]
     """The checks of every platform whose token is set."""
     from bot.cli.doctor.setup import configured_platforms
 
-    checks = [_PLATFORM_CHECKS[name]() for name in configured_platforms(settings)]
-    results = await asyncio.gather(*(check(settings, desk) for check in checks))
+    names = configured_platforms(settings)
+    results = await asyncio.gather(*(_guarded(name, settings, desk) for name in names))
     return [finding for result in results for finding in result]
+
+
+async def _guarded(platform: str, settings: Settings, desk: DeskConfig) -> list[Finding]:
+    """A platform's checks; one that breaks on something unforeseen is reported, and the
+    other platforms are still checked."""
+    try:
+        return await _PLATFORM_CHECKS[platform]()(settings, desk)
+    except Exception as exc:
+        return [
+            fail(
+                platform,
+                "check",
+                f"could not finish the checks ({type(exc).__name__}: {exc})",
+                "check the network and the platform's API URL setting, then run it again",
+            )
+        ]
 
 
 async def _knowledge(settings: Settings, model_name: str) -> list[Finding]:
