@@ -21,7 +21,7 @@ def doctor(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Check the deployment (settings, database, model, platforms) and say how to fix each
-    problem."""
+    problem. Exits 1 when a check failed."""
     from bot.cli.doctor.examination import examine
     from bot.cli.doctor.findings import healthy
 
