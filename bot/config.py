@@ -567,18 +567,26 @@ def _hide_password(url: str) -> str:
 
 def load_desk_config(path: Path) -> DeskConfig:
     """Read helpdesk.yml; a missing file means the defaults. Errors name the key."""
+    desk, problems = validate_desk_config(path)
+    if desk is None:
+        raise ConfigError(f"{path}: {'; '.join(problems)}")
+    return desk
+
+
+def validate_desk_config(path: Path) -> tuple[DeskConfig | None, list[str]]:
+    """helpdesk.yml read and validated: the configuration, or None and every problem found,
+    each naming its key (``helpdesk doctor`` lists them one by one)."""
     if not path.exists():
-        return DeskConfig()
+        return DeskConfig(), []
     try:
         raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        return None, [f"not valid YAML: {exc}"]
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+        return None, ["expected a mapping at the top level"]
     try:
-        return DeskConfig.model_validate(raw)
+        return DeskConfig.model_validate(raw), []
     except ValidationError as exc:
-        problems = "; ".join(
+        return None, [
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+        ]

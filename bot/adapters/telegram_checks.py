@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import Bot, ChatMemberAdministrator, ChatMemberOwner
+from telegram import Bot, ChatMemberAdministrator, ChatMemberBanned, ChatMemberLeft, ChatMemberOwner
 from telegram.error import TelegramError
 
 
@@ -50,6 +50,8 @@ async def check_group(bot: Bot, chat_id: str) -> GroupStatus:
         chat = await bot.get_chat(chat_id)
         member = await bot.get_chat_member(chat_id, bot.id)
     except TelegramError:
+        return GroupStatus(chat_id)
+    if isinstance(member, ChatMemberLeft | ChatMemberBanned):  # removed from the group
         return GroupStatus(chat_id)
     is_admin = isinstance(member, ChatMemberAdministrator | ChatMemberOwner)
     can_manage_topics = isinstance(member, ChatMemberOwner) or bool(

@@ -12,6 +12,7 @@ from bot.cli import config as config_cli
 from bot.cli import customers as customers_cli
 from bot.cli import db as db_cli
 from bot.cli import digest as digest_cli
+from bot.cli import doctor as doctor_cli
 from bot.cli import inbox as inbox_cli
 from bot.cli import kb as kb_cli
 from bot.cli import nlu as nlu_cli
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.command("chat")(chat_cli.chat)
 app.command("run")(run_cli.run)
 app.command("digest")(digest_cli.digest)
+app.command("doctor")(doctor_cli.doctor)
 app.add_typer(cases_cli.app, name="cases")
 app.add_typer(customers_cli.app, name="customers")
 app.add_typer(inbox_cli.app, name="inbox")

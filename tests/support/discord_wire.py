@@ -13,6 +13,13 @@ Gateway (``/gateway``): Hello, then READY after Identify — or a close with the
 one for good (4004 authentication failed, 4014 disallowed intents). Payload shapes follow
 Discord's documented objects. Everything else is 404. No heartbeat ACKs, no resume, no
 compression: those are not what these tests are about.
+
+For ``helpdesk doctor``: every REST call must carry ``Authorization: Bot <TOKEN>`` (else 401,
+as Discord answers a bad token); the application's ``flags`` say which privileged intents are
+on (``intent_flags``); ``GET /channels/{id}`` (403 code 50001 for a channel the bot cannot see,
+``hidden``), ``GET /guilds/{id}`` with its roles and ``GET /guilds/{id}/members/{user}`` let
+the bot's permissions in a channel be computed from ``everyone``, ``bot_roles`` and
+``overwrites``.
 """
 
 from __future__ import annotations
@@ -40,6 +47,25 @@ BOT_USER = {
 
 APPLICATION_ID = "1100000000000000002"
 GUILD_ID = "1000000000000000042"
+TOKEN = "not-a-real-token"
+BOT_ROLE_ID = "1000000000000000077"
+GATEWAY_GUILD_MEMBERS_LIMITED = 1 << 15
+GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
+# permission bits the help desk needs in an agent channel
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+READ_MESSAGE_HISTORY = 1 << 16
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
+SEND_MESSAGES_IN_THREADS = 1 << 38
+HELPDESK_PERMISSIONS = (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | READ_MESSAGE_HISTORY
+    | MANAGE_THREADS
+    | CREATE_PUBLIC_THREADS
+    | SEND_MESSAGES_IN_THREADS
+)
 
 
 @dataclass
@@ -54,6 +80,13 @@ class DiscordWire:
     threads_refused: int | None = None  # answer thread creation with this status (403, 500)
     threads_rate_limited: float | None = None  # answer the next thread creation with a 429
     identified: asyncio.Event = field(default_factory=asyncio.Event)
+    # the application's privileged intents (flags), as a bot in under 100 servers has them
+    intent_flags: int = GATEWAY_GUILD_MEMBERS_LIMITED | GATEWAY_MESSAGE_CONTENT_LIMITED
+    everyone: int = VIEW_CHANNEL | READ_MESSAGE_HISTORY  # the @everyone role's permissions
+    bot_roles: dict[str, int] = field(default_factory=lambda: {BOT_ROLE_ID: HELPDESK_PERMISSIONS})
+    # channel id -> its permission overwrites ({"id", "type", "allow", "deny"}, as strings)
+    overwrites: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    hidden: set[str] = field(default_factory=set)  # channels the bot may not see
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1200000000000000001))
 
@@ -64,8 +97,112 @@ class DiscordWire:
             headers={"Content-Type": "application/json", **headers},
         )
 
+    @web.middleware
+    async def authorized(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path.startswith("/api/") and request.headers.get("Authorization") != (
+            f"Bot {TOKEN}"
+        ):
+            return self._json({"message": "401: Unauthorized", "code": 0}, status=401)
+        response: web.StreamResponse = await handler(request)
+        return response
+
     async def me(self, request: web.Request) -> web.Response:
         return self._json(BOT_USER)
+
+    async def channel(self, request: web.Request) -> web.Response:
+        channel = request.match_info["channel"]
+        if channel in self.hidden:
+            return self._error(403, 50001, "Missing Access")
+        if channel not in self.channels:
+            return self._error(404, 10003, "Unknown Channel")
+        return self._json(
+            {
+                "id": channel,
+                "type": 0,
+                "guild_id": GUILD_ID,
+                "name": f"agents-{channel}",
+                "position": 0,
+                "permission_overwrites": self.overwrites.get(channel, []),
+                "topic": None,
+                "nsfw": False,
+                "last_message_id": None,
+                "rate_limit_per_user": 0,
+                "parent_id": None,
+                "flags": 0,
+            }
+        )
+
+    async def guild(self, request: web.Request) -> web.Response:
+        if request.match_info["guild"] != GUILD_ID:
+            return self._error(404, 10004, "Unknown Guild")
+        roles = [self._role(GUILD_ID, "@everyone", self.everyone)] + [
+            self._role(role, "Helpdesk", permissions)
+            for role, permissions in self.bot_roles.items()
+        ]
+        return self._json(
+            {
+                "id": GUILD_ID,
+                "name": "Lumio",
+                "icon": None,
+                "splash": None,
+                "discovery_splash": None,
+                "owner_id": "1100000000000000003",
+                "afk_channel_id": None,
+                "afk_timeout": 300,
+                "verification_level": 1,
+                "default_message_notifications": 1,
+                "explicit_content_filter": 0,
+                "roles": roles,
+                "emojis": [],
+                "features": [],
+                "mfa_level": 0,
+                "application_id": None,
+                "system_channel_id": None,
+                "system_channel_flags": 0,
+                "rules_channel_id": None,
+                "vanity_url_code": None,
+                "description": None,
+                "banner": None,
+                "premium_tier": 0,
+                "preferred_locale": "en-US",
+                "public_updates_channel_id": None,
+                "nsfw_level": 0,
+                "premium_progress_bar_enabled": False,
+            }
+        )
+
+    def _role(self, role_id: str, name: str, permissions: int) -> dict[str, Any]:
+        return {
+            "id": role_id,
+            "name": name,
+            "color": 0,
+            "hoist": False,
+            "icon": None,
+            "unicode_emoji": None,
+            "position": 0 if role_id == GUILD_ID else 1,
+            "permissions": str(permissions),
+            "managed": role_id != GUILD_ID,
+            "mentionable": False,
+            "flags": 0,
+        }
+
+    async def member(self, request: web.Request) -> web.Response:
+        if request.match_info["user"] != BOT_USER["id"]:
+            return self._error(404, 10007, "Unknown Member")
+        return self._json(
+            {
+                "user": BOT_USER,
+                "nick": None,
+                "avatar": None,
+                "roles": list(self.bot_roles),
+                "joined_at": "2026-01-01T00:00:00+00:00",
+                "premium_since": None,
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+                "pending": False,
+            }
+        )
 
     async def application(self, request: web.Request) -> web.Response:
         return self._json(
@@ -78,7 +215,7 @@ class DiscordWire:
                 "bot_require_code_grant": False,
                 "owner": {**BOT_USER, "id": "1100000000000000003", "bot": False},
                 "verify_key": "0" * 64,
-                "flags": 0,
+                "flags": self.intent_flags,
             }
         )
 
@@ -173,7 +310,6 @@ class DiscordWire:
             **({"message_reference": reference} if reference else {}),
         )
 
-
     async def sync_commands(self, request: web.Request) -> web.Response:
         return self._json([])
 
@@ -212,8 +348,11 @@ class DiscordWire:
 @asynccontextmanager
 async def discord_wire() -> AsyncIterator[DiscordWire]:
     wire = DiscordWire()
-    app = web.Application()
+    app = web.Application(middlewares=[wire.authorized])
     app.router.add_get("/api/v10/users/@me", wire.me)
+    app.router.add_get("/api/v10/channels/{channel}", wire.channel)
+    app.router.add_get("/api/v10/guilds/{guild}", wire.guild)
+    app.router.add_get("/api/v10/guilds/{guild}/members/{user}", wire.member)
     app.router.add_get("/api/v10/oauth2/applications/@me", wire.application)
     app.router.add_post("/api/v10/channels/{channel}/messages", wire.post_message)
     app.router.add_get("/api/v10/channels/{channel}/messages/{message}", wire.get_message)

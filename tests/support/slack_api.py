@@ -18,7 +18,16 @@ uploaded. It serves ``response_url``s (``hook_url``) and the external file uploa
 records private answers apart from public posts (``private_posts``). ``users.info`` can be held
 back (``hold_lookups``) to show what waits on it.
 
-What it cannot prove: real scopes and permission checks, real rate-limit budgets, how Slack
+Tokens: once ``issue`` has named the workspace's tokens, any other gets ``invalid_auth`` (no
+token at all: ``not_authed``); a bot token's scopes come back in the ``x-oauth-scopes`` header of
+every answer, and a method needing a scope it lacks answers ``missing_scope`` with ``needed`` and
+``provided``; an app-level (``xapp-``) token may call only ``apps.connections.open``, which takes
+no other (``not_allowed_token_type``). Before any ``issue`` every token is accepted with every
+scope the adapter uses. ``conversations.info`` says ``is_member`` for channels the bot joined,
+``is_member: false`` for public channels it is not in (``public_channels``), and
+``channel_not_found`` for the rest.
+
+What it cannot prove: real permission checks beyond scopes, real rate-limit budgets, how Slack
 renders Block Kit.
 """
 
@@ -48,6 +57,30 @@ BLOCKS_MAX = 50
 ELEMENTS_MAX = 25
 TEXT_MAX_CHARS = 40_000
 RESPONSE_URL_USES = 5
+# the scope each Web API method needs (https://api.slack.com/methods), for the ones called here
+METHOD_SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "usergroups.users.list": "usergroups:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+EVERY_SCOPE = frozenset(
+    {
+        *METHOD_SCOPES.values(),
+        "im:history",
+        "channels:history",
+        "groups:history",
+        "app_mentions:read",
+        "commands",
+        "channels:read",
+        "groups:read",
+    }
+)
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 
 def load_fixture(name: str) -> dict[str, Any]:
@@ -93,6 +126,8 @@ class SlackStandIn:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.members: dict[str, set[str]] = {}  # channels the bot is in → their people
+        self.public_channels: dict[str, str] = {}  # public channels the bot is not in → names
+        self.tokens: dict[str, frozenset[str]] = {}  # issued tokens → their scopes
         self.ims: dict[str, str] = {}  # the bot's DMs → the person
         self.messages: set[tuple[str, str]] = set()  # (channel, ts) posted: what can be edited
         self.hooks: dict[str, tuple[str, str, int]] = {}  # response_url id → channel, user, uses
@@ -137,6 +172,11 @@ class SlackStandIn:
         """``channel`` is the bot's DM with ``person``."""
         self.ims[channel] = person
         self.join(channel, person)
+
+    def issue(self, token: str, scopes: frozenset[str] | set[str] = EVERY_SCOPE) -> None:
+        """``token`` is valid (a bot token with ``scopes``, or an app-level ``xapp-`` token);
+        from now on tokens never issued are refused."""
+        self.tokens[token] = frozenset(scopes)
 
     def hook_url(self, channel: str, user: str) -> str:
         """A ``response_url`` for a command or click by ``user`` in ``channel``."""
@@ -286,6 +326,23 @@ class SlackStandIn:
         for key in ("blocks", "view", "files"):  # form-encoded calls send these as JSON strings
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        refused = self._token_refusal(method, token)
+        if refused is not None:
+            self.calls.append(Call(method, args, refused))
+            return web.json_response(refused)
+        scopes = self.tokens.get(token, EVERY_SCOPE)
+        headers = {} if token.startswith("xapp-") else {"x-oauth-scopes": ",".join(sorted(scopes))}
+        needed = METHOD_SCOPES.get(method) or self._info_scope(method, args)
+        if needed and needed not in scopes and not token.startswith("xapp-"):
+            answer = {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": needed,
+                "provided": ",".join(sorted(scopes)),
+            }
+            self.calls.append(Call(method, args, answer))
+            return web.json_response(answer, headers=headers)
         if self._failures[method]:
             failure = self._failures[method].popleft()
             self.calls.append(Call(method, args, failure.body))
@@ -295,7 +352,31 @@ class SlackStandIn:
             await asyncio.wait_for(self._lookups_open.wait(), ACK_TIMEOUT)
         answer = self._refusal(method, args) or self._answer(method, args)
         self.calls.append(Call(method, args, answer))
-        return web.json_response(answer)
+        return web.json_response(answer, headers=headers)
+
+    def _token_refusal(self, method: str, token: str) -> dict[str, Any] | None:
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if self.tokens and token not in self.tokens:
+            return {"ok": False, "error": "invalid_auth"}
+        if token.startswith("xapp-") != (method in APP_TOKEN_METHODS):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return None
+
+    def _info_scope(self, method: str, args: dict[str, Any]) -> str | None:
+        if method != "conversations.info":
+            return None
+        channel = str(args.get("channel", ""))
+        return {"C": "channels:read", "G": "groups:read"}.get(channel[:1])
+
+    def _conversation(self, channel: str) -> dict[str, Any]:
+        if channel in self.members:
+            name = f"agents-{channel.lower()}"
+            return {"ok": True, "channel": _channel_object(channel, name=name, is_member=True)}
+        if channel in self.public_channels:
+            name = self.public_channels[channel]
+            return {"ok": True, "channel": _channel_object(channel, name=name, is_member=False)}
+        return {"ok": False, "error": "channel_not_found"}
 
     def _where_bot_cannot_post(self, channel: str) -> str | None:
         if channel in self.members:
@@ -382,11 +463,7 @@ class SlackStandIn:
                 },
             }
         if method == "conversations.info":
-            channel = str(args.get("channel", ""))
-            return {
-                "ok": True,
-                "channel": {"id": channel, "is_im": channel.startswith("D"), "is_member": True},
-            }
+            return self._conversation(str(args.get("channel", "")))
         if method == "usergroups.users.list":
             group = str(args.get("usergroup", ""))
             if group not in self.usergroups:
@@ -395,6 +472,23 @@ class SlackStandIn:
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/?ticket=stand-in"}
         return {"ok": True}
+
+
+def _channel_object(channel: str, *, name: str, is_member: bool) -> dict[str, Any]:
+    """A conversation object as conversations.info returns it (the fields read here)."""
+    return {
+        "id": channel,
+        "name": name,
+        "is_channel": channel.startswith("C"),
+        "is_group": channel.startswith("G"),
+        "is_im": channel.startswith("D"),
+        "is_private": channel.startswith("G"),
+        "is_archived": False,
+        "is_general": False,
+        "created": 1767600000,
+        "creator": "U0ADMIN",
+        "is_member": is_member,
+    }
 
 
 def _block_errors(args: dict[str, Any]) -> str | None:
