@@ -412,6 +412,25 @@ def claim_conflict(number: int, holder: str) -> str:
     return f"#{number} is already claimed by {holder}."
 
 
+def queue_members_only(number: int, queue: str) -> str:
+    """An agent outside a queue with members looked at or acted on one of its cases."""
+    return (
+        f"#{number} is in the {queue} queue, which only its members and managers can see and "
+        "work on. Ask one of them, or a manager."
+    )
+
+
+def queue_members_only_into(queue: str) -> str:
+    return (
+        f"Only members of the {queue} queue and managers can move cases into it. Ask one of "
+        "them, or a manager."
+    )
+
+
+def not_a_queue_member(name: str, queue: str) -> str:
+    return f"{name} isn't a member of the {queue} queue, so this case can't go to them."
+
+
 def held_by_another(number: int, holder: str) -> str:
     """An agent tried to change a colleague's claimed case (resolve, priority, pending,
     release, transfer): only its holder or a manager may."""
