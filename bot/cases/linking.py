@@ -113,7 +113,8 @@ async def request_link(
             )
         )
         raise LinkRefused("pending" if waiting is not None else "used")
-    if link.expires_at <= now:
+    # a code from before confirmations were asked knows no conversation to ask in: a new one
+    if link.expires_at <= now or not link.conversation:
         raise LinkRefused("expired")
     if link.customer_id == customer.id:
         raise LinkRefused("same")
