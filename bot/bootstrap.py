@@ -350,7 +350,8 @@ def _retention_job(
 
 
 async def _every_minute(helpdesk: HelpDesk, uow_factory: UnitOfWorkFactory) -> None:
-    """The SLA ladder, then desk upkeep (idle claims released, old resolved cases closed)."""
+    """The SLA ladder, then desk upkeep (idle claims released, old resolved cases closed,
+    unconfirmed identity links cancelled)."""
     from bot.dialogs.upkeep import DeskUpkeep
 
     await run_sla_check(uow_factory, helpdesk.desk)
@@ -359,6 +360,7 @@ async def _every_minute(helpdesk: HelpDesk, uow_factory: UnitOfWorkFactory) -> N
         now = uow.clock.now()
         await upkeep.release_stale_claims(uow, now, upkeep.claim_idle)
         await upkeep.close_resolved_cases(uow, now, upkeep.reopen_window)
+        await upkeep.expire_link_requests(uow)
         await uow.commit()
 
 

@@ -73,6 +73,12 @@ class QueueConfig(BaseModel):
     priorities: list[str] = Field(default_factory=list)
     platforms: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)  # matches a case carrying any of these tags
+    # Optional membership (``{slack: [U123], telegram: ["456"]}``, ``group:<id>`` entries too):
+    # when ``agents`` is set, only these agents, the queue's ``managers`` and the desk's
+    # managers may see and work this queue's cases; the queue's managers have a manager's say
+    # over them. Members must be agents (``roles.agents``) as well.
+    agents: RoleMembers | None = None
+    managers: RoleMembers | None = None
 
     @field_validator("channel")
     @classmethod

@@ -1,5 +1,6 @@
 """Carrying out the customer dialog's commands: opening and adding to cases, status, close,
-ratings and their comments, reopening, feedback on suggestions, identity links.
+ratings and their comments, reopening, feedback on suggestions, identity links (asked and
+confirmed in ``link_confirm``).
 
 ``decide`` says *what* to do; this module does it inside the message's unit of work and returns
 what to tell the customer and the state the dialog ends in.
@@ -15,10 +16,11 @@ from bot.cases import erasure, handoff, linking, queries
 from bot.cases import service as cases
 from bot.clock import Clock
 from bot.config import DeskConfig
-from bot.dialogs import notify, replies, sla_notices
+from bot.dialogs import link_confirm, notify, replies, sla_notices
 from bot.dialogs.states import (
     COMMENT_WAIT,
     AddToCase,
+    AnswerLink,
     CloseCase,
     Command,
     CommentOnRating,
@@ -54,6 +56,7 @@ _LINK_REFUSALS = {
     "used": replies.LINK_USED,
     "same": replies.LINK_SAME,
     "too_many": replies.LINK_TOO_MANY,
+    "pending": replies.LINK_PENDING,
 }
 
 
@@ -157,22 +160,30 @@ class CustomerCommands:
             case ShowArticle():
                 return self._article(command, inbound), state
             case ShowLinkCode():
-                link = await linking.create_link_code(uow, customer.id)
+                private_to, _ = notify.private_handle(inbound, commands_only=True)
+                link = await linking.create_link_code(
+                    uow, customer.id, conversation=conversation, private_to=private_to
+                )
                 minutes = int(linking.CODE_TTL.total_seconds() // 60)
                 return [Reply(replies.link_code(link.code, minutes))], state
             case LinkIdentity():
                 try:
-                    kept = await linking.redeem_link_code(
+                    request = await linking.request_link(
                         uow,
                         command.code,
                         customer,
-                        identity=f"{inbound.platform}:{inbound.user_id}",
+                        platform=inbound.platform,
+                        user_id=inbound.user_id,
+                        name=customer.display_name,
+                        conversation=conversation,
                     )
                 except linking.LinkRefused as exc:
                     logger.info("link refused for %s: %s", author, exc.reason)
                     return [Reply(_LINK_REFUSALS[exc.reason])], state
-                logger.info("linked %s to customer %s", author, kept.id)
-                return [Reply(replies.linked(kept.display_name))], state
+                logger.info("link request %s by %s awaits confirmation", request.id, author)
+                return await link_confirm.ask(uow, request), state
+            case AnswerLink():
+                return await link_confirm.answer(uow, command, inbound, customer), state
             case RequestErasure():
                 return await self._request_erasure(uow, inbound, customer), state
         raise AssertionError(f"unhandled command {command!r}")
@@ -266,9 +277,7 @@ class CustomerCommands:
             uow, case.id, author, customer.display_name, self.reopen_window
         )
         if command.text:
-            await cases.add_customer_message(
-                uow, case, author, customer.display_name, command.text
-            )
+            await cases.add_customer_message(uow, case, author, customer.display_name, command.text)
         notify.to_agents(
             uow,
             self._desk,

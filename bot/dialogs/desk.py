@@ -27,7 +27,7 @@ from bot.commands import (
     parse_command,
 )
 from bot.config import DeskConfig
-from bot.dialogs import replies
+from bot.dialogs import queue_access, replies
 from bot.dialogs.desk_actions import ACTIONS
 from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.desk_privacy import confirm_erasure
@@ -153,6 +153,8 @@ class AgentDesk:
             raise InvalidCommand(call.args)
         if call.verb not in AGENT_VERBS:
             raise InvalidCommand(replies.NOT_AGENT_COMMAND)
+        if call.case_number is not None:  # a queue with members keeps its cases to them
+            await queue_access.check_case(ctx, call.case_number)
         view = VIEWS.get(call.verb)
         if view is not None:
             await view(ctx, call.case_number, call.args)

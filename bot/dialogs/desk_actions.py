@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from bot.cases import handoff, queries, triage
 from bot.cases import service as cases
 from bot.commands import Role, hint
-from bot.dialogs import notify, replies
+from bot.dialogs import notify, queue_access, replies
 from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.states import State
 from bot.errors import InvalidCommand, PermissionDenied
@@ -29,10 +29,8 @@ async def claim(ctx: DeskContext, number: int, _args: str) -> None:
 
 
 async def release(ctx: DeskContext, number: int, _args: str) -> None:
-    await _holder_or_manager(ctx, number)
-    case = await cases.release_case(
-        ctx.uow, number, ctx.agent, ctx.name, manager=ctx.has(Role.MANAGER)
-    )
+    manager = await _holder_or_manager(ctx, number)
+    case = await cases.release_case(ctx.uow, number, ctx.agent, ctx.name, manager=manager)
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.released_by(number, ctx.name))
     _to_customer(ctx, case, replies.case_released_to_customer(number))
@@ -78,10 +76,8 @@ async def note(ctx: DeskContext, number: int, text: str) -> None:
 
 
 async def pending(ctx: DeskContext, number: int, _args: str) -> None:
-    await _holder_or_manager(ctx, number)
-    case = await triage.mark_pending(
-        ctx.uow, number, ctx.agent, ctx.name, manager=ctx.has(Role.MANAGER)
-    )
+    manager = await _holder_or_manager(ctx, number)
+    case = await triage.mark_pending(ctx.uow, number, ctx.agent, ctx.name, manager=manager)
     await notify.update_escalation(ctx.uow, ctx.desk, case)
     notify.to_agents(ctx.uow, ctx.desk, case, replies.pending_set(number, ctx.name))
     _to_customer(ctx, case, replies.case_pending_to_customer(number))
@@ -126,10 +122,10 @@ async def transfer(ctx: DeskContext, number: int, args: str) -> None:
             replies.transfer_buttons(number, [q for q in queue_names if q != current]),
         )
         return
-    await _holder_or_manager(ctx, number)
-    manager = ctx.has(Role.MANAGER)
+    manager = await _holder_or_manager(ctx, number)
     queue = None if target.startswith("@") else find_queue(ctx.desk, target)
     if queue is not None:
+        queue_access.check_into(ctx, queue.name)
         before = (await cases.get_case(ctx.uow, number)).queue
         case = await handoff.transfer_to_queue(
             ctx.uow, number, queue.name, ctx.agent, ctx.name, manager=manager
@@ -142,6 +138,9 @@ async def transfer(ctx: DeskContext, number: int, args: str) -> None:
     if agent is None:
         raise InvalidCommand(replies.transfer_target_unknown(target, queue_names))
     agent_id, agent_name = agent
+    current = (await cases.get_case(ctx.uow, number)).queue
+    if not queue_access.agent_may_work(ctx, agent_id, current):
+        raise PermissionDenied(replies.not_a_queue_member(agent_name, current))
     case = await handoff.transfer_to_agent(
         ctx.uow, number, agent_id, agent_name, ctx.agent, ctx.name, manager=manager
     )
@@ -155,13 +154,15 @@ async def _after_agent_transfer(ctx: DeskContext, case: Case, agent_name: str) -
     await notify.set_customer_state(ctx.uow, case.conversation, State.WITH_AGENT, case=case.id)
 
 
-async def _holder_or_manager(ctx: DeskContext, number: int) -> None:
+async def _holder_or_manager(ctx: DeskContext, number: int) -> bool:
     """Who may change a case's course (resolve, priority, pending, release, transfer): on a
-    claimed case its holder or a manager; on an unclaimed one any agent. Notes and looking
-    are open to every agent; replying is the holder's (or claims an unclaimed case)."""
+    claimed case its holder or a manager (the desk's, or its queue's); on an unclaimed one any
+    agent. Notes and looking are open to every agent; replying is the holder's (or claims an
+    unclaimed case). Returns whether the agent acts as a manager."""
     case = await cases.get_case(ctx.uow, number)
-    if case.assignee in (None, ctx.agent) or ctx.has(Role.MANAGER):
-        return
+    manager = queue_access.manages(ctx, case.queue)
+    if case.assignee in (None, ctx.agent) or manager:
+        return manager
     raise PermissionDenied(replies.held_by_another(number, case.assignee_name or case.assignee))
 
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from bot.cases import macros, queries
 from bot.cases import service as cases
 from bot.commands import Role, hint
-from bot.dialogs import replies
+from bot.dialogs import queue_access, replies
 from bot.dialogs.desk_actions import reply
 from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.notify import for_agents
@@ -34,6 +34,7 @@ async def list_cases(ctx: DeskContext, _number: int | None, args: str) -> None:
             rows = await queries.cases_of_customer_matching(ctx.uow, rest)
         case _:
             raise InvalidCommand(replies.CASES_USAGE)
+    rows = [c for c in rows if queue_access.may_work(ctx, c.queue)]  # members-only queues
     listing = [(c.id, for_agents(ctx.desk, c.subject), c.status, c.assignee_name) for c in rows]
     ctx.answer(replies.agent_case_list(listing))
 
@@ -111,6 +112,7 @@ async def _edit(ctx: DeskContext, verb: str, rest: str) -> None:
 async def _filled(ctx: DeskContext, body: str, number: int | None) -> str:
     values = {"agent": ctx.name}
     if number is not None:
+        await queue_access.check_case(ctx, number)
         case: Case = await cases.get_case(ctx.uow, number)
         customer = await ctx.uow.session.get(Customer, case.customer_id)
         values["case_number"] = str(case.id)

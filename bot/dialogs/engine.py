@@ -19,7 +19,7 @@ from bot.cases.handoff import can_reopen
 from bot.clock import Clock
 from bot.commands import Role, looks_like_command, parse_command
 from bot.config import DeskConfig
-from bot.dialogs import live_buttons, notify, replies
+from bot.dialogs import link_confirm, live_buttons, notify, replies
 from bot.dialogs.casework import CustomerCommands
 from bot.dialogs.keyed_locks import KeyedLocks
 from bot.dialogs.states import (
@@ -93,6 +93,7 @@ class DialogEngine:
                 session = await self._session(uow, conversation, customer.id)
                 state = State(session.state)
                 before = dict(session.data or {})
+                signal = await link_confirm.typed_answer(uow, conversation, customer, signal)
                 decision = decide(
                     state, session.data or {}, signal, self._policy, self._clock.now()
                 )

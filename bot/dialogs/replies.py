@@ -76,6 +76,8 @@ def files_not_kept_for_agents(names: tuple[str, ...]) -> str:
         f"The file {', '.join(names)} was not kept and not passed on: files aren't supported "
         "yet. Paste the text, or describe what it shows."
     )
+
+
 RATING_THANKS = (
     "Thank you for your rating! If you'd like to tell us more, just write it here — or press Skip."
 )
@@ -106,6 +108,19 @@ LINK_EXPIRED = "That code has expired. Type /link on your other app for a new on
 LINK_USED = "That code was already used. Type /link on your other app for a new one."
 LINK_SAME = "That code is from this same account — type it on your other app instead."
 LINK_TOO_MANY = "That's a lot of codes in a short time. Please wait ten minutes and try again."
+LINK_PENDING = (
+    "That code is waiting for a yes on your other app, where you asked for it. Answer there."
+)
+LINK_DECLINED_HERE = "Okay, I didn't link that account. Nothing has changed."
+LINK_DECLINED_THERE = (
+    "The link wasn't confirmed on the other app, so nothing has changed. If it was you, "
+    f"type {hint('link')} there for a new code."
+)
+LINK_EXPIRED_THERE = (
+    "The link wasn't confirmed on the other app in time, so nothing has changed. Type "
+    f"{hint('link')} there for a new code."
+)
+PLATFORM_NAMES = {"slack": "Slack", "discord": "Discord", "telegram": "Telegram"}
 
 # Erasing a customer's data: asked for in chat with /forget, confirmed by an admin
 HOW_TO_BE_FORGOTTEN = (
@@ -314,6 +329,57 @@ def linked(name: str) -> str:
     return f"Linked{who}! Your cases and history from your other app are here now."
 
 
+def platform_name(platform: str) -> str:
+    return PLATFORM_NAMES.get(platform, platform)
+
+
+def link_asked(minutes: int) -> str:
+    return (
+        "One more step: on the app where you asked for this code, I've asked whether to link "
+        f"this account. Answer Yes there within {minutes} minutes."
+    )
+
+
+def link_question(platform: str, name: str, minutes: int) -> str:
+    """Asked where the code was shown, after someone typed it elsewhere; ``name`` is theirs
+    (mention-proofed by the caller)."""
+    who = f" “{name}”" if name else ""
+    return (
+        f"Your link code was just typed on {platform_name(platform)}, by the account{who}. "
+        f"Link that account to this one, so its cases and history join yours? Only say yes "
+        f"if that was you. (Press Yes or No, or reply yes or no, within {minutes} minutes.)"
+    )
+
+
+def link_question_buttons(request_id: int) -> tuple[Button, ...]:
+    return (
+        Button("Yes", button_payload("link", request_id, "yes")),
+        Button("No", button_payload("link", request_id, "no")),
+    )
+
+
+def link_question_settled(platform: str, name: str, outcome: str) -> str:
+    """The question once answered or expired, its buttons gone."""
+    who = f" “{name}”" if name else ""
+    done = {"linked": "Linked.", "declined": "Not linked.", "expired": "Expired; not linked."}
+    return f"Link the {platform_name(platform)} account{who} to this one? {done[outcome]}"
+
+
+def linked_here(platform: str, name: str) -> str:
+    who = f" “{name}”" if name else ""
+    return (
+        f"Linked! Your {platform_name(platform)} account{who} is part of this one now, with "
+        "its cases and history."
+    )
+
+
+def link_expired_here(platform: str) -> str:
+    return (
+        f"The request to link your {platform_name(platform)} account has expired, so nothing "
+        "has changed."
+    )
+
+
 def skip_button() -> tuple[Button, ...]:
     return (Button("Skip", button_payload("skip")),)
 
@@ -386,6 +452,25 @@ def claimed_by(number: int, agent_name: str) -> str:
 
 def claim_conflict(number: int, holder: str) -> str:
     return f"#{number} is already claimed by {holder}."
+
+
+def queue_members_only(number: int, queue: str) -> str:
+    """An agent outside a queue with members looked at or acted on one of its cases."""
+    return (
+        f"#{number} is in the {queue} queue, which only its members and managers can see and "
+        "work on. Ask one of them, or a manager."
+    )
+
+
+def queue_members_only_into(queue: str) -> str:
+    return (
+        f"Only members of the {queue} queue and managers can move cases into it. Ask one of "
+        "them, or a manager."
+    )
+
+
+def not_a_queue_member(name: str, queue: str) -> str:
+    return f"{name} isn't a member of the {queue} queue, so this case can't go to them."
 
 
 def held_by_another(number: int, holder: str) -> str:

@@ -130,7 +130,7 @@ class Policy:
 
 @dataclass(frozen=True)
 class CommentPrompt:
-    """"Tell us more about your rating": only the next message within ``until`` answers it, so
+    """ "Tell us more about your rating": only the next message within ``until`` answers it, so
     the prompt cannot survive into a later conversation."""
 
     case: int
@@ -261,6 +261,15 @@ class RequestErasure:
     """The customer asked for their data to be erased: recorded, and put to an admin."""
 
 
+@dataclass(frozen=True)
+class AnswerLink:
+    """Yes or No to "link your other account?" (``request``: the link request's id). The
+    engine checks it is this person's own open request; anything else does nothing."""
+
+    request: int
+    yes: bool
+
+
 Command = (
     OpenCase
     | AddToCase
@@ -275,6 +284,7 @@ Command = (
     | ShowLinkCode
     | LinkIdentity
     | RequestErasure
+    | AnswerLink
 )
 
 
@@ -398,7 +408,9 @@ def _on_click(d: _Draft, click: Clicked) -> _Draft:
             return _reopen(d, int(click.case))
         case "article" if click.arg:
             return d.do(ShowArticle(click.arg))
-        case "rate" | "skip" | "reopen":
+        case "link" if _names_case(click.case) and click.arg in ("yes", "no"):
+            return d.do(AnswerLink(int(click.case), yes=click.arg == "yes"))
+        case "rate" | "skip" | "reopen" | "link":
             return d  # an outdated button
         case _:
             return d.say(replies.HELP)

@@ -1,5 +1,6 @@
 """Scheduled desk upkeep with the words that go with it: auto-release of claims whose holder
-went silent, auto-close of resolved cases past the reopen window.
+went silent, auto-close of resolved cases past the reopen window, identity links nobody
+confirmed in time.
 
 The scheduler calls these with a unit of work of its own and commits it::
 
@@ -19,7 +20,7 @@ from sqlalchemy import select
 
 from bot.cases import upkeep
 from bot.config import DeskConfig
-from bot.dialogs import notify, replies
+from bot.dialogs import link_confirm, notify, replies
 from bot.dialogs.states import State
 from bot.storage.models import DialogSession
 from bot.storage.uow import UnitOfWork
@@ -78,6 +79,10 @@ class DeskUpkeep:
         if closed:
             logger.info("auto-closed cases %s", [c.id for c in closed])
         return [c.id for c in closed]
+
+    async def expire_link_requests(self, uow: UnitOfWork) -> list[int]:
+        """Cancel identity links nobody confirmed in time; both sides are told."""
+        return await link_confirm.expire(uow)
 
 
 async def _settle_dialog(uow: UnitOfWork, conversation: str, number: int) -> None:

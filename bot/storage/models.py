@@ -352,6 +352,33 @@ class LinkCode(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # where it was shown (and to whom, when only its asker saw it): the confirmation goes there
+    conversation: Mapped[str] = mapped_column(String(255), default="")
+    private_to: Mapped[str] = mapped_column(String(255), default="")
+
+
+class LinkRequest(Base):
+    """A link code typed on another platform, waiting for the code's owner to confirm it where
+    the code was asked for: only their "yes" there merges the two customers. ``outcome`` is
+    set once — "linked", "declined" or "expired" — so a second answer changes nothing."""
+
+    __tablename__ = "link_requests"
+    __table_args__ = (Index("ix_link_requests_open", "conversation", "answered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(ForeignKey("link_codes.code"), unique=True)
+    # where the code's owner asked for it, and so where they are asked to confirm
+    conversation: Mapped[str] = mapped_column(String(255))
+    private_to: Mapped[str] = mapped_column(String(255), default="")
+    # who typed the code, on which platform and where: merged into the owner on a "yes"
+    claimant_platform: Mapped[str] = mapped_column(String(32))
+    claimant_user_id: Mapped[str] = mapped_column(String(255))
+    claimant_name: Mapped[str] = mapped_column(String(255), default="")
+    claimant_conversation: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
 
 
 class LinkAttempt(Base):

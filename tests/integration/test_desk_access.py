@@ -115,9 +115,7 @@ BUTTONS = ["claim", "release", "pending", "resolve"]
 BUTTON_MATRIX = [(verb, who) for verb in BUTTONS for who in PEOPLE]
 
 
-@pytest.mark.parametrize(
-    ("verb", "who"), BUTTON_MATRIX, ids=[f"{v}-{w}" for v, w in BUTTON_MATRIX]
-)
+@pytest.mark.parametrize(("verb", "who"), BUTTON_MATRIX, ids=[f"{v}-{w}" for v, w in BUTTON_MATRIX])
 async def test_authorization_matrix_for_buttons(t: Transcript, verb: str, who: str) -> None:
     """The same rules when the escalation post's buttons are pressed."""
     await open_case(t)
@@ -178,9 +176,7 @@ async def test_a_colleagues_button_press_is_refused_privately(t: Transcript, ver
 
 
 @pytest.mark.parametrize("case", ["²", "1" * 200, "abc", "-1", "12x"])
-async def test_a_malformed_case_on_a_button_is_answered_clearly(
-    t: Transcript, case: str
-) -> None:
+async def test_a_malformed_case_on_a_button_is_answered_clearly(t: Transcript, case: str) -> None:
     await open_case(t, claimed_by=None)
     before = await snapshot(t)
     said = await t.agent(
@@ -264,3 +260,148 @@ async def test_a_refused_rating_is_not_thanked(t: Transcript) -> None:
     assert again and all("thank" not in line.lower() for line in again)
     async with t.helpdesk.sessions() as s:
         assert (await s.get_one(Case, 1)).csat == 5
+
+
+# --- queues with members -------------------------------------------------------------------
+
+VIP = "fake:vip"
+# vic and dana are the vip queue's agents, quinn its manager; eve is an agent of the desk but
+# not of vip; mia manages the whole desk; adam administers (not a manager, not a member)
+VIP_PEOPLE = {
+    "customer": ("ada", "Ada"),
+    "outsider": ("eve", "Eve"),
+    "member": ("vic", "Vic"),
+    "queue_manager": ("quinn", "Quinn"),
+    "manager": ("mia", "Mia"),
+    "admin": ("adam", "Adam"),
+}
+
+
+def vip_desk() -> DeskConfig:
+    """Every case lands in "vip" (the default queue), whose work is kept to its members."""
+    return DeskConfig(
+        roles=Roles(
+            agents=RoleMembers(fake=["dana", "eve", "vic", "quinn", "mia", "adam"]),
+            managers=RoleMembers(fake=["mia"]),
+            admins=RoleMembers(fake=["adam"]),
+        ),
+        queues=[
+            QueueConfig(name="default", channel=AGENTS),
+            QueueConfig(
+                name="vip",
+                channel=VIP,
+                agents=RoleMembers(fake=["vic", "dana"]),
+                managers=RoleMembers(fake=["quinn"]),
+            ),
+        ],
+        default_queue="vip",
+        answer_threshold=0.5,
+    )
+
+
+@pytest.fixture
+async def vip(migrated_url: str, clock: FrozenClock, tmp_path: Path) -> AsyncIterator[Transcript]:
+    transcript = await build_transcript(migrated_url, clock, tmp_path, desk=vip_desk())
+    yield transcript
+    await transcript.helpdesk.close()
+
+
+async def open_vip_case(t: Transcript, *, claimed_by: str | None = None) -> None:
+    await t.say("I forgot my password")
+    await t.click("Talk to a person")
+    if claimed_by:
+        await t.agent("claim 1", user=claimed_by, name=claimed_by.title(), channel=VIP)
+    t.agents_saw(VIP)
+    t.new_for(t.customer)
+
+
+VIP_TYPED = {**TYPED, "transfer": "transfer 1 default", "case": "case 1"}
+# on an unclaimed vip case: who may do each verb (docs/roles.md)
+VIP_WORKERS = {"member", "queue_manager", "manager"}
+VIP_MATRIX = [(verb, who) for verb in VIP_TYPED for who in VIP_PEOPLE if verb != "release"]
+
+
+@pytest.mark.parametrize(("verb", "who"), VIP_MATRIX, ids=[f"{v}-{w}" for v, w in VIP_MATRIX])
+async def test_a_queue_with_members_keeps_its_cases_to_them(
+    vip: Transcript, verb: str, who: str
+) -> None:
+    await open_vip_case(vip)
+    before = await snapshot(vip)
+    user, name = VIP_PEOPLE[who]
+    said = await vip.agent(VIP_TYPED[verb], user=user, name=name, channel=VIP)
+    after = await snapshot(vip)
+    if who in VIP_WORKERS:
+        if verb == "case":
+            assert any("#1" in line for line in said)
+        else:
+            assert after != before, f"{who} could not {verb}"
+        return
+    assert after == before, f"{who} could {verb} a vip case"
+    expected = replies.NOT_AN_AGENT if who == "customer" else replies.queue_members_only(1, "vip")
+    assert said == [expected]
+    assert vip.sent_to(ChannelRef.parse(VIP))[-1].private_to == user  # theirs alone
+    assert vip.new_for(vip.customer) == []
+
+
+@pytest.mark.parametrize("verb", BUTTONS)
+async def test_an_outsiders_buttons_on_a_members_only_case_are_refused(
+    vip: Transcript, verb: str
+) -> None:
+    await open_vip_case(vip, claimed_by="dana" if verb != "claim" else None)
+    before = await snapshot(vip)
+    said = await vip.agent(
+        "", user="eve", name="Eve", channel=VIP, kind=InboundKind.ACTION, action=verb, value="1:"
+    )
+    assert said == [replies.queue_members_only(1, "vip")]
+    assert vip.sent_to(ChannelRef.parse(VIP))[-1].private_to == "eve"
+    assert await snapshot(vip) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"),
+    [("member", False), ("queue_manager", True), ("manager", True), ("outsider", False)],
+)
+async def test_a_queues_manager_has_a_managers_say_over_its_claimed_cases(
+    vip: Transcript, who: str, allowed: bool
+) -> None:
+    await open_vip_case(vip, claimed_by="dana")
+    before = await snapshot(vip)
+    user, name = VIP_PEOPLE[who]
+    await vip.agent("resolve 1", user=user, name=name, channel=VIP)
+    assert (await snapshot(vip) != before) == allowed
+
+
+async def test_a_members_only_case_goes_to_members_only(vip: Transcript) -> None:
+    await open_vip_case(vip, claimed_by="dana")
+    before = await snapshot(vip)
+    assert await vip.agent("transfer 1 @eve", user="dana", name="Dana", channel=VIP) == [
+        replies.not_a_queue_member("eve", "vip")  # eve has not acted yet: known by id
+    ]
+    assert await snapshot(vip) == before
+    await vip.agent("transfer 1 @vic", user="dana", name="Dana", channel=VIP)
+    async with vip.helpdesk.sessions() as s:
+        assert (await s.get_one(Case, 1)).assignee == "fake:vic"
+
+
+async def test_only_members_move_a_case_into_a_members_only_queue(vip: Transcript) -> None:
+    await open_vip_case(vip)
+    await vip.agent("transfer 1 default", user="vic", name="Vic", channel=VIP)
+    async with vip.helpdesk.sessions() as s:
+        assert (await s.get_one(Case, 1)).queue == "default"
+    vip.agents_saw()
+    before = await snapshot(vip)
+    assert await vip.agent("transfer 1 vip", user="eve", name="Eve") == [
+        replies.queue_members_only_into("vip")
+    ]
+    assert await snapshot(vip) == before
+    await vip.agent("transfer 1 vip", user="vic", name="Vic")
+    async with vip.helpdesk.sessions() as s:
+        assert (await s.get_one(Case, 1)).queue == "vip"
+
+
+async def test_an_outsiders_case_list_leaves_out_members_only_cases(vip: Transcript) -> None:
+    await open_vip_case(vip)
+    (outsider,) = await vip.agent("cases", user="eve", name="Eve")
+    (member,) = await vip.agent("cases", user="vic", name="Vic")
+    assert "#1" not in outsider
+    assert "#1" in member
