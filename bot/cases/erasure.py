@@ -36,6 +36,7 @@ from bot.storage.models import (
     FollowedThread,
     LinkAttempt,
     LinkCode,
+    LinkRequest,
     SentRefRecord,
 )
 from bot.storage.uow import UnitOfWork
@@ -202,6 +203,18 @@ async def _erase_keys(uow: UnitOfWork, found: Footprint) -> dict[str, int]:
     statements: dict[str, Any] = {
         "dialog_sessions": delete(DialogSession).where(DialogSession.customer_id == customer_id),
         "identities": delete(CustomerIdentity).where(CustomerIdentity.customer_id == customer_id),
+        # a pending "link this account?" names the claimant and points at their code: both go
+        # (before the codes the requests reference)
+        "link_requests": delete(LinkRequest).where(
+            or_(
+                LinkRequest.code.in_(
+                    select(LinkCode.code).where(LinkCode.customer_id == customer_id)
+                ),
+                (LinkRequest.claimant_platform + ":" + LinkRequest.claimant_user_id).in_(
+                    found.identity_strings
+                ),
+            )
+        ),
         "link_codes": delete(LinkCode).where(LinkCode.customer_id == customer_id),
         "link_attempts": delete(LinkAttempt).where(
             LinkAttempt.identity.in_(found.identity_strings)

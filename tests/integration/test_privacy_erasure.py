@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from bot.cli import app
 from bot.clock import FrozenClock
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles
 from bot.messages import ChannelRef, Outbound
-from bot.storage.models import Case, CaseEvent, ErasureRequest, OutboxMessage
+from bot.storage.models import Case, CaseEvent, ErasureRequest, LinkRequest, OutboxMessage
 from bot.storage.outbox import new_row
 from tests.support.database_search import find_anywhere
 from tests.support.desk import Transcript, build_transcript
@@ -199,3 +200,34 @@ async def test_a_message_still_to_send_that_only_mentions_their_case_is_kept(
             select(OutboxMessage).where(OutboxMessage.conversation == "fake:managers")
         )
     assert row is not None and (row.status, row.payload["text"]) == ("pending", digest.text)
+
+
+async def test_a_pending_link_question_goes_with_the_customer(
+    t: Transcript, migrated_url: str, engine: AsyncEngine
+) -> None:
+    """Zelda asked for a link code and typed it on another app (as "Zelda QUOKKAELSEWHERE"); the
+    question "link that account?" still waits when she is erased: it, and the code it points
+    at, go with her (on PostgreSQL the code could not go while the question pointed at it)."""
+    await zelda_and_otto(t)
+    zelda = {"channel": ZELDA, "user_id": "zq4711", "user_name": "Zelda Quokkafield"}
+    (shown,) = await t.say("/link", **zelda)
+    code = re.search(r"link code is ([A-Z0-9]+)", shown)
+    assert code, shown
+    elsewhere = {
+        "channel": ChannelRef("fake", "dm-zq9922"),
+        "user_id": "zq9922",
+        "user_name": "Zelda QUOKKAELSEWHERE",
+    }
+    await t.say(f"/link {code[1]}", **elsewhere)
+    async with t.helpdesk.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(LinkRequest)) == 1
+
+    await helpdesk(migrated_url, "customers", "erase", "--platform-user", "fake:zq4711", "--yes")
+
+    assert await find_anywhere(engine, ZELDA_WORDS) == []
+    # the question and her code are gone; what the other account typed is theirs, not hers
+    assert [hit.split(" ")[0] for hit in await find_anywhere(engine, [code[1]])] == [
+        "inbox.payload"
+    ]
+    async with t.helpdesk.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(LinkRequest)) == 0
