@@ -37,11 +37,10 @@ def run(
 ) -> None:
     """Run the help desk's platform adapters, web endpoints, outbox sender and scheduler."""
     from bot.config import Settings
+    from bot.logs import configure
 
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure(settings.log_level, settings.log_format, settings.secret_values())
     failed = False
     with contextlib.suppress(KeyboardInterrupt):
         failed = asyncio.run(_run(settings, role))
@@ -176,7 +175,7 @@ async def _serve_web(helpdesk: object, stop: asyncio.Event) -> None:
 
     assert isinstance(helpdesk, HelpDesk)
     config = uvicorn.Config(
-        create_web_app(helpdesk.channels, helpdesk.readiness()),
+        create_web_app(helpdesk.channels, helpdesk.readiness(), helpdesk.metrics()),
         host=helpdesk.settings.web_host,
         port=helpdesk.settings.web_port,
         log_level="warning",
