@@ -450,6 +450,9 @@ class Settings(BaseSettings):
     # the web process (Slack HTTP events, the Telegram webhook, health)
     web_host: str = Field(default="127.0.0.1", alias="HELPDESK_WEB_HOST")
     web_port: int = Field(default=8000, alias="PORT")
+    # worker and scheduler processes: serve /metrics, /healthz and /readyz on this port (their
+    # counters are their own; the web process shows only what it did)
+    metrics_port: int | None = Field(default=None, alias="HELPDESK_METRICS_PORT")
 
     # Slack
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")

@@ -23,6 +23,8 @@ def create_web_app(
     channels: Mapping[str, Channel],
     readiness: Readiness | None = None,
     metrics: Scrape | None = None,
+    *,
+    adapter_routes: bool = True,
 ) -> Starlette:
     """``readiness`` and ``metrics`` come from the composition root (``HelpDesk.readiness``,
     ``HelpDesk.metrics``); without them ``/readyz`` checks the adapters alone and
@@ -60,7 +62,8 @@ def create_web_app(
         Route("/readyz", ready, methods=["GET"]),
         Route("/metrics", scraped, methods=["GET"]),
     ]
-    for channel in channels.values():
+    # a worker's or scheduler's metrics port serves no platform traffic
+    for channel in channels.values() if adapter_routes else ():
         if isinstance(channel, ServesHttp):
             routes.extend(channel.http_routes())
     return Starlette(routes=routes)
