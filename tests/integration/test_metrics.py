@@ -5,6 +5,7 @@ them before and after and asserts the difference; the database-wide gauges are a
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,10 @@ from bot.dialogs.sla_notices import run_sla_check
 from bot.dialogs.understanding import Understanding
 from bot.errors import PermanentSendError, RetryableSendError
 from bot.messages import ChannelRef
+from bot.reports.metrics import collect
+from bot.reports.scrape import assumed_deflections
+from bot.reports.seed import seed_demo
+from bot.storage.uow import UnitOfWorkFactory
 from bot.web import create_web_app
 from tests.support.desk import KeywordUnderstander, Transcript, build_transcript, test_desk
 
@@ -181,3 +186,20 @@ async def test_a_failing_inbound_is_counted_for_retry(t: Transcript) -> None:
     after = await scrape(t)
     assert grown(before, after, "helpdesk_inbox_failures_total", outcome="retry") == 1
     assert value(after, "helpdesk_inbox_failed") == 0  # not given up on yet
+
+
+async def test_the_assumed_deflections_gauge_agrees_with_the_digest_on_a_seeded_history(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """The one-query count over all time and the digest's own rule (``collect``) must agree,
+    on both databases' date arithmetic."""
+    until = datetime(2026, 3, 2, tzinfo=UTC)
+    async with uow_factory() as uow:
+        await seed_demo(uow, until=until, weeks=2)
+        await uow.commit()
+    now = until + timedelta(days=3)
+    async with uow_factory() as uow:
+        digest = await collect(uow, datetime(2000, 1, 1, tzinfo=UTC), now, now)
+        gauge = await assumed_deflections(uow.session, now)
+    assert digest.deflected_assumed > 0
+    assert gauge == digest.deflected_assumed
