@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 # a scrape must answer even when the database does not
 READ_TIMEOUT_SECONDS = 2.0
+ASSUMED_REFRESH_SECONDS = 300.0
 
 Scrape = Callable[[], Awaitable[bytes]]
 
@@ -34,32 +36,50 @@ def scrape(
     clock: Clock,
     *,
     timeout: float = READ_TIMEOUT_SECONDS,
+    assumed_every: float = ASSUMED_REFRESH_SECONDS,
 ) -> Scrape:
     """The callable ``/metrics`` runs: the database-wide gauges read (bounded by ``timeout``),
-    then the whole registry in Prometheus' text format."""
+    then the whole registry in Prometheus' text format. Assumed deflections, the one figure
+    that costs a scan of the history, are counted again at most every ``assumed_every``
+    seconds: they change only as 24-hour windows close."""
+    assumed = _Every(assumed_every)
+
+    async def figures() -> DatabaseFigures:
+        async with sessions() as session:
+            outbox = await delivery_counts(session)
+            return DatabaseFigures(
+                outbox_depth=outbox[PENDING],
+                outbox_parked=outbox[PARKED],
+                inbox_failed=await failed_count(session),
+                deflections_assumed=await assumed.value(
+                    lambda: assumed_deflections(session, clock.now())
+                ),
+            )
 
     async def exposition_now() -> bytes:
         try:
-            figures = await asyncio.wait_for(database_figures(sessions, clock.now()), timeout)
+            read = await asyncio.wait_for(figures(), timeout)
         except Exception as error:  # the counters still answer; the gauge says it was missed
             logger.warning("metrics: the database-wide gauges were not read: %r", error)
-            figures = None
-        return exposition(figures)
+            read = None
+        return exposition(read)
 
     return exposition_now
 
 
-async def database_figures(
-    sessions: async_sessionmaker[AsyncSession], now: datetime
-) -> DatabaseFigures:
-    async with sessions() as session:
-        outbox = await delivery_counts(session)
-        return DatabaseFigures(
-            outbox_depth=outbox[PENDING],
-            outbox_parked=outbox[PARKED],
-            inbox_failed=await failed_count(session),
-            deflections_assumed=await assumed_deflections(session, now),
-        )
+class _Every:
+    """A value computed again only once ``seconds`` have passed since the last computation."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._value: int | None = None
+        self._at = 0.0
+
+    async def value(self, compute: Callable[[], Awaitable[int]]) -> int:
+        now = time.monotonic()
+        if self._value is None or now - self._at >= self._seconds:
+            self._value, self._at = await compute(), now
+        return self._value
 
 
 async def assumed_deflections(session: AsyncSession, now: datetime) -> int:
