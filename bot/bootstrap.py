@@ -26,6 +26,8 @@ from bot.dialogs.sla_notices import apply_sla_events, run_sla_check
 from bot.dialogs.threads import follow, follows_thread, in_shared_thread
 from bot.dialogs.understanding import EmbeddingUnderstander, Understander
 from bot.escalation.routing import agent_channels
+from bot.events import Event
+from bot.logs import log_case_events
 from bot.messages import (
     AdapterNotices,
     AgentGate,
@@ -36,7 +38,9 @@ from bot.messages import (
     Inbound,
     SaysNotices,
 )
+from bot.metrics import count_case_events
 from bot.readiness import Readiness, readiness
+from bot.reports.scrape import Scrape, scrape
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -71,6 +75,10 @@ class HelpDesk:
     def readiness(self) -> Readiness:
         """What ``/readyz`` runs: database, migrations, outbox and adapters checked."""
         return readiness(self.sessions, self.channels, self.clock)
+
+    def metrics(self) -> Scrape:
+        """What ``/metrics`` runs: this process's counters plus the database-wide gauges."""
+        return scrape(self.sessions, self.clock)
 
     async def close(self) -> None:
         self.intake.stop()
@@ -285,9 +293,16 @@ def _uow_factory(
         uow = UnitOfWork(sessions, clock)
         uow.before_commit(lambda u: apply_sla_events(u, desk))
         uow.after_commit(sender.wake)
+        uow.after_commit(lambda: _committed(uow.events))
         return uow
 
     return factory
+
+
+def _committed(events: list[Event]) -> None:
+    """A transaction's case events, once committed: counted and logged."""
+    count_case_events(events)
+    log_case_events(events)
 
 
 def job_uow_factory(helpdesk: HelpDesk) -> UnitOfWorkFactory:

@@ -471,6 +471,8 @@ class Settings(BaseSettings):
     nlu_data: Path = Field(default=_bundled("nlu/data"), alias="HELPDESK_NLU_DATA")
     config_file: Path = Field(default=Path("helpdesk.yml"), alias="HELPDESK_CONFIG")
     log_level: str = Field(default="WARNING", alias="HELPDESK_LOG_LEVEL")
+    # ``json``: one JSON object per log line, with the case, conversation and platform
+    log_format: Literal["text", "json"] = Field(default="text", alias="HELPDESK_LOG_FORMAT")
     datasets_dir: Path = Field(
         default=PROJECT_ROOT.parent / "shared" / "datasets", alias="HELPDESK_DATASETS_DIR"
     )
@@ -490,6 +492,9 @@ class Settings(BaseSettings):
     # the web process (Slack HTTP events, the Telegram webhook, health)
     web_host: str = Field(default="127.0.0.1", alias="HELPDESK_WEB_HOST")
     web_port: int = Field(default=8000, alias="PORT")
+    # worker and scheduler processes: serve /metrics, /healthz and /readyz on this port (their
+    # counters are their own; the web process shows only what it did)
+    metrics_port: int | None = Field(default=None, alias="HELPDESK_METRICS_PORT")
 
     # Slack
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
@@ -507,6 +512,11 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
     discord_api_url: str = Field(default="", alias="DISCORD_API_URL")
     discord_gateway_url: str = Field(default="", alias="DISCORD_GATEWAY_URL")
+
+    def secret_values(self) -> list[str]:
+        """Every secret's value, for log formatters to blank out."""
+        values = (getattr(self, name) for name in type(self).model_fields)
+        return [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
 
     @field_validator("log_level")
     @classmethod

@@ -1,7 +1,8 @@
 """The ``web`` process's ASGI app: the adapters' HTTP routes (Slack events, the Telegram
 webhook) on one port, plus ``/healthz`` — the process is up; 503 with the reason when an
-adapter's own connection (Discord's gateway) has ended for good — and ``/readyz`` — every
-dependency checked (see ``bot.readiness``), 503 naming the failing ones."""
+adapter's own connection (Discord's gateway) has ended for good — ``/readyz`` — every
+dependency checked (see ``bot.readiness``), 503 naming the failing ones — and ``/metrics`` —
+Prometheus' text format (see ``bot.metrics``)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,25 @@ from collections.abc import Mapping
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.messages import Channel, HoldsConnection, ServesHttp
+from bot.metrics import CONTENT_TYPE, exposition
 from bot.readiness import Readiness, adapters_only
+from bot.reports.scrape import Scrape
 
 
 def create_web_app(
-    channels: Mapping[str, Channel], readiness: Readiness | None = None
+    channels: Mapping[str, Channel],
+    readiness: Readiness | None = None,
+    metrics: Scrape | None = None,
+    *,
+    adapter_routes: bool = True,
 ) -> Starlette:
-    """``readiness`` comes from the composition root (``HelpDesk.readiness``); without it
-    ``/readyz`` checks the adapters alone."""
+    """``readiness`` and ``metrics`` come from the composition root (``HelpDesk.readiness``,
+    ``HelpDesk.metrics``); without them ``/readyz`` checks the adapters alone and
+    ``/metrics`` shows this process's counters without the database-wide gauges."""
     readiness = readiness or adapters_only(channels)
 
     async def health(_request: Request) -> JSONResponse:
@@ -45,11 +53,17 @@ def create_web_app(
             body["failing"] = failing
         return JSONResponse(body, status_code=503 if failing else 200)
 
+    async def scraped(_request: Request) -> Response:
+        body = await metrics() if metrics is not None else exposition(None)
+        return Response(body, media_type=CONTENT_TYPE)
+
     routes: list[BaseRoute] = [
         Route("/healthz", health, methods=["GET"]),
         Route("/readyz", ready, methods=["GET"]),
+        Route("/metrics", scraped, methods=["GET"]),
     ]
-    for channel in channels.values():
+    # a worker's or scheduler's metrics port serves no platform traffic
+    for channel in channels.values() if adapter_routes else ():
         if isinstance(channel, ServesHttp):
             routes.extend(channel.http_routes())
     return Starlette(routes=routes)

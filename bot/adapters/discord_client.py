@@ -24,6 +24,7 @@ from bot.adapters.discord_inbound import (
 )
 from bot.adapters.discord_ui import PayloadButton, handle_form_submission
 from bot.messages import AgentGate, ChannelRef, InboundHandler, InboundKind, split_payload
+from bot.metrics import ADAPTER_RECONNECTS
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class HelpdeskClient(discord.Client):
         self.on_inbound: InboundHandler | None = None
         self.agent_gate: AgentGate | None = None
         self.helpdesk_handlers = (self._clicked, self._submitted, self._may_open_form)
+        self._sessions_started = 0
 
     async def setup_hook(self) -> None:
         # Every payload-shaped custom_id, on old messages too: buttons survive restarts.
@@ -100,6 +102,16 @@ class HelpdeskClient(discord.Client):
         finally:
             if not answered_privately:
                 await interaction.delete_original_response()
+
+    async def on_connect(self) -> None:
+        """A new gateway session (READY): after the first one, a reconnect."""
+        if self._sessions_started:
+            ADAPTER_RECONNECTS.labels(platform="discord").inc()
+        self._sessions_started += 1
+
+    async def on_resumed(self) -> None:
+        """The gateway session resumed after a dropped connection."""
+        ADAPTER_RECONNECTS.labels(platform="discord").inc()
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """Submitted forms are handled here, from the interaction alone, in any process."""

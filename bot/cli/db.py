@@ -1,9 +1,12 @@
-"""``helpdesk db``: schema migrations for the configured database (``DATABASE_URL``, or the SQLite
-file in the data directory)."""
+"""``helpdesk db``: schema migrations, the demo history, and backups (SQLite's online backup;
+PostgreSQL is pointed to ``pg_dump``) for the configured database (``DATABASE_URL``, or the
+SQLite file in the data directory)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -174,3 +177,76 @@ async def _seed_demo(
         "until": summary.until.isoformat(),
         "seed": seed_value,
     }
+
+
+@app.command("backup")
+def backup_command(
+    path: Annotated[Path, typer.Argument(help="The new file to write the backup to.")],
+    url: str | None = typer.Option(
+        None, "--url", help="Database URL (default: DATABASE_URL, else data/helpdesk.db)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON object."),
+) -> None:
+    """Copy the SQLite database to PATH while the desk keeps running (SQLite's online backup).
+    For PostgreSQL, prints the pg_dump way."""
+    from bot.storage import backup
+
+    target = _configured_url(url)
+    try:
+        database = backup.sqlite_path(target)
+        backup.backup(database, path)
+    except backup.BackupRefused as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(2) from refused
+    size = path.stat().st_size
+    if as_json:
+        typer.echo(json.dumps({"database": str(database), "backup": str(path), "bytes": size}))
+    else:
+        typer.echo(f"{database}: backed up to {path} ({size} bytes)")
+
+
+@app.command("restore")
+def restore_command(
+    path: Annotated[Path, typer.Argument(help="A backup written by 'helpdesk db backup'.")],
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    url: str | None = typer.Option(
+        None, "--url", help="Database URL (default: DATABASE_URL, else data/helpdesk.db)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON object."),
+) -> None:
+    """Replace the SQLite database's contents with the backup at PATH, then bring its schema up
+    to date. Stop the desk first. For PostgreSQL, prints the pg_restore way."""
+    import asyncio
+
+    from bot.cli.database import ready_database
+    from bot.storage import backup
+    from bot.storage.migrate import current_revision
+
+    target = _configured_url(url)
+    try:
+        database = backup.sqlite_path(target)
+        backup.check_backup(path)
+        if not yes and not typer.confirm(
+            f"Replace everything in {database} with {path}? Stop the desk first.", err=True
+        ):
+            raise typer.Exit(1)
+        restored_at = backup.restore(path, database)
+    except backup.BackupRefused as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(2) from refused
+    asyncio.run(ready_database(target))
+    revision = asyncio.run(current_revision(target))
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "database": str(database),
+                    "backup": str(path),
+                    "from": restored_at,
+                    "revision": revision,
+                }
+            )
+        )
+    else:
+        upgraded = "" if restored_at == revision else f", upgraded {restored_at} -> {revision}"
+        typer.echo(f"{database}: restored from {path} (revision {revision}{upgraded})")

@@ -6,6 +6,9 @@
   the outbox sender;
 - ``scheduler``: scheduled jobs (SLA checks, digests);
 - ``all`` (default): everything in one process.
+
+``web`` and ``all`` serve ``/metrics`` with the rest of the web app; ``worker`` and
+``scheduler`` serve it (with ``/healthz`` and ``/readyz``) on ``HELPDESK_METRICS_PORT`` when set.
 """
 
 from __future__ import annotations
@@ -37,11 +40,10 @@ def run(
 ) -> None:
     """Run the help desk's platform adapters, web endpoints, outbox sender and scheduler."""
     from bot.config import Settings
+    from bot.logs import configure
 
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure(settings.log_level, settings.log_format, settings.secret_values())
     failed = False
     with contextlib.suppress(KeyboardInterrupt):
         failed = asyncio.run(_run(settings, role))
@@ -107,6 +109,11 @@ async def serve(helpdesk: object, role: ProcessRole, stop: asyncio.Event) -> boo
         if role in (ProcessRole.ALL, ProcessRole.WEB):
             web = asyncio.create_task(_serve_web(helpdesk, stop))
             tasks.append(web)
+        elif helpdesk.settings.metrics_port:  # this process's own counters, health, readiness
+            web = asyncio.create_task(
+                _serve_web(helpdesk, stop, port=helpdesk.settings.metrics_port, adapters=False)
+            )
+            tasks.append(web)
         if role in (ProcessRole.ALL, ProcessRole.SCHEDULER):
             from bot.bootstrap import run_scheduler
 
@@ -166,9 +173,12 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def _serve_web(helpdesk: object, stop: asyncio.Event) -> None:
+async def _serve_web(
+    helpdesk: object, stop: asyncio.Event, *, port: int | None = None, adapters: bool = True
+) -> None:
     """Serve the web app until ``stop``: uvicorn is asked to exit (``should_exit``), never
-    cancelled, so its lifespan ends cleanly."""
+    cancelled, so its lifespan ends cleanly. ``adapters=False``: health, readiness and metrics
+    only (``HELPDESK_METRICS_PORT`` of a worker or scheduler)."""
     import uvicorn
 
     from bot.bootstrap import HelpDesk
@@ -176,9 +186,14 @@ async def _serve_web(helpdesk: object, stop: asyncio.Event) -> None:
 
     assert isinstance(helpdesk, HelpDesk)
     config = uvicorn.Config(
-        create_web_app(helpdesk.channels, helpdesk.readiness()),
+        create_web_app(
+            helpdesk.channels,
+            helpdesk.readiness(),
+            helpdesk.metrics(),
+            adapter_routes=adapters,
+        ),
         host=helpdesk.settings.web_host,
-        port=helpdesk.settings.web_port,
+        port=port or helpdesk.settings.web_port,
         log_level="warning",
     )
     server = uvicorn.Server(config)

@@ -52,7 +52,9 @@ from bot.delivery.outcomes import (
 )
 from bot.delivery.policy import RetryPolicy
 from bot.errors import PermanentSendError, RetryableSendError
-from bot.messages import Channel, Outbound, OutboundKind
+from bot.logs import about
+from bot.messages import Channel, ChannelRef, Outbound, OutboundKind
+from bot.metrics import OUTBOX_SENDS
 from bot.storage.models import OutboxLease, OutboxMessage
 from bot.storage.outbox import PENDING, SENT, release_lease, take_lease
 from bot.storage.threads import remember_line
@@ -186,12 +188,18 @@ class OutboxSender:
 
     async def _serve(self, conversation: str) -> tuple[int, bool]:
         """Under a lease, send the conversation's rows head first until one has to wait."""
+        with about(conversation=conversation, platform=_platform(conversation)):
+            return await self._serve_about(conversation)
+
+    async def _serve_about(self, conversation: str) -> tuple[int, bool]:
         if not await self._lease(conversation):
             return 0, False
         sent, progressed, outcome = 0, False, ""
         try:
             while True:
                 outcome = await self._deliver_head(conversation)
+                if outcome in ("sent", "retry", "parked"):  # committed: count it
+                    OUTBOX_SENDS.labels(platform=_platform(conversation), outcome=outcome).inc()
                 if outcome not in ("sent", "parked"):
                     break
                 sent += outcome == "sent"
@@ -302,3 +310,7 @@ class OutboxSender:
                 thread = ref.thread or ref.message_id
                 outbound = replace(outbound, channel=outbound.channel.in_thread(thread))
         return outbound
+
+
+def _platform(conversation: str) -> str:
+    return ChannelRef.parse(conversation).platform

@@ -13,6 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
+from bot.metrics import ENCODER_BATCH
+
 
 class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
@@ -38,6 +40,7 @@ class MicroBatcher:
             batch = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
             self.calls += 1
+            ENCODER_BATCH.observe(len(batch))
             try:
                 vectors = await asyncio.to_thread(self._encoder.encode, [t for t, _ in batch])
             except Exception as exc:  # every waiter of this batch gets the error

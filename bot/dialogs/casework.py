@@ -42,6 +42,7 @@ from bot.errors import UserFacingError
 from bot.escalation.routing import route
 from bot.knowledge.rendering import message_limit, split_message
 from bot.messages import Button, ChannelRef, Inbound, Outbound, button_payload
+from bot.metrics import DEFLECTIONS_CONFIRMED
 from bot.storage.models import AnswerFeedback, Case, Customer
 from bot.storage.uow import UnitOfWork
 from bot.text import neutralize_mentions
@@ -137,6 +138,8 @@ class CustomerCommands:
                 feedback_id = command.feedback_id
                 row = await uow.session.get(AnswerFeedback, feedback_id) if feedback_id else None
                 if row is not None:
+                    if command.helpful and row.helpful is not True:
+                        uow.after_commit(DEFLECTIONS_CONFIRMED.inc)
                     row.helpful = command.helpful
                     row.answered_at = self._clock.now()
                 return [], state

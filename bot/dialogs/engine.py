@@ -34,6 +34,7 @@ from bot.dialogs.states import (
 )
 from bot.dialogs.understanding import Understander
 from bot.errors import InvalidCommand
+from bot.logs import about_case
 from bot.messages import Inbound, InboundKind, split_payload
 from bot.storage.models import Case, DialogSession
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -91,6 +92,7 @@ class DialogEngine:
                     uow, inbound.platform, inbound.user_id, inbound.user_name
                 )
                 session = await self._session(uow, conversation, customer.id)
+                about_case((session.data or {}).get("case"))
                 state = State(session.state)
                 before = dict(session.data or {})
                 signal = await link_confirm.typed_answer(uow, conversation, customer, signal)

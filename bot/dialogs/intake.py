@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -33,7 +34,9 @@ from bot.dialogs import replies
 from bot.dialogs.desk import AgentDesk
 from bot.dialogs.engine import DialogEngine
 from bot.errors import UserFacingError
+from bot.logs import about
 from bot.messages import Inbound, Outbound
+from bot.metrics import ANSWER_SECONDS, INBOUND, INBOX_FAILURES
 from bot.storage import inbox
 from bot.storage.inbox import Claim, LeaseLost
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -188,6 +191,7 @@ class Intake:
         if row_id is None:
             logger.info("duplicate event %s:%s ignored", inbound.platform, inbound.event_id)
             return None
+        INBOUND.labels(platform=inbound.platform, kind=inbound.kind.value).inc()
         return conversation
 
     async def _conversation_of(self, inbound: Inbound) -> str:
@@ -265,11 +269,16 @@ class Intake:
                 logger.exception("could not renew the claim on inbox row %s", claim.row_id)
 
     async def _handle(self, claim: Claim) -> None:
+        with about(conversation=claim.conversation, platform=claim.inbound.platform):
+            await self._handle_about(claim)
+
+    async def _handle_about(self, claim: Claim) -> None:
         inbound = claim.inbound
         if claim.attempts > self._retry.max_attempts:  # its handlers died holding it, each time
             await self._give_up(claim, "abandoned: the process handling it stopped each time")
             return
         marking = _Marking(self._uow_factory, claim, self._clock)
+        started = time.perf_counter()
         try:
             await self._route(inbound, marking)
         except LeaseLost:
@@ -284,6 +293,8 @@ class Intake:
             return
         if not marking.marked:  # the handler changed nothing (chatter): the mark alone
             await self._conclude(claim)
+        side = "agent" if self._is_agent_side(inbound) else "customer"
+        ANSWER_SECONDS.labels(side=side).observe(time.perf_counter() - started)
 
     async def _route(self, inbound: Inbound, marking: UnitOfWorkFactory) -> None:
         if self._is_agent_side(inbound):
@@ -298,6 +309,7 @@ class Intake:
         at = self._clock.now() + self._retry.delay(claim.attempts)
         try:
             if await inbox.retry_later(self._sessions, claim, at, error):
+                INBOX_FAILURES.labels(outcome="retry").inc()
                 self._wakeup.set()  # the run loop sleeps until the earliest retry
         except Exception:  # the lease runs out and the row is retried anyway
             logger.exception("could not schedule a retry of inbox row %s", claim.row_id)
@@ -325,6 +337,8 @@ class Intake:
                 else:
                     await inbox.mark_failed(uow.session, claim, now, error)
                 await uow.commit()
+            if error is not None:
+                INBOX_FAILURES.labels(outcome="failed").inc()
         except LeaseLost:
             logger.warning("inbox row %s was taken over before it was concluded", claim.row_id)
         except Exception:  # the lease runs out and the row is tried again

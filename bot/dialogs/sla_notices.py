@@ -25,7 +25,9 @@ from bot.dialogs.states import State
 from bot.errors import UserFacingError
 from bot.escalation import sla
 from bot.escalation.calendar import BusinessCalendar
+from bot.logs import about
 from bot.messages import ChannelRef, Outbound
+from bot.metrics import SLA_ALERTS
 from bot.storage.models import Case
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -74,7 +76,9 @@ async def run_sla_check(uow_factory: UnitOfWorkFactory, desk: DeskConfig) -> Sla
         now = uow.clock.now()
         alerts = await sla.ladder(uow, desk.sla, calendar, now)
         for alert in alerts:
-            _announce(uow, desk, calendar, alert, now)
+            case = alert.case
+            with about(conversation=case.conversation, platform=case.origin_platform, case=case.id):
+                _announce(uow, desk, calendar, alert, now)
         stale = await sla.stale_cases(uow, desk.sla, now)
         for case in stale.nudge:
             notify.to_customer(uow, case.conversation, replies.nudge_customer(case.id))
@@ -83,6 +87,9 @@ async def run_sla_check(uow_factory: UnitOfWorkFactory, desk: DeskConfig) -> Sla
         for case in stale.close:
             closed += await _close_stale(uow, desk, case)
         await uow.commit()
+    for alert in alerts:
+        if alert.stage in ("warning", "breach"):
+            SLA_ALERTS.labels(stage=alert.stage, target=alert.target).inc()
     stages = [a.stage for a in alerts]
     return SlaCheckResult(
         warnings=stages.count("warning"),

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.events import Event
+from bot.logs import about_case
 from bot.messages import Outbound
 from bot.storage.outbox import new_row
 
@@ -72,6 +73,7 @@ class UnitOfWork:
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
+        about_case(event.case_number)  # the log lines from here on name the case
 
     def send(self, outbound: Outbound, *, ref_key: str | None = None, **extra: Any) -> None:
         """Queue ``outbound`` for delivery when this transaction commits.

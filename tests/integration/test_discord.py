@@ -19,6 +19,7 @@ from discord import MessageType
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
+from bot.metrics import REGISTRY
 from bot.storage.models import DialogSession
 from tests.support.discord_sim import (
     DiscordDesk,
@@ -321,3 +322,19 @@ async def test_a_refusal_after_the_click_token_expired_comes_by_dm_or_in_the_cha
     await d.deliver()
     said = [shown(m) for m in [*w.agents.history(), *w.agents.threads[0].history()]]
     assert any("only agents can do that" in s.lower() for s in said)  # not silence
+
+
+async def test_gateway_reconnects_are_counted(d: DiscordDesk) -> None:
+    """The gateway session resumed after a drop: one reconnect on the metrics."""
+
+    def reconnects() -> float:
+        found = REGISTRY.get_sample_value(
+            "helpdesk_adapter_reconnects_total", {"platform": "discord"}
+        )
+        return found or 0.0
+
+    before = reconnects()
+    gateway = d.adapter.client.ws._gateway  # the stand-in's gateway (no public handle)
+    gateway.feed("RESUMED", {})
+    await d.world.env.settle()
+    assert reconnects() == before + 1

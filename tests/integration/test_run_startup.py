@@ -192,3 +192,55 @@ def test_a_worker_without_any_platform_is_refused_in_a_sentence(
 @pytest.mark.parametrize("role", ["web", "scheduler"])
 def test_only_roles_that_would_receive_nothing_need_a_platform(role: str) -> None:
     assert not needs_a_platform(ProcessRole(role))
+
+
+async def test_a_worker_serves_its_own_metrics_on_the_metrics_port(
+    database_url: str, clock: FrozenClock, tmp_path: Path
+) -> None:
+    channel = WatchfulChannel()
+    settings = Settings(
+        DATABASE_URL=database_url,
+        HELPDESK_DATA_DIR=tmp_path,
+        PORT=free_port(),
+        HELPDESK_METRICS_PORT=free_port(),
+    )
+    desk = await build_helpdesk(
+        settings,
+        channels={"fake": channel},
+        understander=KeywordUnderstander(),
+        clock=clock,
+        desk=test_desk(),
+    )
+    channel.helpdesk = desk
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve(desk, ProcessRole.WORKER, stop))
+    base = f"http://127.0.0.1:{settings.metrics_port}"
+    try:
+        await channel.started.wait()
+        assert channel.on_inbound is not None
+        await channel.on_inbound(
+            Inbound(
+                kind=InboundKind.MESSAGE,
+                event_id="through-the-worker",
+                channel=ChannelRef("fake", "dm-ada"),
+                user_id="ada",
+                text="hello",
+            )
+        )
+        async with httpx.AsyncClient(base_url=base) as client:
+            for _ in range(200):
+                try:
+                    metrics = await client.get("/metrics")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)  # polling a starting server for readiness
+            ready = await client.get("/readyz")
+            with pytest.raises(httpx.ConnectError):  # no web app on PORT in a worker
+                await client.get(f"http://127.0.0.1:{settings.web_port}/healthz")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+        await desk.engine.dispose()
+    assert metrics.status_code == 200
+    assert 'helpdesk_inbound_messages_total{kind="message",platform="fake"}' in metrics.text
+    assert ready.status_code == 200, ready.text

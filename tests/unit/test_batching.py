@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from bot.dialogs.batching import MicroBatcher
+from bot.metrics import REGISTRY
 
 
 class GatedEncoder:
@@ -49,3 +50,21 @@ async def test_an_encoder_failure_reaches_every_waiter_of_that_batch_only() -> N
     with pytest.raises(RuntimeError, match="encoder failed"):
         await batcher.encode_one("boom")
     assert float((await batcher.encode_one("ok"))[0]) == 2.0
+
+
+async def test_the_batch_sizes_reach_the_metrics() -> None:
+    def observed(size: str) -> float:
+        value = REGISTRY.get_sample_value("helpdesk_encoder_batch_size_bucket", {"le": size})
+        return value or 0.0
+
+    one_before, four_before = observed("1.0"), observed("4.0")
+    encoder = GatedEncoder()
+    batcher = MicroBatcher(encoder)
+    first = asyncio.create_task(batcher.encode_one("a"))
+    await asyncio.to_thread(encoder.started.wait, 30)
+    rest = [asyncio.create_task(batcher.encode_one(t)) for t in ("bb", "ccc", "dddd")]
+    await asyncio.sleep(0)
+    encoder.gate.set()
+    await asyncio.gather(first, *rest)
+    # one call of 1 text (in the ≤1 bucket and the ≤4 one), one of 3 (≤4 only)
+    assert (observed("1.0") - one_before, observed("4.0") - four_before) == (1, 2)
