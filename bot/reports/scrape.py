@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from bot.metrics import DatabaseFigures, exposition
-from bot.reports.metrics import DEFLECTION_WINDOW
+from bot.reports.deflection import WINDOW as DEFLECTION_WINDOW
 from bot.storage.inbox import failed_count
 from bot.storage.models import AnswerFeedback, Case
 from bot.storage.outbox import PARKED, PENDING, delivery_counts
@@ -85,7 +85,7 @@ class _Every:
 async def assumed_deflections(session: AsyncSession, now: datetime) -> int:
     """Suggestions whose 24 h have passed unanswered, with no case opened and no "not helpful"
     said in that conversation within them — the digest's *assumed deflections*
-    (``bot.reports.metrics``), counted over all time in one query."""
+    (``bot.reports.deflection``), counted over all time in one query."""
     shown = aliased(AnswerFeedback)
     refused = aliased(AnswerFeedback)
     dialect = session.bind.dialect.name if session.bind is not None else ""

@@ -19,7 +19,8 @@ from bot.dialogs.sla_notices import run_sla_check
 from bot.dialogs.understanding import Understanding
 from bot.errors import PermanentSendError, RetryableSendError
 from bot.messages import ChannelRef
-from bot.reports.metrics import collect
+from bot.escalation.sla_clock import CaseSlaClock
+from bot.reports.metrics import Span, collect
 from bot.reports.scrape import assumed_deflections
 from bot.reports.seed import seed_demo
 from bot.storage.uow import UnitOfWorkFactory
@@ -199,7 +200,9 @@ async def test_the_assumed_deflections_gauge_agrees_with_the_digest_on_a_seeded_
         await uow.commit()
     now = until + timedelta(days=3)
     async with uow_factory() as uow:
-        digest = await collect(uow, datetime(2000, 1, 1, tzinfo=UTC), now, now)
+        since = datetime(2000, 1, 1, tzinfo=UTC)
+        span = Span(since, now, since, "UTC")
+        digest = await collect(uow, span, CaseSlaClock.of(test_desk()))
         gauge = await assumed_deflections(uow.session, now)
-    assert digest.deflected_assumed > 0
-    assert gauge == digest.deflected_assumed
+    assert digest.deflection.assumed > 0
+    assert gauge == digest.deflection.assumed
