@@ -19,6 +19,7 @@ from bot.clock import FrozenClock
 from bot.config import DeskConfig, RetentionConfig, load_desk_config
 from bot.dialogs.upkeep import DeskUpkeep
 from bot.errors import ConfigError
+from bot.escalation.sla_clock import CaseSlaClock
 from bot.reports.scheduler import DeskScheduler
 from bot.storage.models import Case, InboxMessage, OutboxMessage
 from tests.support.database_search import find_anywhere
@@ -45,6 +46,7 @@ def scheduler(t: Transcript, tmp_path: Path) -> DeskScheduler:
         clock=t.helpdesk.clock,
         owner="test",
         chart_dir=tmp_path,
+        sla_clock=CaseSlaClock.of(t.helpdesk.desk),
         retention=lambda: run_retention(uow_factory, t.helpdesk.desk.retention),
     )
 
