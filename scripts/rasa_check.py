@@ -20,6 +20,7 @@ Settings (environment): ``RASA_CHECK_VENV`` (default ``~/.cache/helpdesk/rasa-3.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -234,6 +235,107 @@ def nlu_backend(report: Report, rasa_url: str) -> None:
             check(parsed.intent == intent, f"Rasa's intent for {text!r} is {intent}")
 
 
+FEATURES = """\
+version: "3.1"
+nlu:
+- intent: book_transfer
+  metadata: {sentiment: neutral}
+  examples: |
+    - from [Berlin]{"entity": "city", "role": "departure"} to [Rome]{"entity": "city", \
+"role": "destination"}
+    - a [large]{"entity": "size", "group": "1"} [bulb]{"entity": "product", "group": "1"}
+- intent: complain
+  examples:
+  - text: the app keeps crashing
+    metadata: {urgency: high}
+  - text: the [lightstrip](product:light strip) flickers
+- synonym: light strip
+  examples: |
+    - led strip
+- regex: order_number
+  examples: |
+    - LM-\\d{6}
+- lookup: product
+  examples: |
+    - bulb
+    - hub
+"""
+
+# run in the Rasa virtualenv: what Rasa's own loader makes of a file
+RASA_LOADER = """
+import json, sys
+from rasa.shared.nlu.training_data.loading import load_data
+data = load_data(sys.argv[1])
+entities = lambda m: m.get("entities") or []
+examples = [m for m in data.training_examples if m.get("intent")]
+print(json.dumps({
+    "examples": len(examples),
+    "intents": len(data.intents),
+    "synonyms": len(data.entity_synonyms),
+    "regexes": [r["name"] for r in data.regex_features],
+    "lookups": [t["name"] for t in data.lookup_tables],
+    "roles": sorted({e["role"] for m in examples for e in entities(m) if "role" in e}),
+    "groups": sorted({e["group"] for m in examples for e in entities(m) if "group" in e}),
+    "metadata": json.dumps([m.get("metadata") for m in examples if m.get("metadata")]),
+}))
+"""
+
+
+def exports(report: Report, rasa: Path, work: Path) -> None:
+    """``helpdesk nlu export`` read by Rasa's own loader: the bundled data and a file with
+    roles, groups, metadata, synonyms, regexes and lookups."""
+    from nlu.training_data import load_training_data
+
+    features = work / "features.yml"
+    features.write_text(FEATURES, encoding="utf-8")
+    python = str(rasa.parent / "python")
+    for name, source in (
+        ("the bundled data", ROOT / "nlu" / "data"),
+        ("Rasa 3 features", features),
+    ):
+        with report.step(f"helpdesk nlu export ({name}) read by Rasa's loader"):
+            out = work / f"export-{len(report.timings)}.yml"
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "nlu",
+                    "export",
+                    "--data",
+                    str(source),
+                    "--out",
+                    str(out),
+                ],
+                cwd=ROOT,
+                check=True,
+            )
+            ours = load_training_data(source)
+            seen = json.loads(
+                subprocess.run(
+                    [python, "-c", RASA_LOADER, str(out)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
+            print(f"   Rasa read: {seen}", flush=True)
+            check(
+                seen["examples"] == ours.example_count,
+                f"Rasa reads all {ours.example_count} examples",
+            )
+            check(seen["intents"] == len(ours.intents), f"and all {len(ours.intents)} intents")
+            check(seen["regexes"] == list(ours.regexes), "the regexes")
+            check(seen["lookups"] == list(ours.lookups), "the lookup tables")
+            if source == features:
+                check(seen["roles"] == ["departure", "destination"], "entity roles")
+                check(seen["groups"] == ["1"], "entity groups")
+                check('"urgency": "high"' in seen["metadata"], "example metadata")
+                check('"sentiment": "neutral"' in seen["metadata"], "intent metadata")
+
+
 def main() -> int:
     report = Report()
     venv = Path(os.environ.get("RASA_CHECK_VENV", DEFAULT_VENV))
@@ -247,6 +349,7 @@ def main() -> int:
             print("   " + version.stdout.strip().replace("\n", "\n   "))
         if report.failures:
             return report.summary()
+        exports(report, rasa, work)
         project = work / "assistant"
         shutil.copytree(SAMPLE, project)
         action_port, rasa_port = free_port(), free_port()
