@@ -158,7 +158,7 @@ def rest(client: httpx.Client, sender: str, text: str) -> list[dict[str, Any]]:
 
 def conversation(report: Report, rasa_url: str, agents: subprocess.Popen[str], out: Lines) -> None:
     sender = f"check-{uuid.uuid4().hex[:8]}"
-    client = httpx.Client(base_url=rasa_url, timeout=60.0)
+    client = httpx.Client(base_url=rasa_url, timeout=300.0)
     case_number = 0
     with report.step("REST: a greeting (Rasa's own response)"):
         said = rest(client, sender, "hello")
@@ -350,13 +350,15 @@ def main() -> int:
         if report.failures:
             return report.summary()
         exports(report, rasa, work)
-        project = work / "assistant"
-        shutil.copytree(SAMPLE, project)
+        # one project folder per virtualenv: Rasa's training cache (.rasa/cache) in it spares
+        # retraining components whose data and settings did not change since the last run
+        project = venv.parent / f"{venv.name}-assistant"
+        shutil.copytree(SAMPLE, project, dirs_exist_ok=True)
         action_port, rasa_port = free_port(), free_port()
         (project / "endpoints.yml").write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         )
-        with report.step("rasa train (the sample project)"):
+        with report.step("rasa train (the sample project; cached components reused)"):
             subprocess.run(
                 [str(rasa), "train", "--fixed-model-name", "check", "--out", "models"],
                 cwd=project,
@@ -391,6 +393,8 @@ def main() -> int:
                 str(rasa),
                 "run",
                 "--enable-api",
+                "--interface",
+                "127.0.0.1",
                 "--port",
                 str(rasa_port),
                 "--model",

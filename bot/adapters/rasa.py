@@ -72,8 +72,7 @@ def button_payload(payload: str) -> str:
 
 def rasa_message(outbound: Outbound) -> RasaMessage:
     """One outbound as a Rasa bot message (``utter_message`` keywords)."""
-    text = f"{outbound.attribution}: {outbound.text}" if outbound.attribution else outbound.text
-    message: RasaMessage = {"text": text}
+    message: RasaMessage = {"text": outbound.text}  # an agent's reply already names the agent
     if outbound.buttons:
         message["buttons"] = [
             {"title": b.label, "payload": button_payload(b.payload)} for b in outbound.buttons
