@@ -45,6 +45,7 @@ from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
+    from bot.adapters.rasa import RasaChannel
     from bot.reports.scheduler import DeskScheduler
     from nlu.model import NluModel
     from nlu.rasa_http import RasaParser
@@ -255,7 +256,15 @@ _CHANNEL_BUILDERS: list[ChannelBuilder] = [
     _lazy_builder("bot.adapters.telegram"),
     _lazy_builder("bot.adapters.slack"),
     _lazy_builder("bot.adapters.discord"),
+    _lazy_builder("bot.adapters.rasa"),
 ]
+
+
+def build_rasa_channel(settings: Settings) -> RasaChannel:
+    """The Rasa adapter for ``helpdesk actions``, built even without ``RASA_URL``."""
+    from bot.adapters.rasa import build_always
+
+    return build_always(settings)
 
 
 async def start_channels(helpdesk: HelpDesk) -> None:

@@ -488,6 +488,8 @@ class Settings(BaseSettings):
     # so serving never imports torch; ``torch`` or ``onnx`` forces one
     encoder: Literal["auto", "onnx", "torch"] = Field(default="auto", alias="HELPDESK_ENCODER")
     rasa_url: str = Field(default="", alias="RASA_URL")
+    # Rasa's ``--auth-token``: sent as ``?token=`` when the help desk calls the Rasa server
+    rasa_token: str = Field(default="", alias="RASA_TOKEN", repr=False)
 
     # the web process (Slack HTTP events, the Telegram webhook, health)
     web_host: str = Field(default="127.0.0.1", alias="HELPDESK_WEB_HOST")

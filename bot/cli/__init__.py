@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli import actions as actions_cli
 from bot.cli import bench as bench_cli
 from bot.cli import cases as cases_cli
 from bot.cli import chat as chat_cli
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.command("chat")(chat_cli.chat)
 app.command("run")(run_cli.run)
+app.command("actions")(actions_cli.actions)
 app.command("digest")(digest_cli.digest)
 app.command("doctor")(doctor_cli.doctor)
 app.add_typer(cases_cli.app, name="cases")

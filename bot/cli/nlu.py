@@ -223,3 +223,40 @@ def parse_command(
         typer.echo(f"  {name:24} {score:.2f}")
     for entity in result.entities:
         typer.echo(f"entity: {entity.entity} = {entity.value!r} ({entity.text!r})")
+
+
+@app.command("export")
+def export_command(
+    data: DataOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="file to write [default: standard output]", dir_okay=False),
+    ] = None,
+) -> None:
+    """Write the intent data as one Rasa NLU file a Rasa assistant can train on (intents with
+    entity roles, groups and metadata, synonyms, regexes, lookup tables)."""
+    from nlu.errors import NluError
+    from nlu.training_data import (
+        describe,
+        load_training_data,
+        parse_training_yaml,
+        to_rasa_document,
+    )
+
+    source = data or _paths(None, Path("."))[0]
+    try:
+        loaded = load_training_data(source)
+        document = to_rasa_document(
+            loaded, header=f"Exported by `helpdesk nlu export` from {source}"
+        )
+        # what Rasa will read must be what the help desk trains on: checked, never assumed
+        if parse_training_yaml(document, "the export").fingerprint() != loaded.fingerprint():
+            raise NluError(f"the export of {source} would not read back the same")
+    except NluError as exc:
+        raise _fail(str(exc), data, None) from exc
+    if out is None:
+        sys.stdout.write(document)
+        return
+    out.write_text(document, encoding="utf-8")
+    counts = ", ".join(f"{n} {what}" for what, n in describe(loaded).items())
+    typer.echo(f"wrote {out}: {counts}", err=True)

@@ -63,7 +63,8 @@ async def _run(settings: object, role: ProcessRole) -> bool:
     await ready_database(settings.effective_database_url)
     listen = role in (ProcessRole.ALL, ProcessRole.WORKER)
     channels = build_channels(settings, listen=listen)
-    if not channels and needs_a_platform(role):
+    # Rasa conversations arrive at ``helpdesk actions``; here they only receive later replies
+    if not set(channels) - {"rasa"} and needs_a_platform(role):
         typer.echo(
             "No platform is configured: set SLACK_BOT_TOKEN, TELEGRAM_TOKEN or DISCORD_TOKEN "
             "(see the README), or try `helpdesk chat`.",

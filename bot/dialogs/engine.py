@@ -134,7 +134,7 @@ class DialogEngine:
                 return None, exc.safe_message
             if call.role != Role.CUSTOMER:
                 return None, replies.HELP
-            return Verb(call.verb, call.case_number, call.args), None
+            return Verb(call.verb, call.case_number, call.args, history=inbound.context), None
         if not text and not inbound.attachments:
             return None, replies.EMPTY_MESSAGE
         if len(text) > self._desk.max_message_chars:

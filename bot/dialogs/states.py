@@ -115,6 +115,9 @@ class Verb:
     verb: str
     case_number: int | None = None
     arg: str = ""  # the rest of the command (``/link CODE``)
+    # what the customer said before where the help desk did not hear it (a Rasa assistant's
+    # transcript): a case opened now carries it
+    history: tuple[str, ...] = ()
 
 
 Signal = Said | Clicked | Verb
@@ -363,6 +366,8 @@ def _on_verb(d: _Draft, verb: Verb) -> _Draft:
         case "reset":
             return _reset(d)
         case "human":
+            if verb.history and d.state not in (State.CASE_OPEN, State.WITH_AGENT):
+                d.data["history"] = list(verb.history)[-HISTORY_LIMIT:]
             return _handoff(d)
         case "start":
             return d.say(replies.GREETING)

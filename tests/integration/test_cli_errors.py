@@ -95,6 +95,7 @@ def test_an_unknown_log_level_is_refused_with_the_allowed_ones(tmp_path: Path) -
     [
         ("chat",),
         ("run",),
+        ("actions",),
         ("cases", "list"),
         ("customers", "export", "1"),
         ("customers", "erase", "1", "--yes"),

@@ -373,3 +373,18 @@ def test_an_answer_links_the_article_when_the_help_center_is_online() -> None:
     assert "Show the whole article" not in [b.label for b in d.replies[0].buttons]
     shown = decide(State.IDLE, {}, Clicked("article", "", "reset-your-password"), POLICY)
     assert shown.commands == (ShowArticle("reset-your-password"),)
+
+
+def test_a_person_asked_for_with_the_platforms_transcript_opens_a_case_at_once() -> None:
+    """A Rasa assistant heard the problem, the help desk did not: no need to ask again."""
+    history = ("Details the assistant collected: product: hub", "my hub drops off the wi-fi")
+    d = decide(State.IDLE, {}, Verb("human", history=history), POLICY)
+    assert d.state == State.CASE_OPEN
+    [command] = d.commands
+    assert isinstance(command, OpenCase)
+    assert command.history == history and command.subject == "my hub drops off the wi-fi"
+
+
+def test_the_platforms_transcript_does_not_reopen_an_open_case() -> None:
+    d = decide(State.CASE_OPEN, {"case": 3}, Verb("human", history=("again",)), POLICY)
+    assert d.commands == () and d.replies[0].text == replies.case_already_open(3)
