@@ -21,7 +21,8 @@ def show(
     from bot.config import Settings, load_desk_config
 
     settings = Settings()
-    desk = load_desk_config(settings.config_file)  # an invalid file: the CLI's boundary says so
+    # an invalid file: the CLI's boundary says so
+    desk = load_desk_config(settings.desk_config_file)
     view = {
         "settings": settings.public_view(),
         "desk": desk.model_dump(mode="json"),
