@@ -209,6 +209,7 @@ async def test_a_customer_of_the_workshop_sees_only_the_workshop(t: Transcript) 
     assert any("passed it to our mechanics" in line for line in opened)  # its own wording
     post = next(line for line in t.agents_saw() if line.startswith("New case #1"))
     assert "Tags: e-bike" in post  # its product, from its own lookup table and synonym
+    assert "Bot suggested" not in post  # the puncture article settled the earlier question
 
     assert "#1 claimed by Dana." in await t.agent("claim 1")
     await t.agent("reply 1 Bring the battery and its charger in and we'll test both.")
