@@ -35,6 +35,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from nlu.errors import NluDataError
 from nlu.markup import AnnotationError, EntitySpan, annotate, strip_annotations
 
 __all__ = [
+    "DataPath",
     "EntitySpan",
     "Example",
     "NluDataError",
@@ -121,9 +123,27 @@ class TrainingData:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def load_training_data(path: str | Path) -> TrainingData:
-    """Load a Rasa NLU file, or every ``*.yml``/``*.yaml`` file under a directory."""
-    root = Path(path)
+DataPath = str | Path | Sequence[str | Path]
+
+
+def load_training_data(path: DataPath) -> TrainingData:
+    """Load a Rasa NLU file, or every ``*.yml``/``*.yaml`` file under a directory; several
+    paths (the bundled dialog intents, then a business's own topics) merge in the order given."""
+    roots = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
+    if not roots:
+        raise NluDataError("", None, "no training data given")
+    builder = _Builder()
+    for root in roots:
+        for file in _files_under(root):
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise NluDataError(str(file), None, f"cannot read: {exc}") from exc
+            builder.add_document(text, str(file))
+    return builder.finish(" + ".join(str(root) for root in roots))
+
+
+def _files_under(root: Path) -> list[Path]:
     if root.is_dir():
         files = sorted(
             (p for p in root.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()),
@@ -131,18 +151,10 @@ def load_training_data(path: str | Path) -> TrainingData:
         )
         if not files:
             raise NluDataError(str(root), None, "no *.yml or *.yaml files in this directory")
-    elif root.is_file():
-        files = [root]
-    else:
-        raise NluDataError(str(root), None, "no such file or directory")
-    builder = _Builder()
-    for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise NluDataError(str(file), None, f"cannot read: {exc}") from exc
-        builder.add_document(text, str(file))
-    return builder.finish(str(root))
+        return files
+    if root.is_file():
+        return [root]
+    raise NluDataError(str(root), None, "no such file or directory")
 
 
 def parse_training_yaml(text: str, source: str = "<string>") -> TrainingData:

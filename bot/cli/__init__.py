@@ -15,6 +15,7 @@ from bot.cli import db as db_cli
 from bot.cli import digest as digest_cli
 from bot.cli import doctor as doctor_cli
 from bot.cli import inbox as inbox_cli
+from bot.cli import init as init_cli
 from bot.cli import kb as kb_cli
 from bot.cli import nlu as nlu_cli
 from bot.cli import outbox as outbox_cli
@@ -30,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     cls=CommandGroup,
 )
+app.command("init")(init_cli.init)
 app.command("chat")(chat_cli.chat)
 app.command("run")(run_cli.run)
 app.command("actions")(actions_cli.actions)

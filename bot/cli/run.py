@@ -59,7 +59,7 @@ async def _run(settings: object, role: ProcessRole) -> bool:
 
     assert isinstance(settings, Settings)
     stop = _stop_on_signals()  # first: a SIGTERM during start-up must stop it, not be ignored
-    desk = load_desk_config(settings.config_file)
+    desk = load_desk_config(settings.desk_config_file)
     await ready_database(settings.effective_database_url)
     listen = role in (ProcessRole.ALL, ProcessRole.WORKER)
     channels = build_channels(settings, listen=listen)

@@ -572,9 +572,11 @@ def _reopen(d: _Draft, number: int) -> _Draft:
 
 
 def _answered(d: _Draft) -> None:
-    """The customer's question is settled: a later case should not carry it."""
+    """The customer's question is settled: a later case should not carry it (nor the article
+    that settled it, which agents would read as what the bot suggested for the new problem)."""
     d.data["misses"] = 0
     d.data["history"] = []
+    d.data.pop("suggested", None)
     d.data.pop("tags", None)
     d.data.pop("topic", None)
 

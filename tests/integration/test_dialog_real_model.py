@@ -39,7 +39,7 @@ async def _prepare(settings: Settings, embedder: Any) -> tuple[NluModel, Knowled
     engine = create_engine(settings.effective_database_url)
     try:
         model = await asyncio.to_thread(
-            load_or_train, settings.nlu_data, settings.model_dir, embedder
+            load_or_train, settings.nlu_sources, settings.model_dir, embedder
         )
         await ensure_ready(
             session_factory(engine),

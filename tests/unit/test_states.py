@@ -61,6 +61,7 @@ def test_that_helped_records_a_confirmed_deflection_and_settles_the_question() -
     assert d.replies[0].text == replies.GLAD_IT_HELPED
     later = decide(d.state, d.data, Verb("human"), POLICY)
     assert later.state == State.COLLECTING  # the settled question is not the new case
+    assert "suggested" not in later.data  # nor is the article that settled it
 
 
 def test_yes_after_a_suggestion_counts_as_helped_and_no_offers_a_person() -> None:
