@@ -373,3 +373,17 @@ def test_an_answer_links_the_article_when_the_help_center_is_online() -> None:
     assert "Show the whole article" not in [b.label for b in d.replies[0].buttons]
     shown = decide(State.IDLE, {}, Clicked("article", "", "reset-your-password"), POLICY)
     assert shown.commands == (ShowArticle("reset-your-password"),)
+
+
+def test_a_topic_accepted_with_little_confidence_still_routes_the_case() -> None:
+    """The real bundled model accepts "extra fee??" as billing_charge at confidence 0.16 (its
+    in-scope score sits in the floor's band): the dialog acts on that decision, so the case the
+    customer then asks for carries the billing intent its queue rule routes on."""
+    unsure = Said(text="extra fee??", intent="billing_charge", confidence=0.16)
+    first = decide(State.IDLE, {}, unsure, Policy())
+    d = decide(first.state, first.data, Clicked("human"), Policy())
+    opened = [c for c in d.commands if isinstance(c, OpenCase)]
+    if not opened:  # asked for details first: the next message opens it
+        d = decide(d.state, d.data, said("it's on my card statement"), Policy())
+        opened = [c for c in d.commands if isinstance(c, OpenCase)]
+    assert [c.intent for c in opened] == ["billing_charge"]
