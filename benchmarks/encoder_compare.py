@@ -29,7 +29,9 @@ def _texts(count: int) -> list[str]:
     from bot.config import PROJECT_ROOT
     from nlu.training_data import load_training_data
 
-    examples, _ = load_training_data(PROJECT_ROOT / "nlu" / "data").pairs()
+    examples, _ = load_training_data(
+        [PROJECT_ROOT / "nlu" / "dialog", PROJECT_ROOT / "data" / "nlu"]
+    ).pairs()
     return [f"{examples[i % len(examples)]} (ref {i})" for i in range(count)]
 
 

@@ -25,6 +25,7 @@ from bot.dialogs.roles import RoleBook
 from bot.dialogs.sla_notices import apply_sla_events, run_sla_check
 from bot.dialogs.threads import follow, follows_thread, in_shared_thread
 from bot.dialogs.understanding import EmbeddingUnderstander, Understander
+from bot.dialogs.wording import load_wording, use_wording
 from bot.escalation.routing import agent_channels
 from bot.events import Event
 from bot.logs import log_case_events
@@ -45,6 +46,7 @@ from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
+    from bot.adapters.rasa import RasaChannel
     from bot.reports.scheduler import DeskScheduler
     from nlu.model import NluModel
     from nlu.rasa_http import RasaParser
@@ -126,7 +128,7 @@ async def build_understander(
     )
     kb_progress = (lambda done, total, label: progress(label, done, total)) if progress else None
     model = await asyncio.to_thread(
-        load_or_train, settings.nlu_data, settings.model_dir, encoder, nlu_progress
+        load_or_train, settings.nlu_sources, settings.model_dir, encoder, nlu_progress
     )
     await ensure_ready(
         sessions,
@@ -171,7 +173,9 @@ async def build_helpdesk(
     progress: Progress | None = None,
 ) -> HelpDesk:
     clock = clock or SystemClock()
-    desk = desk or load_desk_config(settings.config_file)
+    desk = desk or load_desk_config(settings.desk_config_file)
+    # the business's voice, checked before anything starts (a bad replies.yml names its key)
+    use_wording(load_wording(settings.replies_file, desk.business))
     await prepare_database(settings)
     engine = create_engine(settings.effective_database_url)
     sessions = session_factory(engine)
@@ -255,7 +259,15 @@ _CHANNEL_BUILDERS: list[ChannelBuilder] = [
     _lazy_builder("bot.adapters.telegram"),
     _lazy_builder("bot.adapters.slack"),
     _lazy_builder("bot.adapters.discord"),
+    _lazy_builder("bot.adapters.rasa"),
 ]
+
+
+def build_rasa_channel(settings: Settings) -> RasaChannel:
+    """The Rasa adapter for ``helpdesk actions``, built even without ``RASA_URL``."""
+    from bot.adapters.rasa import build_always
+
+    return build_always(settings)
 
 
 async def start_channels(helpdesk: HelpDesk) -> None:

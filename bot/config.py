@@ -30,6 +30,11 @@ def _bundled(path: str) -> Path:
     return PROJECT_ROOT / path
 
 
+# The dialog's own intents (greet, thanks, handoff, status …): domain-neutral, bundled with the
+# help desk and trained together with each business's topics (``<data dir>/nlu``).
+DIALOG_NLU_DATA = _bundled("nlu/dialog")
+
+
 class RoleMembers(BaseModel):
     """Who holds a role on each platform: platform -> user ids (or ``group:<id>``).
 
@@ -308,11 +313,34 @@ class PrivacyConfig(BaseModel):
     requests_queue: str | None = None
 
 
+class Business(BaseModel):
+    """Who the desk answers for; its words reach customers in the greeting and the off-topic
+    reply (``bot.dialogs.wording``)."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str = ""  # e.g. "Spoke & Sprocket"
+    # what the bot covers, as a phrase that follows "about": "repairs, servicing and bookings"
+    covers: str = ""
+    # entities whose values become case tags (queues route on them); their values come from the
+    # business's own lookup tables and regexes in <data dir>/nlu
+    tag_entities: list[str] = Field(default_factory=lambda: ["product"])
+
+    @field_validator("name", "covers")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if len(value) > 300:
+            raise ValueError("at most 300 characters")
+        return value
+
+
 class DeskConfig(BaseModel):
     """The structure of the desk, from helpdesk.yml."""
 
     model_config = {"extra": "forbid"}
 
+    business: Business = Field(default_factory=Business)
     roles: Roles = Field(default_factory=Roles)
     queues: list[QueueConfig] = Field(
         default_factory=lambda: [QueueConfig(name="default", channel="terminal:agents")]
@@ -468,7 +496,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="", alias="DATABASE_URL")
     data_dir: Path = Field(default=_bundled("data"), alias="HELPDESK_DATA_DIR")
-    nlu_data: Path = Field(default=_bundled("nlu/data"), alias="HELPDESK_NLU_DATA")
+    # the business's own training data (topic intents, entities); default <data dir>/nlu
+    nlu_data: Path | None = Field(default=None, alias="HELPDESK_NLU_DATA")
     config_file: Path = Field(default=Path("helpdesk.yml"), alias="HELPDESK_CONFIG")
     log_level: str = Field(default="WARNING", alias="HELPDESK_LOG_LEVEL")
     # ``json``: one JSON object per log line, with the case, conversation and platform
@@ -488,6 +517,8 @@ class Settings(BaseSettings):
     # so serving never imports torch; ``torch`` or ``onnx`` forces one
     encoder: Literal["auto", "onnx", "torch"] = Field(default="auto", alias="HELPDESK_ENCODER")
     rasa_url: str = Field(default="", alias="RASA_URL")
+    # Rasa's ``--auth-token``: sent as ``?token=`` when the help desk calls the Rasa server
+    rasa_token: str = Field(default="", alias="RASA_TOKEN", repr=False)
 
     # the web process (Slack HTTP events, the Telegram webhook, health)
     web_host: str = Field(default="127.0.0.1", alias="HELPDESK_WEB_HOST")
@@ -555,6 +586,35 @@ class Settings(BaseSettings):
         return self.data_dir / "articles"
 
     @property
+    def topic_nlu_data(self) -> Path:
+        """The business's own intents and entities (Rasa YAML): a file or a directory."""
+        return self.nlu_data if self.nlu_data is not None else self.data_dir / "nlu"
+
+    @property
+    def nlu_sources(self) -> list[Path]:
+        """What the intent model trains on: the bundled dialog intents, then the business's
+        topics. A data directory without ``nlu/`` has only the dialog's intents (its questions
+        are answered from its articles); a HELPDESK_NLU_DATA given on purpose must exist."""
+        topics = self.topic_nlu_data
+        if self.nlu_data is None and not _has_training_files(topics):
+            return [DIALOG_NLU_DATA]
+        return [DIALOG_NLU_DATA, topics]
+
+    @property
+    def desk_config_file(self) -> Path:
+        """helpdesk.yml: ``HELPDESK_CONFIG`` if set, else the data directory's own (what
+        ``helpdesk init`` writes), else ./helpdesk.yml (which may be absent: the defaults)."""
+        if "config_file" in self.model_fields_set:
+            return self.config_file
+        in_data_dir = self.data_dir / "helpdesk.yml"
+        return in_data_dir if in_data_dir.is_file() else self.config_file
+
+    @property
+    def replies_file(self) -> Path:
+        """The business's own wording, overriding the built-in replies by key."""
+        return self.data_dir / "replies.yml"
+
+    @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
 
@@ -570,6 +630,12 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'helpdesk.db'}"
+
+
+def _has_training_files(path: Path) -> bool:
+    if path.is_file():
+        return True
+    return path.is_dir() and any(p.suffix in (".yml", ".yaml") for p in path.rglob("*"))
 
 
 def _hide_password(url: str) -> str:

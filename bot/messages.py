@@ -77,6 +77,9 @@ class Inbound:
     # The platform's handle for answering this person privately, when the event carries one:
     # Slack's ``response_url``, a Discord interaction token, a Telegram callback query id.
     reply_token: str = ""
+    # What the person said before, as the platform's own assistant heard it (Rasa's
+    # transcript and slots), for a case opened from there: oldest first.
+    context: tuple[str, ...] = ()
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property

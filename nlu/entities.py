@@ -1,11 +1,11 @@
 """Entity extraction: built-in patterns, the data's regexes and lookup tables, and synonyms.
 
-Built in: ``email``, ``case_number`` ("#12", "case 12", "case no. 12", "ticket 12"; the value
-is the number) and ``order_number`` (``LM-`` and six digits, any case; the value is upper-cased,
-e.g. ``LM-204518``). Regexes in the training data add patterns under their name (a data regex
-named ``order_number`` extends the built-in one). Lookup tables match whole words, plurals
-included, and yield the table's spelling. Synonyms then map values to canonical ones.
-Overlapping matches are resolved longest-first, so one stretch of text yields one entity.
+Built in are only what every desk has: ``email`` and ``case_number`` ("#12", "case 12",
+"case no. 12", "ticket 12"; the value is the number). Everything about a business — its order
+numbers, its product names — comes from its own training data: regexes (matched without regard
+to case; the value is the matched text) and lookup tables (whole words, plurals included; the
+value is the table's spelling). Synonyms then map values to canonical ones. Overlapping matches
+are resolved longest-first, so one stretch of text yields one entity.
 """
 
 from __future__ import annotations
@@ -36,11 +36,6 @@ def _digits(match: re.Match[str]) -> str:
     return next(group for group in match.groups() if group)
 
 
-def _order(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    return f"LM-{digits}"
-
-
 _Normalise = Callable[[re.Match[str]], str]
 
 # name -> (pattern, how to turn a match into a value); all case-insensitive.
@@ -54,7 +49,6 @@ BUILTIN_PATTERNS: dict[str, tuple[str, _Normalise]] = {
         r"|\b(?:case|ticket)(?:\s*(?:no\.?|nr\.?|number|num\.?|id))?\s*#?\s*(\d{1,7})\b",
         _digits,
     ),
-    "order_number": (r"\bLM[-\s]?\d{6}\b", _order),
 }
 
 
@@ -90,9 +84,7 @@ class EntityExtractor:
                 rules.append(_Rule(name, re.compile(pattern, re.IGNORECASE), normalise))
         for name, patterns in self.regexes.items():
             for pattern in patterns:
-                # A data pattern may have no groups, so only order numbers are normalised.
-                data_normalise = _order if name == "order_number" else None
-                rules.append(_Rule(name, re.compile(pattern, re.IGNORECASE), data_normalise))
+                rules.append(_Rule(name, re.compile(pattern, re.IGNORECASE), None))
         for name, values in self.lookups.items():
             if not values:
                 continue

@@ -19,7 +19,7 @@ from nlu.embedding import Embedder
 from nlu.entities import EntityExtractor
 from nlu.errors import ModelNotFoundError
 from nlu.model import ModelMetadata, NluModel, read_model_document
-from nlu.training_data import load_training_data
+from nlu.training_data import DataPath, load_training_data
 from nlu.vector_cache import Progress, VectorCache
 
 __all__ = ["CACHE_FILE", "TrainReport", "is_current", "load_or_train", "train"]
@@ -46,7 +46,7 @@ class TrainReport:
 
 
 def train(
-    data_path: str | Path,
+    data_path: DataPath,
     model_dir: str | Path,
     embedder: Embedder,
     progress: Progress | None = None,
@@ -114,7 +114,7 @@ def _previous_classifier(model_dir: Path) -> IntentClassifier | None:
 
 
 def is_current(
-    data_path: str | Path, model_dir: str | Path, *, model_name: str | None = None
+    data_path: DataPath, model_dir: str | Path, *, model_name: str | None = None
 ) -> bool:
     """True when ``model_dir`` holds a model trained on exactly this data (and model)."""
     try:
@@ -128,7 +128,7 @@ def is_current(
 
 
 def load_or_train(
-    data_path: str | Path,
+    data_path: DataPath,
     model_dir: str | Path,
     embedder: Embedder,
     progress: Progress | None = None,

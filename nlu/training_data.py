@@ -20,6 +20,13 @@ A training file looks like this::
 ``load_training_data`` accepts one file or a directory (every ``*.yml``/``*.yaml`` below it,
 sorted and merged). Anything malformed raises ``NluDataError`` naming file, line and reason.
 Line numbers come from the YAML node marks, so they point at the offending example.
+
+Rasa 3.x features read and written back (``to_rasa_document``): synonyms, regexes, lookup
+tables, entity roles and groups (``[Berlin]{"entity": "city", "role": "departure"}``), and
+``metadata`` on an intent or on one example (the long form ``- text: …`` / ``metadata: …``).
+Stories and rules in the same files are skipped. Refused with a sentence that says so:
+retrieval-intent ``responses`` (they belong to the Rasa project's domain), ``metadata`` on a
+synonym, regex or lookup, and keys Rasa itself does not know.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,15 +44,17 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from nlu.errors import NluDataError
-from nlu.markup import AnnotationError, EntitySpan, strip_annotations
+from nlu.markup import AnnotationError, EntitySpan, annotate, strip_annotations
 
 __all__ = [
+    "DataPath",
     "EntitySpan",
     "Example",
     "NluDataError",
     "TrainingData",
     "load_training_data",
     "parse_training_yaml",
+    "to_rasa_document",
     "to_rasa_yaml",
 ]
 
@@ -53,6 +63,12 @@ logger = logging.getLogger(__name__)
 _STR_TAG = "tag:yaml.org,2002:str"
 _ITEM_KINDS = ("intent", "synonym", "regex", "lookup")
 _IGNORED_TOP_LEVEL = {"stories", "rules"}  # other Rasa training data; not ours to read
+# Rasa training data the help desk cannot use, and why: said instead of "unknown key"
+_UNSUPPORTED_TOP_LEVEL = {
+    "responses": "retrieval-intent responses are not supported here; keep them in the Rasa "
+    "project (domain or responses file) and give the help desk plain intents",
+}
+_EXAMPLE_KEYS = ("text", "metadata")
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,7 @@ class Example:
 
     text: str
     entities: tuple[EntitySpan, ...] = ()
+    metadata: Any = None  # Rasa's per-example ``metadata``, kept for export; not used to train
 
 
 @dataclass
@@ -68,6 +85,7 @@ class TrainingData:
     """Everything an NLU file holds, merged across files."""
 
     intents: dict[str, list[Example]] = field(default_factory=dict)
+    intent_metadata: dict[str, Any] = field(default_factory=dict)  # an intent item's metadata
     synonyms: dict[str, str] = field(default_factory=dict)  # lower-cased variant -> canonical
     regexes: dict[str, list[str]] = field(default_factory=dict)  # entity -> patterns
     lookups: dict[str, list[str]] = field(default_factory=dict)  # entity -> values
@@ -105,9 +123,27 @@ class TrainingData:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def load_training_data(path: str | Path) -> TrainingData:
-    """Load a Rasa NLU file, or every ``*.yml``/``*.yaml`` file under a directory."""
-    root = Path(path)
+DataPath = str | Path | Sequence[str | Path]
+
+
+def load_training_data(path: DataPath) -> TrainingData:
+    """Load a Rasa NLU file, or every ``*.yml``/``*.yaml`` file under a directory; several
+    paths (the bundled dialog intents, then a business's own topics) merge in the order given."""
+    roots = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
+    if not roots:
+        raise NluDataError("", None, "no training data given")
+    builder = _Builder()
+    for root in roots:
+        for file in _files_under(root):
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise NluDataError(str(file), None, f"cannot read: {exc}") from exc
+            builder.add_document(text, str(file))
+    return builder.finish(" + ".join(str(root) for root in roots))
+
+
+def _files_under(root: Path) -> list[Path]:
     if root.is_dir():
         files = sorted(
             (p for p in root.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()),
@@ -115,18 +151,10 @@ def load_training_data(path: str | Path) -> TrainingData:
         )
         if not files:
             raise NluDataError(str(root), None, "no *.yml or *.yaml files in this directory")
-    elif root.is_file():
-        files = [root]
-    else:
-        raise NluDataError(str(root), None, "no such file or directory")
-    builder = _Builder()
-    for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise NluDataError(str(file), None, f"cannot read: {exc}") from exc
-        builder.add_document(text, str(file))
-    return builder.finish(str(root))
+        return files
+    if root.is_file():
+        return [root]
+    raise NluDataError(str(root), None, "no such file or directory")
 
 
 def parse_training_yaml(text: str, source: str = "<string>") -> TrainingData:
@@ -164,6 +192,9 @@ class _Builder:
                     raise NluDataError(source, _line(value_node), "'nlu' must be a list of items")
                 for item in value_node.value:
                     self._add_item(item, source)
+            elif key in _UNSUPPORTED_TOP_LEVEL:
+                why = _UNSUPPORTED_TOP_LEVEL[key]
+                raise NluDataError(source, _line(key_node), f"{key!r}: {why}")
             elif key not in _IGNORED_TOP_LEVEL:
                 raise NluDataError(source, _line(key_node), f"unknown top-level key {key!r}")
 
@@ -173,6 +204,7 @@ class _Builder:
         kind: str | None = None
         name = ""
         examples_node: Node | None = None
+        metadata_node: Node | None = None
         for key_node, value_node in node.value:
             key = _scalar(key_node, source, "key")
             if key in _ITEM_KINDS:
@@ -186,7 +218,9 @@ class _Builder:
                     raise NluDataError(source, _line(value_node), f"empty {key} name")
             elif key == "examples":
                 examples_node = value_node
-            elif key != "metadata":
+            elif key == "metadata":
+                metadata_node = value_node
+            else:
                 raise NluDataError(source, _line(key_node), f"unknown key {key!r} in nlu item")
         if kind is None:
             raise NluDataError(
@@ -194,14 +228,26 @@ class _Builder:
             )
         if examples_node is None:
             raise NluDataError(source, _line(node), f"{kind} {name!r} has no 'examples'")
+        if metadata_node is not None and kind != "intent":
+            raise NluDataError(
+                source,
+                _line(metadata_node),
+                f"'metadata' on a {kind} is not supported (Rasa "
+                "reads it on intents and examples only)",
+            )
+        if metadata_node is not None:
+            self.data.intent_metadata[name] = _python(metadata_node)
         lines = _example_lines(examples_node, source)
         if not lines:
             raise NluDataError(source, _line(examples_node), f"{kind} {name!r} has no examples")
-        getattr(self, f"_add_{kind}")(name, lines, source)
+        if kind == "intent":
+            self._add_intent(name, lines, source)
+        else:
+            getattr(self, f"_add_{kind}")(name, [(text, line) for text, line, _ in lines], source)
 
-    def _add_intent(self, name: str, lines: list[tuple[str, int]], source: str) -> None:
+    def _add_intent(self, name: str, lines: list[_ExampleLine], source: str) -> None:
         examples = self.data.intents.setdefault(name, [])
-        for raw, line in lines:
+        for raw, line, metadata in lines:
             try:
                 text, spans = strip_annotations(raw)
             except AnnotationError as exc:
@@ -221,7 +267,7 @@ class _Builder:
                     logger.warning(message)
                 continue  # a duplicate is dropped
             self._seen[key] = (name, f"{source}:{line}")
-            examples.append(Example(text, tuple(spans)))
+            examples.append(Example(text, tuple(spans), metadata))
             for span in spans:
                 surface = text[span.start : span.end]
                 if span.value != surface:
@@ -269,17 +315,36 @@ def _scalar(node: Node, source: str, what: str) -> str:
     return str(node.value)
 
 
-def _example_lines(node: Node, source: str) -> list[tuple[str, int]]:
-    """The ``- example`` lines of an ``examples`` value, with their 1-based line numbers."""
+# an example's text, its 1-based line, and its metadata (None when it has none)
+_ExampleLine = tuple[str, int, Any]
+
+
+def _python(node: Node) -> Any:
+    """A YAML node as plain Python data (for ``metadata``)."""
+    return yaml.SafeLoader("").construct_object(node, deep=True)
+
+
+def _example_lines(node: Node, source: str) -> list[_ExampleLine]:
+    """The examples of an ``examples`` value, with their 1-based line numbers."""
     if isinstance(node, SequenceNode):  # Rasa's long form: a list of {text, metadata}
-        result: list[tuple[str, int]] = []
+        result: list[_ExampleLine] = []
         for item in node.value:
             if not isinstance(item, MappingNode):
                 raise NluDataError(source, _line(item), "each example must be a mapping")
-            texts = [v for k, v in item.value if isinstance(k, ScalarNode) and k.value == "text"]
-            if not texts:
+            fields = {_scalar(k, source, "example key"): v for k, v in item.value}
+            unknown = sorted(set(fields) - set(_EXAMPLE_KEYS))
+            if unknown:
+                raise NluDataError(
+                    source,
+                    _line(item),
+                    f"unknown key {unknown[0]!r} in an example "
+                    f"(Rasa's long form takes {', '.join(_EXAMPLE_KEYS)})",
+                )
+            if "text" not in fields:
                 raise NluDataError(source, _line(item), "example mapping needs 'text'")
-            result.append((_scalar(texts[0], source, "example text").strip(), _line(texts[0])))
+            text = _scalar(fields["text"], source, "example text").strip()
+            metadata = _python(fields["metadata"]) if "metadata" in fields else None
+            result.append((text, _line(fields["text"]), metadata))
         return result
     block = _scalar(node, source, "examples")
     # A block scalar's mark is the '|' indicator: its content starts on the next line.
@@ -295,7 +360,7 @@ def _example_lines(node: Node, source: str) -> list[tuple[str, int]]:
         text = stripped[1:].strip()
         if not text:
             raise NluDataError(source, line, "empty example")
-        result.append((text, line))
+        result.append((text, line, None))
     return result
 
 
@@ -335,6 +400,69 @@ def _plain_scalar_ok(name: str) -> bool:
         return bool(yaml.safe_load(name) == name)
     except yaml.YAMLError:
         return False
+
+
+def to_rasa_document(data: TrainingData, *, header: str = "") -> str:
+    """All of ``data`` as one Rasa 3.1 NLU document that a Rasa assistant trains on: intents
+    with their entity annotations (roles and groups too) and metadata, synonyms, regexes and
+    lookup tables. ``load`` of the result gives ``data`` back (``helpdesk nlu export`` checks)."""
+    out = [f"# {line}" if line else "#" for line in header.splitlines()]
+    out += ['version: "3.1"', "nlu:"]
+    for intent, examples in data.intents.items():
+        if not examples:
+            continue
+        out.append(f"- intent: {_yaml_name(intent)}")
+        if intent in data.intent_metadata:
+            out.append(f"  metadata: {_flow(data.intent_metadata[intent])}")
+        marked = [_marked_up(example) for example in examples]
+        if any(example.metadata is not None for example in examples):
+            out.append("  examples:")  # the long form: one mapping per example
+            for example, text in zip(examples, marked, strict=True):
+                out.append(f"  - text: {_flow(text)}")
+                if example.metadata is not None:
+                    out.append(f"    metadata: {_flow(example.metadata)}")
+        else:
+            out.append("  examples: |")
+            out.extend(f"    - {text}" for text in marked)
+    by_canonical: dict[str, list[str]] = {}
+    for variant, canonical in data.synonyms.items():
+        if variant != canonical:
+            by_canonical.setdefault(canonical, []).append(variant)
+    for canonical, variants in by_canonical.items():
+        out += _block("synonym", canonical, variants)
+    for entity, patterns in data.regexes.items():
+        out += _block("regex", entity, patterns)
+    for entity, values in data.lookups.items():
+        out += _block("lookup", entity, values)
+    return "\n".join(out) + "\n"
+
+
+def _marked_up(example: Example) -> str:
+    """The example's text with its entities annotated again."""
+    text, cursor, parts = example.text, 0, []
+    for span in sorted(example.entities, key=lambda s: s.start):
+        parts.append(text[cursor : span.start])
+        parts.append(annotate(text[span.start : span.end], span))
+        cursor = span.end
+    parts.append(text[cursor:])
+    return "".join(parts)
+
+
+def _block(kind: str, name: str, lines: list[str]) -> list[str]:
+    return [
+        f"- {kind}: {_yaml_name(name)}",
+        "  examples: |",
+        *(f"    - {line}" for line in lines),
+    ]
+
+
+def _yaml_name(name: str) -> str:
+    return name if _plain_scalar_ok(name) else json.dumps(name, ensure_ascii=False)
+
+
+def _flow(value: Any) -> str:
+    """``value`` on one line: JSON, which YAML reads as the same data."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def describe(data: TrainingData) -> dict[str, Any]:

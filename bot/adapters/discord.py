@@ -447,7 +447,7 @@ def build(settings: Settings, listen: bool) -> DiscordChannel | None:
     if settings.discord_token is None or not settings.discord_token.get_secret_value():
         return None
     apply_endpoints(settings)
-    desk = load_desk_config(settings.config_file)
+    desk = load_desk_config(settings.desk_config_file)
     token = settings.discord_token.get_secret_value()
     connector: Connector = GatewayConnector(token) if listen else RestOnlyConnector(token)
     return DiscordChannel(

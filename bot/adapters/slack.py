@@ -438,7 +438,7 @@ def build(settings: Settings, listen: bool) -> Channel | None:
     )
     if not app_token and not secret:
         logger.warning("slack: neither SLACK_APP_TOKEN nor SLACK_SIGNING_SECRET set: send only")
-    desk = load_desk_config(settings.config_file)
+    desk = load_desk_config(settings.desk_config_file)
     agent_channels = {
         ref.channel
         for ref in (ChannelRef.parse(q.channel) for q in desk.queues)

@@ -292,7 +292,7 @@ def build(settings: Settings, listen: bool) -> TelegramChannel | None:
     return TelegramChannel(
         token=token,
         api_url=settings.telegram_api_url,
-        agent_chats=agent_chats(load_desk_config(settings.config_file)),
+        agent_chats=agent_chats(load_desk_config(settings.desk_config_file)),
         listen=listen,
         webhook_url=settings.telegram_webhook_url,
         webhook_secret=secret.get_secret_value() if secret else "",

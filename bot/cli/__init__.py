@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli import actions as actions_cli
 from bot.cli import bench as bench_cli
 from bot.cli import cases as cases_cli
 from bot.cli import chat as chat_cli
@@ -14,6 +15,7 @@ from bot.cli import db as db_cli
 from bot.cli import digest as digest_cli
 from bot.cli import doctor as doctor_cli
 from bot.cli import inbox as inbox_cli
+from bot.cli import init as init_cli
 from bot.cli import kb as kb_cli
 from bot.cli import nlu as nlu_cli
 from bot.cli import outbox as outbox_cli
@@ -29,8 +31,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     cls=CommandGroup,
 )
+app.command("init")(init_cli.init)
 app.command("chat")(chat_cli.chat)
 app.command("run")(run_cli.run)
+app.command("actions")(actions_cli.actions)
 app.command("digest")(digest_cli.digest)
 app.command("doctor")(doctor_cli.doctor)
 app.add_typer(cases_cli.app, name="cases")

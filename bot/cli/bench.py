@@ -203,3 +203,41 @@ def floors(as_json: JsonOption = False) -> None:
     from benchmarks.floors import run_floors
 
     _finish(run_floors(_datasets_dir("clinc150"), _embedder()), as_json)
+
+
+sweep_app = typer.Typer(
+    help="The sweeps behind the defaults, rerun on training or dev data only (never a test split).",
+    no_args_is_help=True,
+    cls=CommandGroup,
+)
+app.add_typer(sweep_app, name="sweep")
+
+
+@sweep_app.command("keep-in-scope")
+def sweep_keep_in_scope(
+    folds: Annotated[
+        int, typer.Option("--folds", min=1, max=5, help="run the first N of the 5 intent folds")
+    ] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """The share of held-out on-topic scores the calibrated floor keeps, and the in-scope
+    score's neighbourhood weight: CLINC150 train with left-out intents as off-topic messages,
+    and the BANKING77 dev split."""
+    from benchmarks.sweeps import run_keep_sweep
+
+    document = run_keep_sweep(_datasets_dir("banking77", "clinc150"), _embedder(), folds)
+    _finish(document, as_json)
+    typer.echo(f"  chosen: keep_in_scope {document['chosen']} ({document['rule']})")
+    auc = document["scope_weight_auc"]
+    typer.echo(f"  scope weight, ROC AUC on-topic vs left-out intents: {auc}")
+
+
+@sweep_app.command("mean-weight")
+def sweep_mean_weight(as_json: JsonOption = False) -> None:
+    """The knowledge search's mean term (λ × the mean cosine of an article's entries), on
+    StackFAQ's group-0 queries and a seeded half of CovidFAQ's."""
+    from benchmarks.retrieval_sweep import run_mean_weight_sweep
+
+    document = run_mean_weight_sweep(_datasets_dir("stackfaq", "covidfaq"), _embedder())
+    _finish(document, as_json)
+    typer.echo(f"  chosen: mean_weight {document['chosen']} ({document['rule']})")

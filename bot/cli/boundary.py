@@ -116,7 +116,7 @@ def _setting_naming(path: str) -> str | None:
         return None
     folders = {
         "HELPDESK_DATASETS_DIR": settings.datasets_dir,
-        "HELPDESK_NLU_DATA": settings.nlu_data,
+        "HELPDESK_NLU_DATA": settings.topic_nlu_data,
         "HELPDESK_DATA_DIR": settings.data_dir,
     }
     target = Path(path).absolute()

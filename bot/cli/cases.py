@@ -77,6 +77,7 @@ def _case_dict(case: Any, customer_name: str) -> dict[str, Any]:
         "priority": case.priority,
         "queue": case.queue,
         "intent": case.intent,
+        "tags": list(case.tags or []),
         "origin_platform": case.origin_platform,
         "customer": customer_name,
         "assignee": case.assignee_name,

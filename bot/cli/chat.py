@@ -97,7 +97,7 @@ async def _chat(
         local_help=TERMINAL_AGENT_HELP,
     )
     # the quick checks first: a broken file or database is reported before the model loads
-    desk = load_desk_config(settings.config_file)
+    desk = load_desk_config(settings.desk_config_file)
     await ready_database(settings.effective_database_url)
     with progress_reporter(quiet) as progress:
         helpdesk = await build_helpdesk(

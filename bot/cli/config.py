@@ -17,11 +17,15 @@ app = typer.Typer(help="Show and check the configuration.", no_args_is_help=True
 def show(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Print the settings and helpdesk.yml as they will be used; fail on an invalid file."""
+    """Print the settings and helpdesk.yml as they will be used; fail on an invalid file (the
+    business's replies.yml included)."""
     from bot.config import Settings, load_desk_config
+    from bot.dialogs.wording import load_wording
 
     settings = Settings()
-    desk = load_desk_config(settings.config_file)  # an invalid file: the CLI's boundary says so
+    # an invalid file: the CLI's boundary says so
+    desk = load_desk_config(settings.desk_config_file)
+    load_wording(settings.replies_file, desk.business)
     view = {
         "settings": settings.public_view(),
         "desk": desk.model_dump(mode="json"),

@@ -151,7 +151,7 @@ async def _seed_demo(
     from bot.storage.uow import UnitOfWork
 
     assert isinstance(until, datetime)
-    desk = load_desk_config(Settings().config_file)
+    desk = load_desk_config(Settings().desk_config_file)
     calendar = BusinessCalendar.from_config(desk.business_hours)
     await ready_database(url)
     engine = create_engine(url)

@@ -63,7 +63,8 @@ def digest(
         typer.echo(f"--as-of: {exc}", err=True)
         raise typer.Exit(2) from exc
     settings = Settings()
-    desk = load_desk_config(settings.config_file)  # an invalid file: the CLI's boundary says so
+    # an invalid file: the CLI's boundary says so
+    desk = load_desk_config(settings.desk_config_file)
     timezone = desk.digest_timezone
     if chart is None:
         key = window(period, moment, timezone, complete=not to_date).key

@@ -61,7 +61,7 @@ def _embedder() -> Any:
 @app.command("import")
 def import_(
     directory: Annotated[
-        Path | None, typer.Argument(help="Folder of .md articles (default: the bundled ones).")
+        Path | None, typer.Argument(help="Folder of .md articles (default: <data dir>/articles).")
     ] = None,
     prune: Annotated[bool, typer.Option(help="Delete articles whose files are gone.")] = False,
     reindex: Annotated[bool, typer.Option(help="Rebuild the search index afterwards.")] = True,

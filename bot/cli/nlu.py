@@ -19,14 +19,17 @@ if TYPE_CHECKING:
     from nlu.vector_cache import Progress
 
 app = typer.Typer(
-    help="Train, evaluate and try the intent model (Rasa-format data in nlu/data).",
+    help="Train, evaluate and try the intent model (the dialog's intents + <data dir>/nlu).",
     no_args_is_help=True,
     cls=CommandGroup,
 )
 
 DataOption = Annotated[
     Path | None,
-    typer.Option("--data", help="Rasa NLU file or directory [default: the bundled nlu/data]"),
+    typer.Option(
+        "--data",
+        help="Rasa NLU file or directory [default: the dialog's intents + <data dir>/nlu]",
+    ),
 ]
 ModelDirOption = Annotated[
     Path | None,
@@ -35,13 +38,15 @@ ModelDirOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
-def _paths(data: Path | None, model_dir: Path | None) -> tuple[Path, Path]:
+def _paths(data: Path | None, model_dir: Path | None) -> tuple[Path | list[Path], Path]:
+    """``--data`` is the whole training data; without it, the bundled dialog intents and the
+    business's own topics (``<data dir>/nlu`` or HELPDESK_NLU_DATA)."""
     if data is not None and model_dir is not None:
         return data, model_dir
     from bot.config import Settings
 
     settings = Settings()
-    return data or settings.nlu_data, model_dir or settings.model_dir
+    return data or settings.nlu_sources, model_dir or settings.model_dir
 
 
 def _embedder() -> Any:
@@ -71,7 +76,7 @@ def _plain_progress(stage: str, done: int, total: int) -> None:
         typer.echo(f"{stage} {done}/{total}", err=True)
 
 
-def _run_training(data: Path, model_dir: Path, quiet: bool) -> Any:
+def _run_training(data: Path | list[Path], model_dir: Path, quiet: bool) -> Any:
     from nlu.train import train
 
     embedder = _embedder()
@@ -142,7 +147,7 @@ def evaluate_command(
     from nlu.vector_cache import VectorCache
 
     data_path, directory = _paths(data, model_dir)
-    desk = load_desk_config(Settings().config_file)  # an invalid file: the boundary says so
+    desk = load_desk_config(Settings().desk_config_file)  # an invalid file: the boundary says so
     try:
         training = load_training_data(data_path)
         test_data = load_training_data(test) if test is not None else None
@@ -223,3 +228,40 @@ def parse_command(
         typer.echo(f"  {name:24} {score:.2f}")
     for entity in result.entities:
         typer.echo(f"entity: {entity.entity} = {entity.value!r} ({entity.text!r})")
+
+
+@app.command("export")
+def export_command(
+    data: DataOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="file to write [default: standard output]", dir_okay=False),
+    ] = None,
+) -> None:
+    """Write the intent data as one Rasa NLU file a Rasa assistant can train on (intents with
+    entity roles, groups and metadata, synonyms, regexes, lookup tables)."""
+    from nlu.errors import NluError
+    from nlu.training_data import (
+        describe,
+        load_training_data,
+        parse_training_yaml,
+        to_rasa_document,
+    )
+
+    source = data or _paths(None, Path("."))[0]
+    try:
+        loaded = load_training_data(source)
+        document = to_rasa_document(
+            loaded, header=f"Exported by `helpdesk nlu export` from {source}"
+        )
+        # what Rasa will read must be what the help desk trains on: checked, never assumed
+        if parse_training_yaml(document, "the export").fingerprint() != loaded.fingerprint():
+            raise NluError(f"the export of {source} would not read back the same")
+    except NluError as exc:
+        raise _fail(str(exc), data, None) from exc
+    if out is None:
+        sys.stdout.write(document)
+        return
+    out.write_text(document, encoding="utf-8")
+    counts = ", ".join(f"{n} {what}" for what, n in describe(loaded).items())
+    typer.echo(f"wrote {out}: {counts}", err=True)

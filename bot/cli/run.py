@@ -59,11 +59,12 @@ async def _run(settings: object, role: ProcessRole) -> bool:
 
     assert isinstance(settings, Settings)
     stop = _stop_on_signals()  # first: a SIGTERM during start-up must stop it, not be ignored
-    desk = load_desk_config(settings.config_file)
+    desk = load_desk_config(settings.desk_config_file)
     await ready_database(settings.effective_database_url)
     listen = role in (ProcessRole.ALL, ProcessRole.WORKER)
     channels = build_channels(settings, listen=listen)
-    if not channels and needs_a_platform(role):
+    # Rasa conversations arrive at ``helpdesk actions``; here they only receive later replies
+    if not set(channels) - {"rasa"} and needs_a_platform(role):
         typer.echo(
             "No platform is configured: set SLACK_BOT_TOKEN, TELEGRAM_TOKEN or DISCORD_TOKEN "
             "(see the README), or try `helpdesk chat`.",

@@ -4,7 +4,7 @@ The intent model gives one label per message, and a request for a person that al
 problem ("is there an actual person I can speak to about my refund") is labelled by its topic.
 So a request for a person is recognised *beside* the topic: by the handoff intent's share among
 the top candidates, or by the words people use to ask for one. The phrases were drawn from the
-``human_handoff`` examples in ``nlu/data/nlu.yml`` (tests check they recognise those and stay
+``human_handoff`` examples in ``nlu/dialog/dialog.yml`` (tests check they recognise those and stay
 quiet on every other intent's examples).
 """
 

@@ -8,6 +8,7 @@ changes — case, transcript, feedback, replies in the outbox, the session — c
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -134,7 +135,7 @@ class DialogEngine:
                 return None, exc.safe_message
             if call.role != Role.CUSTOMER:
                 return None, replies.HELP
-            return Verb(call.verb, call.case_number, call.args), None
+            return Verb(call.verb, call.case_number, call.args, history=inbound.context), None
         if not text and not inbound.attachments:
             return None, replies.EMPTY_MESSAGE
         if len(text) > self._desk.max_message_chars:
@@ -151,7 +152,7 @@ class DialogEngine:
                 unsupported_language=understanding.unsupported_language,
                 has_attachments=bool(inbound.attachments),
                 attachments=inbound.attachments,
-                tags=tags_from(understanding.entities),
+                tags=tags_from(understanding.entities, self._desk.business.tag_entities),
                 wants_person=understanding.wants_person,
                 names_a_problem=understanding.names_a_problem,
                 urgent=understanding.urgent,
@@ -204,12 +205,8 @@ def decision_summary(decision: Decision) -> str:
     return f"{decision.state} {[type(c).__name__ for c in decision.commands]}"
 
 
-TAGGED_ENTITIES = ("product",)
-
-
-def tags_from(entities: tuple[dict[str, Any], ...]) -> tuple[str, ...]:
-    """Case tags from what the customer named: products ("hub", "light strip") become tags,
-    so queues can route on them (``queues[].tags`` in helpdesk.yml)."""
-    return tuple(
-        sorted({str(e["value"]).lower() for e in entities if e.get("entity") in TAGGED_ENTITIES})
-    )
+def tags_from(entities: tuple[dict[str, Any], ...], tagged: Sequence[str]) -> tuple[str, ...]:
+    """Case tags from what the customer named: the values of the business's tagged entities
+    (``business.tag_entities``, e.g. its product lookup) become tags, so queues can route on
+    them (``queues[].tags`` in helpdesk.yml)."""
+    return tuple(sorted({str(e["value"]).lower() for e in entities if e.get("entity") in tagged}))

@@ -64,6 +64,7 @@ async def _post_text(uow: UnitOfWork, desk: DeskConfig, case: Case) -> str:
         queue=case.queue,
         first_response_due=case.first_response_due_at if case.first_response_at is None else None,
         reopened=case.reopen_count or 0,
+        tags=case.tags or (),
     )
 
 

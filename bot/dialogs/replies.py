@@ -1,7 +1,11 @@
 """Every word the bot says to customers and agents, in one place: easy to review and to
 translate. Functions return plain text; adapters escape it for their markup. A command the bot
 suggests is written ``hint(verb)``: the outbox renders it in the form that works on the
-platform it goes to (``/status`` in the terminal and Telegram, ``/helpdesk status`` in Slack)."""
+platform it goes to (``/status`` in the terminal and Telegram, ``/helpdesk status`` in Slack).
+
+These are the defaults: a business names itself and what the bot covers in helpdesk.yml
+(``business``) and rewords any reply by key in ``<data dir>/replies.yml`` (``bot.dialogs.wording``
+puts that in place when the desk starts)."""
 
 from __future__ import annotations
 
@@ -12,8 +16,12 @@ from bot.commands import hint
 from bot.messages import BUTTON_PAYLOAD_MAX_BYTES, Button, button_payload
 
 GREETING = (
-    "Hi! I'm the help desk bot. Ask me anything about your account, orders, billing or "
-    "devices, and I'll find the answer — or get you a person."
+    "Hi! I'm the help desk bot. Ask me anything, and I'll find the answer — or get you a person."
+)
+# with helpdesk.yml's business: its name, and " about <what the bot covers>"
+GREETING_FOR_BUSINESS = (
+    "Hi! I'm the {business} help desk bot. Ask me anything{about}, and I'll find the answer — "
+    "or get you a person."
 )
 HELP = (
     f"Just type your question. Commands: {hint('status')} (your cases), {hint('close')} (close "
@@ -43,9 +51,12 @@ ASK_DETAILS = "I'll get a person on this. In a sentence or two, what do you need
 GLAD_IT_HELPED = "Glad that helped! Anything else?"
 NOT_HELPFUL = "Sorry that didn't help. Tell me a bit more, or choose “Talk to a person”."
 OFF_TOPIC = (
-    "I can only help with Lumio: your account and sign-in, orders and delivery, billing and "
-    "Lumio Plus, returns and refunds, and setting up or fixing your lights and the app. "
-    "Ask me about one of those — or choose “Talk to a person”."
+    "I can only help with questions our help center covers. Ask me about one of those — or "
+    "choose “Talk to a person”."
+)
+# with helpdesk.yml's business: "<name>: <what the bot covers>"
+OFF_TOPIC_FOR_BUSINESS = (
+    "I can only help with {scope}. Ask me about one of those — or choose “Talk to a person”."
 )
 NO_ANSWER = (
     "I couldn't find an answer to that in our help center. Tell me a bit more, or choose "
@@ -400,11 +411,13 @@ def escalation_post(
     queue: str = "",
     first_response_due: datetime | None = None,
     reopened: int = 0,
+    tags: Sequence[str] = (),
 ) -> str:
     lines = [
         f"{'New case' if status_line == 'unclaimed' else 'Case'} #{number} — {subject}",
         f"Customer: {customer_name or 'unknown'} ({platform}) · Priority: {priority}"
-        + (f" · Queue: {queue}" if queue else ""),
+        + (f" · Queue: {queue}" if queue else "")
+        + (f" · Tags: {', '.join(tags)}" if tags else ""),
         f"Status: {status_line}" + (f" · reopened {reopened}×" if reopened else ""),
     ]
     if first_response_due is not None:

@@ -115,6 +115,9 @@ class Verb:
     verb: str
     case_number: int | None = None
     arg: str = ""  # the rest of the command (``/link CODE``)
+    # what the customer said before where the help desk did not hear it (a Rasa assistant's
+    # transcript): a case opened now carries it
+    history: tuple[str, ...] = ()
 
 
 Signal = Said | Clicked | Verb
@@ -363,6 +366,8 @@ def _on_verb(d: _Draft, verb: Verb) -> _Draft:
         case "reset":
             return _reset(d)
         case "human":
+            if verb.history and d.state not in (State.CASE_OPEN, State.WITH_AGENT):
+                d.data["history"] = list(verb.history)[-HISTORY_LIMIT:]
             return _handoff(d)
         case "start":
             return d.say(replies.GREETING)
@@ -484,7 +489,7 @@ def _while_a_case_is_open(d: _Draft, said: Said, intent: str | None, answerable:
 
 def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) -> _Draft:
     if d.state == State.COLLECTING:
-        _remember(d, said)
+        _remember(d, said, intent)
         return _open_case(d, intent=_case_intent(d), priority=d.data.get("priority", "normal"))
 
     if said.unsupported_language:
@@ -501,12 +506,12 @@ def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) ->
         d.to(State.IDLE)
 
     if said.urgent or intent == URGENT:
-        _remember(d, said)
+        _remember(d, said, intent)
         return _handoff(d, priority="high", fallback=URGENT)
     if said.wants_person or intent == HANDOFF:
         if answerable or said.tags or said.topic or said.names_a_problem:
             # "my order is late, get me a person": that's the problem
-            _remember(d, said)
+            _remember(d, said, intent)
         return _handoff(d)
 
     match intent:
@@ -526,7 +531,7 @@ def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) ->
     if intent in ("affirm", "deny"):
         return d.say(replies.HELP)
 
-    _remember(d, said)
+    _remember(d, said, intent)
     if answerable and said.hit is not None:
         d.data["misses"] = 0
         d.data["suggested"] = said.hit.slug
@@ -539,7 +544,7 @@ def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) ->
     if misses < 2:
         return d.say(replies.REPHRASE)
     # Never open a case behind the customer's back: say what the bot covers, offer a person.
-    off_topic = said.intent is None or said.confidence < 0.2
+    off_topic = intent is None  # the intent acted on decides the wording too (no second gate)
     return d.say(replies.OFF_TOPIC if off_topic else replies.NO_ANSWER, replies.human_button())
 
 
@@ -567,9 +572,11 @@ def _reopen(d: _Draft, number: int) -> _Draft:
 
 
 def _answered(d: _Draft) -> None:
-    """The customer's question is settled: a later case should not carry it."""
+    """The customer's question is settled: a later case should not carry it (nor the article
+    that settled it, which agents would read as what the bot suggested for the new problem)."""
     d.data["misses"] = 0
     d.data["history"] = []
+    d.data.pop("suggested", None)
     d.data.pop("tags", None)
     d.data.pop("topic", None)
 
@@ -578,13 +585,14 @@ def _feedback(d: _Draft, *, helpful: bool) -> RecordFeedback:
     return RecordFeedback(helpful=helpful, feedback_id=d.data.pop("feedback", None))
 
 
-def _remember(d: _Draft, said: Said) -> None:
+def _remember(d: _Draft, said: Said, intent: str | None) -> None:
     history = list(d.data.get("history", []))
     history.append(said.text)
     d.data["history"] = history[-HISTORY_LIMIT:]
     if said.tags:
         d.data["tags"] = sorted(set(d.data.get("tags", [])) | set(said.tags))
-    topic = said.topic or (said.intent if said.intent and said.confidence >= 0.5 else None)
+    # ``intent``: the one the dialog acts on (the classifier's decision), not a second gate
+    topic = said.topic or intent
     if topic and topic not in SMALL_TALK | {HANDOFF, URGENT, "case_status", "reset", "add_info"}:
         d.data["topic"] = topic  # the problem; queue rules route on it
 

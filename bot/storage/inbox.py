@@ -73,6 +73,7 @@ def inbound_from_dict(data: dict[str, Any]) -> Inbound:
     values["kind"] = InboundKind(values["kind"])
     values["attachments"] = tuple(values.get("attachments", ()))
     values["groups"] = tuple(values.get("groups", ()))
+    values["context"] = tuple(values.get("context", ()))
     received = values.get("received_at")
     values["received_at"] = datetime.fromisoformat(received) if received else None
     return Inbound(**values)

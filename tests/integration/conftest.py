@@ -38,9 +38,11 @@ def world(discord_env: simcord.Env) -> DiscordWorld:
 
 @pytest.fixture(scope="session")
 def e2e_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory with the bundled articles, shared by the end-to-end tests of a session:
-    the first process to start trains the intent model and builds the index in it, the others
-    reuse them. Each test gives its processes a database of its own (``DATABASE_URL``)."""
+    """A data directory with the bundled sample (its articles, topic intents and wording),
+    shared by the end-to-end tests of a session: the first process to start trains the intent
+    model and builds the index in it, the others reuse them. Each test gives its processes a
+    database of its own (``DATABASE_URL``)."""
     data_dir = tmp_path_factory.mktemp("e2e-data")
-    (data_dir / "articles").symlink_to(PROJECT_ROOT / "data" / "articles")
+    for name in ("articles", "nlu", "replies.yml"):
+        (data_dir / name).symlink_to(PROJECT_ROOT / "data" / name)
     return data_dir

@@ -77,6 +77,16 @@ def test_an_unknown_key_in_helpdesk_yml_is_named(
     assert_one_sentence(result, "desk.yml", "queus")
 
 
+@pytest.mark.parametrize("command", [("chat", "--quiet"), ("config", "show")], ids=" ".join)
+def test_a_mistake_in_the_businesss_replies_is_named_by_key(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "replies.yml").write_text("case_opened: Your case is open.\n")
+    result = helpdesk(tmp_path, *command)
+    assert_one_sentence(result, "replies.yml", "case_opened", "{number}")
+
+
 def test_a_mistyped_config_path_is_named_not_ignored(tmp_path: Path) -> None:
     result = helpdesk(tmp_path, "config", "show", HELPDESK_CONFIG="helpdesk.ymll")
     assert_one_sentence(result, "HELPDESK_CONFIG", "helpdesk.ymll")
@@ -95,6 +105,7 @@ def test_an_unknown_log_level_is_refused_with_the_allowed_ones(tmp_path: Path) -
     [
         ("chat",),
         ("run",),
+        ("actions",),
         ("cases", "list"),
         ("customers", "export", "1"),
         ("customers", "erase", "1", "--yes"),

@@ -39,7 +39,7 @@ async def _prepare(settings: Settings, embedder: Any) -> tuple[NluModel, Knowled
     engine = create_engine(settings.effective_database_url)
     try:
         model = await asyncio.to_thread(
-            load_or_train, settings.nlu_data, settings.model_dir, embedder
+            load_or_train, settings.nlu_sources, settings.model_dir, embedder
         )
         await ensure_ready(
             session_factory(engine),
@@ -54,13 +54,19 @@ async def _prepare(settings: Settings, embedder: Any) -> tuple[NluModel, Knowled
 
 
 @pytest.fixture(scope="module")
-def understander_for(e2e_data_dir: Path, embedder: Any) -> MakeUnderstander:
-    """The bot's own understander (trained model, built index), with or without a help
-    centre URL; the model and index are built once for the module."""
+def prepared(e2e_data_dir: Path, embedder: Any) -> tuple[NluModel, KnowledgeSearch]:
+    """The bundled intent model and knowledge index, built once for the module."""
     settings = Settings(
         DATABASE_URL=f"sqlite:///{e2e_data_dir / 'knowledge.db'}", HELPDESK_DATA_DIR=e2e_data_dir
     )
-    model, search = asyncio.run(_prepare(settings, embedder))
+    return asyncio.run(_prepare(settings, embedder))
+
+
+@pytest.fixture(scope="module")
+def understander_for(prepared: tuple[NluModel, KnowledgeSearch], embedder: Any) -> MakeUnderstander:
+    """The bot's own understander (trained model, built index), with or without a help
+    centre URL."""
+    model, search = prepared
 
     def make(article_url: str | None) -> EmbeddingUnderstander:
         return EmbeddingUnderstander(
@@ -261,6 +267,56 @@ async def test_an_angry_shouted_complaint_is_escalated_at_high_priority(t: Trans
     case = await case_row(t)
     assert case.priority == "high"
     assert case.intent == "billing_charge"
+
+
+# --- decisions at the out-of-scope floor, with the real model's own scores -------------------
+
+
+def near_the_floor(model: NluModel, embedder: Any, text: str) -> tuple[str | None, float]:
+    """The real model's intent and confidence for ``text``, once its in-scope score is known to
+    lie in the band around the floor where the confidence ramps (floor ± width): the messages
+    a second gate used to drop."""
+    prediction = model.classifier.predict(embedder.encode([text])[0], text)
+    floor = model.classifier.thresholds
+    assert floor.score - floor.width <= prediction.score <= floor.score + floor.width, (
+        f"{text!r} no longer sits at the floor (score {prediction.score:.3f}): pick another"
+    )
+    return prediction.intent, prediction.confidence
+
+
+async def test_a_billing_message_the_model_barely_accepts_reaches_the_billing_queue(
+    t: Transcript, prepared: tuple[NluModel, KnowledgeSearch], embedder: Any
+) -> None:
+    intent, confidence = near_the_floor(prepared[0], embedder, "extra fee??")
+    assert intent == "billing_charge" and confidence < 0.5  # accepted, with little confidence
+
+    await t.say("extra fee??")
+    (opened,) = await t.say("can I talk to a human")
+    assert "case #1" in opened
+    case = await case_row(t)
+    assert (case.intent, case.queue) == ("billing_charge", "billing")
+    assert any("extra fee??" in post for post in t.agents_saw(BILLING))
+
+
+async def test_a_message_just_below_the_floor_gets_an_article_not_a_guessed_intent(
+    t: Transcript, prepared: tuple[NluModel, KnowledgeSearch], embedder: Any
+) -> None:
+    intent, _ = near_the_floor(prepared[0], embedder, "lumio took money off me")
+    assert intent is None  # rejected by the classifier, just below its floor
+
+    (answer,) = await t.say("lumio took money off me")  # knowledge search still answers
+    assert "payment" in answer.lower() and "Did this help?" in answer
+    assert await case_count(t) == 0 and t.agents_saw() == []
+
+
+async def test_a_shouted_request_for_a_person_below_confidence_half_reaches_a_person(
+    t: Transcript, prepared: tuple[NluModel, KnowledgeSearch], embedder: Any
+) -> None:
+    model = prepared[0]
+    parse = model.parse_vector("HUMAN. NOW.", embedder.encode(["HUMAN. NOW."])[0])
+    assert parse.intent == "human_handoff" and parse.confidence < 0.5  # the real model's figure
+
+    assert await t.say("HUMAN. NOW.") == [replies.ASK_DETAILS]
 
 
 # --- off topic --------------------------------------------------------------------------------

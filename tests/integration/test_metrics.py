@@ -18,8 +18,8 @@ from bot.config import DeskConfig, SlaConfig, SlaTarget
 from bot.dialogs.sla_notices import run_sla_check
 from bot.dialogs.understanding import Understanding
 from bot.errors import PermanentSendError, RetryableSendError
-from bot.messages import ChannelRef
 from bot.escalation.sla_clock import CaseSlaClock
+from bot.messages import ChannelRef
 from bot.reports.metrics import Span, collect
 from bot.reports.scrape import assumed_deflections
 from bot.reports.seed import seed_demo

@@ -1,4 +1,5 @@
-"""The real encoder on the bundled Lumio data: training, parsing, retraining, the CLI."""
+"""The real encoder on the bundled sample desk's data (the dialog's intents and the Lumio
+shop's topics): training, parsing, retraining, the CLI."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import nlu
+from bot.config import DIALOG_NLU_DATA, PROJECT_ROOT
 from nlu.model import NluModel
 from nlu.train import is_current, train
 
 pytestmark = pytest.mark.model
 
-BUNDLED = Path(nlu.__file__).parent / "data"
+SAMPLE_TOPICS = PROJECT_ROOT / "data" / "nlu"
+BUNDLED = [DIALOG_NLU_DATA, SAMPLE_TOPICS]
 
 
 class CountingEmbedder:
@@ -85,11 +87,12 @@ def test_off_topic_messages_are_out_of_scope(model: NluModel, embedder: Any, tex
 
 
 def test_entities_come_back_with_the_intent(model: NluModel, embedder: Any) -> None:
-    result = model.parse("where is my order lm-204518? the light strips never came", embedder)
+    result = model.parse("where is my order LM-204518? the light strips never came", embedder)
 
     assert result.intent == "order_status"
-    assert ("order_number", "LM-204518") in [(e.entity, e.value) for e in result.entities]
-    assert ("product", "light strip") in [(e.entity, e.value) for e in result.entities]
+    found = [(e.entity, e.value) for e in result.entities]
+    assert ("order_number", "LM-204518") in found  # the sample shop's own pattern
+    assert ("product", "light strip") in found
 
 
 def test_parse_vector_matches_parse(model: NluModel, embedder: Any) -> None:
@@ -102,13 +105,14 @@ def test_parse_vector_matches_parse(model: NluModel, embedder: Any) -> None:
 def test_retraining_after_adding_examples_encodes_only_those(
     model_dir: Path, embedder: Any, tmp_path: Path
 ) -> None:
-    data_dir = tmp_path / "data"
-    shutil.copytree(BUNDLED, data_dir)
+    topics = tmp_path / "data"
+    shutil.copytree(SAMPLE_TOPICS, topics)
+    data_dir = [DIALOG_NLU_DATA, topics]
     shutil.copytree(model_dir, tmp_path / "model")
     assert is_current(data_dir, tmp_path / "model")
     added = ["my bulb hums loudly", "the hub has a red ring", "strip colours look washed out"]
     extra = "".join(f"    - {text}\n" for text in added)
-    nlu_yml = data_dir / "nlu.yml"
+    nlu_yml = topics / "nlu.yml"
     nlu_yml.write_text(
         nlu_yml.read_text().replace(
             "- intent: device_troubleshooting\n  examples: |\n",
@@ -124,11 +128,13 @@ def test_retraining_after_adding_examples_encodes_only_those(
     assert is_current(data_dir, tmp_path / "model")
 
 
-def test_cli_parse_and_evaluate_print_json(model_dir: Path) -> None:
+def test_cli_parse_and_evaluate_print_json(model_dir: Path, tmp_path: Path) -> None:
+    """Without --data: the dialog's intents and the data directory's own topics."""
     from bot.cli.nlu import app
 
-    runner = CliRunner()
-    common = ["--data", str(BUNDLED), "--model-dir", str(model_dir), "--json"]
+    (tmp_path / "nlu").symlink_to(SAMPLE_TOPICS)
+    runner = CliRunner(env={"HELPDESK_DATA_DIR": str(tmp_path)})
+    common = ["--model-dir", str(model_dir), "--json"]
 
     parsed = runner.invoke(app, ["parse", "I forgot my password", *common])
     evaluated = runner.invoke(app, ["evaluate", *common])

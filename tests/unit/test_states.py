@@ -61,6 +61,7 @@ def test_that_helped_records_a_confirmed_deflection_and_settles_the_question() -
     assert d.replies[0].text == replies.GLAD_IT_HELPED
     later = decide(d.state, d.data, Verb("human"), POLICY)
     assert later.state == State.COLLECTING  # the settled question is not the new case
+    assert "suggested" not in later.data  # nor is the article that settled it
 
 
 def test_yes_after_a_suggestion_counts_as_helped_and_no_offers_a_person() -> None:
@@ -373,3 +374,32 @@ def test_an_answer_links_the_article_when_the_help_center_is_online() -> None:
     assert "Show the whole article" not in [b.label for b in d.replies[0].buttons]
     shown = decide(State.IDLE, {}, Clicked("article", "", "reset-your-password"), POLICY)
     assert shown.commands == (ShowArticle("reset-your-password"),)
+
+
+def test_a_person_asked_for_with_the_platforms_transcript_opens_a_case_at_once() -> None:
+    """A Rasa assistant heard the problem, the help desk did not: no need to ask again."""
+    history = ("Details the assistant collected: product: hub", "my hub drops off the wi-fi")
+    d = decide(State.IDLE, {}, Verb("human", history=history), POLICY)
+    assert d.state == State.CASE_OPEN
+    [command] = d.commands
+    assert isinstance(command, OpenCase)
+    assert command.history == history and command.subject == "my hub drops off the wi-fi"
+
+
+def test_the_platforms_transcript_does_not_reopen_an_open_case() -> None:
+    d = decide(State.CASE_OPEN, {"case": 3}, Verb("human", history=("again",)), POLICY)
+    assert d.commands == () and d.replies[0].text == replies.case_already_open(3)
+
+
+def test_a_topic_accepted_with_little_confidence_still_routes_the_case() -> None:
+    """The real bundled model accepts "extra fee??" as billing_charge at confidence 0.16 (its
+    in-scope score sits in the floor's band): the dialog acts on that decision, so the case the
+    customer then asks for carries the billing intent its queue rule routes on."""
+    unsure = Said(text="extra fee??", intent="billing_charge", confidence=0.16)
+    first = decide(State.IDLE, {}, unsure, Policy())
+    d = decide(first.state, first.data, Clicked("human"), Policy())
+    opened = [c for c in d.commands if isinstance(c, OpenCase)]
+    if not opened:  # asked for details first: the next message opens it
+        d = decide(d.state, d.data, said("it's on my card statement"), Policy())
+        opened = [c for c in d.commands if isinstance(c, OpenCase)]
+    assert [c.intent for c in opened] == ["billing_charge"]

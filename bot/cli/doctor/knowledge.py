@@ -65,12 +65,12 @@ def check_intent_model(settings: Settings, model_name: str) -> Finding:
     except NluError as exc:
         return fail(AREA, "intent model", str(exc), f"run `helpdesk nlu train` {FIRST_START}")
     try:
-        current = is_current(settings.nlu_data, settings.model_dir, model_name=model_name)
+        current = is_current(settings.nlu_sources, settings.model_dir, model_name=model_name)
     except NluError as exc:
         return fail(
             AREA,
             "intent data",
-            f"{settings.nlu_data}: {exc}",
+            f"{settings.topic_nlu_data}: {exc}",
             "fix the training data (HELPDESK_NLU_DATA points at it)",
         )
     if not current:

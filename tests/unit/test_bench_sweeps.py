@@ -1,0 +1,49 @@
+"""The sweeps' building blocks: left-out intents are a seeded partition, the AUC is the
+textbook one, and CovidFAQ's dev half never overlaps the half that is reported."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.datasets import FaqQuery
+from benchmarks.retrieval_sweep import covid_halves
+from benchmarks.sweeps import auc, intent_folds
+
+
+def test_left_out_intents_partition_the_intents_the_same_way_every_run() -> None:
+    intents = [f"intent_{i}" for i in range(23)]
+    folds = intent_folds(intents, 5, seed=0)
+    assert sorted(i for fold in folds for i in fold) == sorted(intents)
+    assert {len(fold) for fold in folds} <= {4, 5}
+    assert intent_folds(list(reversed(intents)), 5, seed=0) == folds
+    assert intent_folds(intents, 5, seed=1) != folds
+
+
+def test_auc_is_the_chance_a_positive_outranks_a_negative() -> None:
+    assert auc(np.array([3.0, 4.0]), np.array([1.0, 2.0])) == 1.0
+    assert auc(np.array([1.0, 2.0]), np.array([3.0, 4.0])) == 0.0
+    assert auc(np.array([1.0, 3.0]), np.array([2.0])) == 0.5
+    assert auc(np.array([2.0]), np.array([2.0])) == pytest.approx(0.5)  # a tie counts half
+
+
+def test_covidfaq_dev_and_reported_halves_are_disjoint_and_seeded() -> None:
+    queries = [FaqQuery(str(i), f"q{i}", frozenset({"d"})) for i in range(101)]
+    dev, reported = covid_halves(queries)
+    assert not set(dev) & set(reported)
+    assert sorted(dev + reported) == list(range(101))
+    assert len(dev) == 50 or len(dev) == 51
+    assert covid_halves(queries) == (dev, reported)
+
+
+def test_the_chosen_share_rejects_most_while_dev_accuracy_stays_within_a_point() -> None:
+    from benchmarks.report import metric
+    from benchmarks.sweeps import KEEP_GRID, choose_keep
+
+    dev_accuracy = {0.9: 0.87, 0.93: 0.90, 0.95: 0.919, 0.96: 0.928}  # the rest: 0.93
+    rows = [metric("banking77 dev", "accuracy without rejection", 0.935, 1000)]
+    rows += [
+        metric("banking77 dev", f"keep {k:g}: accuracy", dev_accuracy.get(k, 0.93), 1000)
+        for k in KEEP_GRID
+    ]
+    assert choose_keep(rows) == 0.96
