@@ -25,6 +25,7 @@ texts past a message's room; a private answer (``Outbound.private_to``) goes thr
 command's or click's ``response_url``, else ``chat.postEphemeral``, else a DM; a file
 (``Outbound.file_path``) is uploaded with ``files.getUploadURLExternal`` +
 ``files.completeUploadExternal``. Errors are classified at the edge (``slack_errors``).
+Socket Mode reconnects (each new websocket after the first) are counted on the metrics.
 
 Slack sends every message of the shared channels the bot is in; one in a thread is handed over
 only when the help desk follows that thread, which the adapter asks through a lookup the
@@ -86,6 +87,7 @@ from bot.messages import (
     SentRef,
     ThreadLookup,
 )
+from bot.metrics import ADAPTER_RECONNECTS
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +153,7 @@ class SlackChannel:
             self._socket = AsyncSocketModeHandler(
                 self.app, self._app_token, web_client=self._client
             )
+            self._socket.client.message_listeners.append(_ReconnectCounter())
             await self._socket.connect_async()
             logger.info("slack: connected in Socket Mode")
 
@@ -398,6 +401,23 @@ class SlackChannel:
             )
         except SlackApiError as exc:
             logger.warning("slack views.open failed: %s", exc.response.get("error"))
+
+
+class _ReconnectCounter:
+    """Counts Socket Mode reconnects. Slack greets every new websocket with a ``hello``
+    message; the SDK opens a new one whenever the old one dropped, went stale or Slack asked
+    for a refresh (a ``disconnect`` message, every few hours): each ``hello`` after the first
+    is a reconnect."""
+
+    def __init__(self) -> None:
+        self._greeted = False
+
+    async def __call__(self, _client: Any, message: dict[str, Any], _raw: str | None) -> None:
+        if message.get("type") != "hello":
+            return
+        if self._greeted:
+            ADAPTER_RECONNECTS.labels(platform=PLATFORM).inc()
+        self._greeted = True
 
 
 def _method_of(outbound: Outbound) -> str:

@@ -16,7 +16,8 @@ helpdesk.yml makes every group admin an agent.
 
 Translation is in ``telegram_inbound`` (updates → Inbound), ``telegram_outbound`` (posts, edits,
 topics) and ``telegram_render`` (keyboards, text limits, error classes); start-up checks of the
-agent groups in ``telegram_checks``.
+agent groups in ``telegram_checks``; reconnects of long polling are counted in
+``telegram_polling``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from bot.adapters.telegram_checks import check_group
 from bot.adapters.telegram_inbound import PLATFORM, translate
 from bot.adapters.telegram_outbound import TelegramSender
+from bot.adapters.telegram_polling import PollingRequest
 from bot.clock import Clock, SystemClock
 from bot.config import DeskConfig, Settings, load_desk_config
 from bot.errors import ConfigError
@@ -89,6 +91,7 @@ class TelegramChannel:
             .token(token)
             .base_url(api_url)
             .base_file_url(_file_url(api_url))
+            .get_updates_request(PollingRequest())  # counts reconnects of long polling
             .build()
         )
         self._application.add_handler(TypeHandler(Update, self._on_update))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.dialogs import replies
+from bot.metrics import REGISTRY
 from bot.storage.models import Case, OutboxMessage
 from tests.support.slack_api import Call, SlackStandIn
 from tests.support.slack_desk import (
@@ -164,6 +165,26 @@ async def test_a_redelivered_event_is_answered_once(d: SlackDesk) -> None:
     await d.slack.deliver("events_api", event, retry_attempt=1)
     await d.drain()
     assert len(d.slack.posts(CUSTOMER_DM)) == 1
+
+
+async def test_a_dropped_websocket_is_reconnected_and_counted_once(d: SlackDesk) -> None:
+    """Slack closes the websocket: the app opens a new one, the customer's next message is
+    answered, and the metrics show one reconnect (the first connection is not one)."""
+
+    def reconnects() -> float:
+        found = REGISTRY.get_sample_value(
+            "helpdesk_adapter_reconnects_total", {"platform": "slack"}
+        )
+        return found or 0.0
+
+    before = reconnects()
+    await d.slack.drop()
+    # the envelope goes down the new websocket, after its hello: acked once both are handled
+    await d.slack.deliver("events_api", d.dm("I forgot my password"))
+    await d.drain()
+    assert len(d.slack.calls_to("apps.connections.open")) == 2
+    assert "Reset your password" in d.slack.posts(CUSTOMER_DM)[-1].args["text"]
+    assert reconnects() == before + 1
 
 
 async def test_bots_edits_and_our_own_posts_are_ignored(d: SlackDesk) -> None:

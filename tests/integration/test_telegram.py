@@ -17,6 +17,7 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.dialogs import replies
+from bot.metrics import REGISTRY
 from tests.support.telegram_api import TelegramApi
 from tests.support.telegram_desk import TelegramDesk, open_telegram_desk
 from tests.support.telegram_updates import AGENT_GROUP, CUSTOMER_CHAT
@@ -135,3 +136,27 @@ async def test_the_update_mode_is_set_up_at_start(tg: TelegramDesk) -> None:
         await tg.api.wait_for_call("getUpdates", timeout="10")  # long polling
     else:
         assert tg.api.calls_to("setWebhook") and tg.api.calls_to("getUpdates") == []
+
+
+async def test_polling_that_lost_telegram_and_got_it_back_counts_one_reconnect(
+    api: TelegramApi, migrated_url: str, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """A long poll answered 502 (Telegram's front end without its backend), then polling goes
+    on: the customer's message still arrives, and the metrics show one reconnect."""
+
+    def reconnects() -> float:
+        found = REGISTRY.get_sample_value(
+            "helpdesk_adapter_reconnects_total", {"platform": "telegram"}
+        )
+        return found or 0.0
+
+    tg = await open_telegram_desk(api, migrated_url, clock, tmp_path, mode="polling")
+    try:
+        await tg.api.wait_for_call("getUpdates", timeout="10")  # polling, nothing lost yet
+        before = reconnects()
+        tg.api.break_polling()
+        await tg.deliver(tg.updates.customer_says("/start"))  # fetched by the poll after it
+        assert last_to(tg.api, CUSTOMER_CHAT)["text"] == replies.GREETING
+        assert reconnects() == before + 1
+    finally:
+        await tg.close()

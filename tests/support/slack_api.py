@@ -4,7 +4,8 @@ on 127.0.0.1 with a port of its own, for the real slack-bolt / slack_sdk to talk
 It records every Web API call (``calls``, ``calls_to``), answers with the documented response
 shapes, can be told to fail a method once (``fail`` → ``{"ok": false, "error": …}``,
 ``rate_limit`` → HTTP 429 with ``Retry-After``), and pushes Socket Mode envelopes
-(``push``) whose acknowledgements tests can wait for (``ack_of``). Plus helpers to load the
+(``push``) whose acknowledgements tests can wait for (``ack_of``); ``drop`` closes the websocket
+from Slack's side (``push`` then waits for the app to connect again). Plus helpers to load the
 payload fixtures in ``tests/fixtures/slack`` and to sign HTTP Events API requests as Slack does.
 
 It refuses what Slack refuses: posting where the bot is not a member (``not_in_channel``,
@@ -45,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 BOT_USER_ID = "U0BOT"
@@ -263,6 +264,13 @@ class SlackStandIn:
         """Push an envelope and wait for its acknowledgement."""
         return await self.ack_of(await self.push(kind, payload, **kw))
 
+    async def drop(self) -> None:
+        """Close the app's websocket from Slack's side, as a Slack host going away does."""
+        await asyncio.wait_for(self._socket_ready.wait(), ACK_TIMEOUT)
+        assert self._socket is not None
+        self._socket_ready.clear()  # pushes wait for the next connection
+        await self._socket.close(code=WSCloseCode.GOING_AWAY)
+
     async def _link(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -288,7 +296,8 @@ class SlackStandIn:
                 waiter = self._ack_waiters.get(envelope_id)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(data)
-        self._socket_ready.clear()
+        if self._socket is ws:  # not when the app has connected again meanwhile
+            self._socket_ready.clear()
         return ws
 
     # --- response_url and the file upload URL ------------------------------------------------

@@ -11,7 +11,9 @@ message and topic counters, and a queue of updates served by ``getUpdates`` (lon
 request waits until an update is pushed, its ``timeout`` passes or the server stops).
 Texts over 4,096 UTF-16 units (or empty) and captions over 1,024 are refused with Telegram's
 own 400 errors. ``fail(method, error)`` makes the next call of a method fail with one of
-Telegram's error bodies (``RATE_LIMITED(n)``, ``BLOCKED``, ``NOT_ENOUGH_RIGHTS``).
+Telegram's error bodies (``RATE_LIMITED(n)``, ``BLOCKED``, ``NOT_ENOUGH_RIGHTS``);
+``break_polling()`` makes the long poll in progress (or else the next one) answer 502 Bad
+Gateway at once, as Telegram's front end does when it loses its Bot API backend.
 
 What it cannot prove: real permission checks, real rate limits, how clients render messages.
 """
@@ -127,6 +129,7 @@ class TelegramApi:
         self.closed_topics: dict[str, set[int]] = defaultdict(set)
         self._new_update = asyncio.Event()
         self._closing = asyncio.Event()
+        self._poll_broken = asyncio.Event()
         self._recorded = asyncio.Condition()
         self.sent: list[dict[str, Any]] = []  # the Message objects sendMessage returned
         self._answered: set[str] = set()  # callback query ids
@@ -174,6 +177,10 @@ class TelegramApi:
 
     def fail(self, method: str, error: ApiError) -> None:
         self.failures[method].append(error)
+
+    def break_polling(self) -> None:
+        """The ``getUpdates`` call waiting now (or else the next one) fails: 502 Bad Gateway."""
+        self._poll_broken.set()
 
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue an update for ``getUpdates``; gives it the next ``update_id``."""
@@ -281,12 +288,16 @@ class TelegramApi:
             waiters = [
                 asyncio.ensure_future(self._new_update.wait()),
                 asyncio.ensure_future(self._closing.wait()),
+                asyncio.ensure_future(self._poll_broken.wait()),
             ]
             await asyncio.wait(
                 waiters, timeout=float(params["timeout"]), return_when="FIRST_COMPLETED"
             )
             for waiter in waiters:
                 waiter.cancel()
+        if self._poll_broken.is_set():
+            self._poll_broken.clear()
+            return BAD_GATEWAY  # the updates stay queued for the next call
         return list(self._updates)
 
     async def _api_getChat(self, params: dict[str, Any]) -> Any:
