@@ -2,7 +2,7 @@
 
 It writes what the rest of the help desk reads from there: ``helpdesk.yml`` (the business's
 name, what the bot covers, its help centre and languages), ``articles/`` (copied from a folder
-of Markdown, made from a spreadsheet saved as CSV, or empty), ``nlu/`` (where its own topic
+of Markdown, made from a CSV or XLSX spreadsheet, or empty), ``nlu/`` (where its own topic
 intents and entities go) and ``replies.yml`` (its own wording). Asks for what the flags leave
 out, unless ``--yes``; never overwrites a set-up directory without ``--force``.
 """
@@ -91,7 +91,9 @@ def init(
     ] = None,
     articles: Annotated[
         Path | None,
-        typer.Option("--articles", help="a folder of Markdown articles or a .csv spreadsheet"),
+        typer.Option(
+            "--articles", help="a folder of Markdown articles or a .csv / .xlsx spreadsheet"
+        ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="ask nothing: flags and defaults")] = False,
     force: Annotated[bool, typer.Option("--force", help="overwrite an existing set-up")] = False,
@@ -115,7 +117,8 @@ def init(
         languages = typer.prompt("Languages (codes, comma-separated)", default="en").split(",")
     if articles is None and not yes:
         answer = typer.prompt(
-            "Articles: a folder of Markdown, a .csv spreadsheet, or blank for none", default=""
+            "Articles: a folder of Markdown, a .csv or .xlsx spreadsheet, or blank for none",
+            default="",
         )
         articles = Path(answer).expanduser() if answer.strip() else None
     settings = _settings(name, covers or "", help_center or "", languages or ["en"])
@@ -174,6 +177,7 @@ def _yaml_with_header(settings: dict[str, Any]) -> str:
 def _articles(folder: Path, source: Path | None, *, force: bool) -> int:
     """Fill ``folder`` from ``source``; the number of articles it then holds."""
     from bot.knowledge.importer import article_files
+    from bot.knowledge.spreadsheet import SHEET_SUFFIXES, read_sheet
 
     folder.mkdir(exist_ok=True)
     _write_once(folder / "README.md", _ARTICLES_README)
@@ -182,16 +186,21 @@ def _articles(folder: Path, source: Path | None, *, force: bool) -> int:
     if source.is_dir():
         for file in article_files(source):
             _copy(file, folder / file.name, force=force)
-    elif source.is_file() and source.suffix.lower() == ".csv":
-        from bot.knowledge.spreadsheet import read_sheet
-
+    elif source.is_file() and source.suffix.lower() in SHEET_SUFFIXES:
+        # The same reading as `helpdesk kb import faq.csv`: same columns, same articles.
         sheet = read_sheet(source)
-        for problem in sheet.errors:
-            typer.echo(f"warning: {problem}", err=True)
-        for slug, text in sheet.articles:
-            _write(folder / f"{slug}.md", text, force=force)
+        if sheet.failed:
+            _refuse(f"--articles: {sheet.failed}")
+        for note in sheet.notes:
+            typer.echo(f"note: {note}", err=True)
+        for problem in sheet.problems:
+            typer.echo(f"warning: {source}, {problem}; row skipped", err=True)
+        for article in sheet.articles:
+            _write(folder / f"{article.slug}.md", article.markdown, force=force)
     else:
-        _refuse(f"--articles: {source} is neither a folder of Markdown files nor a .csv file")
+        _refuse(
+            f"--articles: {source} is neither a folder of Markdown files nor a .csv or .xlsx file"
+        )
     return len(article_files(folder))
 
 

@@ -1,4 +1,5 @@
-"""``helpdesk kb``: import, list, search and reindex the knowledge base.
+"""``helpdesk kb``: import (a folder of Markdown or a CSV / XLSX spreadsheet), list, search and
+reindex the knowledge base.
 
 torch, faiss and the database drivers are imported inside the commands, so ``helpdesk --help``
 stays instant.
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from bot.config import Settings
+    from bot.knowledge.importer import ImportReport
 
 app = typer.Typer(
     help="The knowledge base: import articles, list them, search, rebuild the index.",
@@ -60,32 +62,72 @@ def _embedder() -> Any:
 
 @app.command("import")
 def import_(
-    directory: Annotated[
-        Path | None, typer.Argument(help="Folder of .md articles (default: <data dir>/articles).")
+    source: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A folder of .md articles, or a .csv / .xlsx spreadsheet of questions and "
+            "answers (default: <data dir>/articles)."
+        ),
     ] = None,
-    prune: Annotated[bool, typer.Option(help="Delete articles whose files are gone.")] = False,
+    prune: Annotated[
+        bool, typer.Option(help="Delete articles whose files are gone (folders only).")
+    ] = False,
     reindex: Annotated[bool, typer.Option(help="Rebuild the search index afterwards.")] = True,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show what would be added, changed or skipped; change nothing."
+        ),
+    ] = False,
 ) -> None:
-    """Import (upsert) articles from Markdown files with front matter."""
+    """Import (upsert) articles from Markdown files with front matter or from a spreadsheet."""
     from bot.clock import SystemClock
-    from bot.knowledge.importer import ImportReport, import_articles
+    from bot.knowledge.importer import import_articles
     from bot.knowledge.service import reindex as rebuild
+    from bot.knowledge.sheet_import import import_sheet
+    from bot.knowledge.spreadsheet import SHEET_SUFFIXES
 
     settings = _settings()
-    folder = directory or settings.articles_dir
-    if not folder.is_dir():  # before the database is opened: the path is what to fix
-        missing = not folder.exists()
+    path = (source or settings.articles_dir).expanduser()
+    is_sheet = path.is_file() and path.suffix.lower() in SHEET_SUFFIXES
+    if not (is_sheet or path.is_dir()):  # before the database is opened: the path is what to fix
+        missing = not path.exists()
         error = FileNotFoundError if missing else NotADirectoryError
         raise error(
-            errno.ENOENT if missing else errno.ENOTDIR, "no folder of articles", str(folder)
+            errno.ENOENT if missing else errno.ENOTDIR,
+            "no folder of articles or .csv / .xlsx spreadsheet",
+            str(path),
         )
+    if is_sheet and prune:
+        raise typer.BadParameter("--prune is for folders of articles", param_hint="--prune")
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> ImportReport:
+        rows: dict[str, int] = {}
         async with sessions() as session:
-            report = await import_articles(session, folder, SystemClock(), prune=prune)
-            await session.commit()
+            if is_sheet:
+                report, sheet = await import_sheet(
+                    session, path.resolve(), SystemClock(), dry_run=dry_run
+                )
+                rows = {a.slug: a.row for a in sheet.articles}
+                for note in sheet.notes:
+                    typer.echo(f"note: {note}", err=True)
+                if sheet.blank_rows:
+                    typer.echo(f"note: {sheet.blank_rows} blank row(s) skipped", err=True)
+            else:
+                report = await import_articles(
+                    session, path, SystemClock(), prune=prune, dry_run=dry_run
+                )
+            if dry_run:
+                await session.rollback()
+            else:
+                await session.commit()
         for error in report.errors:
             typer.echo(f"skipped {error}", err=True)
+        if dry_run:
+            for line in _plan(report, rows):
+                typer.echo(line)
+            typer.echo("dry run, nothing changed: " + report.summary())
+            return report
         typer.echo(report.summary())
         if reindex:
             built = await rebuild(sessions, _embedder(), settings.index_dir, progress=_progress)
@@ -95,6 +137,22 @@ def import_(
     report = _run(work)
     if report.errors and not (report.added or report.updated or report.unchanged):
         raise typer.Exit(code=1)
+
+
+def _plan(report: ImportReport, rows: dict[str, int]) -> list[str]:
+    """A dry run's lines: what each article would undergo, and why."""
+
+    def where(slug: str) -> str:
+        return f" (row {rows[slug]})" if slug in rows else ""
+
+    lines = [f"would add {slug}{where(slug)}" for slug in report.added]
+    lines += [
+        f"would change {slug}{where(slug)}: {', '.join(report.changes.get(slug, []))}"
+        for slug in report.updated
+    ]
+    lines += [f"unchanged {slug}{where(slug)}" for slug in report.unchanged]
+    lines += [f"would remove {slug}: its file is gone" for slug in report.removed]
+    return lines
 
 
 @app.command("list")

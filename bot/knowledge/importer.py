@@ -3,7 +3,9 @@
 Articles are upserted by slug; a changed article gets its chunks replaced. Files that cannot be
 parsed are reported in ``ImportReport.errors`` and skipped — one bad file never stops an import.
 With ``prune=True`` articles whose files are gone are deleted (an article whose file exists but
-is currently malformed is kept, so a typo does not delete it).
+is currently malformed is kept, so a typo does not delete it, and articles imported from a
+spreadsheet are not files and are kept). ``upsert_articles`` is shared with the spreadsheet
+import (``bot.knowledge.sheet_import``); with ``dry_run`` both only report.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     errors: list[ArticleError] = field(default_factory=list)
+    changes: dict[str, list[str]] = field(default_factory=dict)  # updated slug → what changed
 
     @property
     def changed(self) -> bool:
@@ -84,45 +87,90 @@ def read_articles(directory: Path) -> list[tuple[str, ParsedArticle | ArticleErr
 
 
 async def import_articles(
-    session: AsyncSession, directory: Path, clock: Clock, *, prune: bool = False
+    session: AsyncSession,
+    directory: Path,
+    clock: Clock,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Upsert the articles of ``directory``. Flushes but does not commit: the caller owns the
-    transaction."""
+    transaction. With ``dry_run`` the report says what an import would do and nothing is
+    written."""
     report = ImportReport()
     files = await asyncio.to_thread(read_articles, directory)
+    parsed: list[ParsedArticle] = []
+    present: set[str] = set()
+    for slug, result in files:
+        if slug:
+            present.add(slug)
+        if isinstance(result, ArticleError):
+            logger.info("skipping article: %s", result)
+            report.errors.append(result)
+        else:
+            parsed.append(result)
+    existing = await upsert_articles(session, parsed, clock, report, dry_run=dry_run)
+    if prune:
+        for slug, article in sorted(existing.items()):
+            # Only articles that came from article files: a spreadsheet's have none to miss.
+            from_file = Path(article.source_path).suffix.lower() in ARTICLE_SUFFIXES
+            if slug not in present and from_file:
+                if not dry_run:
+                    await session.delete(article)
+                report.removed.append(slug)
+    if not dry_run:
+        await session.flush()
+    return report
+
+
+async def upsert_articles(
+    session: AsyncSession,
+    articles: list[ParsedArticle],
+    clock: Clock,
+    report: ImportReport,
+    *,
+    dry_run: bool = False,
+) -> dict[str, Article]:
+    """Add or update ``articles`` by slug, noting each in ``report`` (with what changed);
+    the articles that were in the database before, by slug."""
     existing = {
         a.slug: a
         for a in (
             await session.scalars(select(Article).options(selectinload(Article.chunks)))
         ).all()
     }
-    present: set[str] = set()
-    for slug, parsed in files:
-        if slug:
-            present.add(slug)
-        if isinstance(parsed, ArticleError):
-            logger.info("skipping article: %s", parsed)
-            report.errors.append(parsed)
-            continue
-        article = existing.get(slug)
+    for parsed in articles:
+        article = existing.get(parsed.slug)
         if article is None:
-            session.add(_new_article(parsed, clock))
-            report.added.append(slug)
+            if not dry_run:
+                session.add(_new_article(parsed, clock))
+            report.added.append(parsed.slug)
         elif (article.content_hash, article.source_path) == (
             parsed.content_hash,
             parsed.source_path,
         ):
-            report.unchanged.append(slug)
+            report.unchanged.append(parsed.slug)
         else:
-            await _update_article(session, article, parsed, clock)
-            report.updated.append(slug)
-    if prune:
-        for slug, article in sorted(existing.items()):
-            if slug not in present:
-                await session.delete(article)
-                report.removed.append(slug)
-    await session.flush()
-    return report
+            report.changes[parsed.slug] = _differences(article, parsed)
+            if not dry_run:
+                await _update_article(session, article, parsed, clock)
+            report.updated.append(parsed.slug)
+    return existing
+
+
+def _differences(article: Article, parsed: ParsedArticle) -> list[str]:
+    """What an update changes, in the words an admin knows."""
+    fields = {
+        "title": (article.title, parsed.title),
+        "category": (article.category, parsed.category),
+        "tags": (list(article.tags or []), parsed.tags),
+        "questions": (list(article.questions or []), parsed.questions),
+        "answer": (article.body, parsed.body),
+    }
+    changed = [name for name, (old, new) in fields.items() if old != new]
+    if article.source_path != parsed.source_path:
+        changed.append(f"source (was {article.source_path})")
+    return changed or ["formatting"]
 
 
 def _chunk_rows(parsed: ParsedArticle) -> list[ArticleChunk]:

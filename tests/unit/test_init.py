@@ -38,8 +38,8 @@ def test_init_from_a_spreadsheet_writes_articles_the_desk_reads(tmp_path: Path) 
 
     assert done.exit_code == 0, done.output
     assert "2 article(s)" in done.output
-    assert "line 5: 'When are you open?' again; row skipped" in done.output
-    assert "line 6: no answer; row skipped" in done.output
+    assert "row 5, column 'Question': duplicate: same question as row 2" in done.output
+    assert "row 6, column 'Answer': empty: the row has no answer" in done.output
     desk = load_desk_config(target / "helpdesk.yml")
     assert (desk.business.name, desk.business.covers) == ("Spoke", "repairs and hours")
     assert desk.help_center_url == "https://help.spoke.example/{slug}"

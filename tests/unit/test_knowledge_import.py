@@ -133,3 +133,22 @@ async def test_a_missing_directory_is_an_error_not_a_crash(
 
     assert report.added == []
     assert "not a directory" in report.errors[0].reason
+
+
+async def test_a_dry_run_of_a_folder_reports_and_writes_nothing(
+    sessions: async_sessionmaker[AsyncSession], articles_dir: Path
+) -> None:
+    await run_import(sessions, articles_dir)
+    (articles_dir / "shipping.md").unlink()
+    (articles_dir / "password.md").write_text(article("Reset password", "Use the new link."))
+    (articles_dir / "returns.md").write_text(article("Returns", "Thirty days."))
+
+    async with sessions() as session:
+        plan = await import_articles(session, articles_dir, FrozenClock(), prune=True, dry_run=True)
+        await session.rollback()
+
+    assert (plan.added, plan.updated, plan.removed) == (["returns"], ["password"], ["shipping"])
+    assert plan.changes == {"password": ["questions", "answer"]}
+    async with sessions() as session:
+        assert sorted(await session.scalars(select(Article.slug))) == ["password", "shipping"]
+    assert await chunk_sections(sessions, "password") == ["", "No email"]
