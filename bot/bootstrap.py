@@ -34,6 +34,7 @@ from bot.messages import (
     AgentGate,
     Channel,
     ChannelRef,
+    CompletesInbounds,
     FollowsThreads,
     GatesAgentActions,
     Inbound,
@@ -199,6 +200,11 @@ async def build_helpdesk(
         agent_channels=agent_channels(desk) | _managers_channels(desk),
         clock=clock,
         lease=timedelta(seconds=settings.inbox_lease_seconds),
+        completers={
+            platform: channel.complete
+            for platform, channel in channels.items()
+            if isinstance(channel, CompletesInbounds)
+        },
     )
     return HelpDesk(
         settings=settings,

@@ -80,6 +80,10 @@ class Inbound:
     # What the person said before, as the platform's own assistant heard it (Rasa's
     # transcript and slots), for a case opened from there: oldest first.
     context: tuple[str, ...] = ()
+    # Stored as it arrived: the sender's name and groups not looked up yet, the text still in
+    # the platform's wire form. The adapter completes it (``CompletesInbounds``) just before it
+    # is handled, so storing it never waits on the platform's API.
+    needs_completion: bool = False
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -234,6 +238,20 @@ AgentGate = Callable[[Inbound], bool]
 # shared channel? Answered from the database (never from an adapter's memory), so every
 # process, before or after a restart, lets the same messages in.
 ThreadLookup = Callable[[ChannelRef], Awaitable[bool]]
+
+
+# What the intake asks an adapter just before handling an inbound stored with
+# ``needs_completion``: the same inbound with its name, groups and plain text filled in.
+InboundCompleter = Callable[[Inbound], Awaitable[Inbound]]
+
+
+@runtime_checkable
+class CompletesInbounds(Protocol):
+    """An adapter that stores inbounds before looking anything up (Slack: the acknowledgement
+    must not wait on ``users.info``) and completes them when they are handled. A look-up that
+    fails raises: the inbox tries the inbound again later, by its retry rules."""
+
+    async def complete(self, inbound: Inbound) -> Inbound: ...
 
 
 @runtime_checkable

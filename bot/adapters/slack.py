@@ -9,14 +9,14 @@ It receives in either or both of Slack's connection modes:
   ``url_verification``.
 
 Events, button clicks, modal submissions and the ``/helpdesk`` command are translated
-(``slack_inbound``), their text decoded from Slack's wire form into plain text
-(``slack_text``), and handed to ``on_inbound`` *before* Slack is acknowledged (bolt runs with
-``process_before_response``), so an event Slack never saw acknowledged is redelivered and the
-inbox drops the copy by its ``event_id``. The sender's name and groups (``users.info``,
-``usergroups.users.list``, cached) are looked up first; should those calls take longer than
-``LOOKUP_BUDGET_SECONDS``, Slack — which wants an answer within 3 seconds — is acknowledged
-first and the hand-over follows when they return (a crash in that moment loses the event; it
-is logged). Events arriving meanwhile queue behind it, so hand-overs keep their arrival order.
+(``slack_inbound``) and handed to ``on_inbound`` — which stores them — *before* Slack is
+acknowledged (bolt runs with ``process_before_response``), so an event Slack never saw
+acknowledged is redelivered and the inbox drops the copy by its ``event_id``, and one it saw
+acknowledged is in the database. They are stored as they arrived, with the sender's Slack id
+and the text in Slack's wire form: no Slack API call stands between an event and its ack.
+The sender's name and groups (``users.info``, ``usergroups.users.list``, cached) and the plain
+text (``slack_text``) are filled in when the inbound is handled (``complete``, which the intake
+calls); a look-up that cannot reach Slack is tried again by the inbox's retry rules.
 
 A Reply button opens its modal in the click handler itself, while the trigger id is still
 valid — for agents only (``AgentGate``): anyone else's click goes to the core, which refuses
@@ -93,7 +93,8 @@ logger = logging.getLogger(__name__)
 
 COMMAND = "/helpdesk"
 EVENTS_PATH = "/slack/events"
-# Slack wants an answer within 3 s: look-ups may take this long before the ack goes first
+# Slack wants an answer within 3 s: a Reply click waits this long for the clicker's groups
+# before it opens the form anyway (the submission is checked by the core all the same)
 LOOKUP_BUDGET_SECONDS = 2.0
 FILE_COMMENT_MAX_CHARS = 36_000  # a file's comment is a message: under Slack's 40,000
 # where a private answer cannot go as an ephemeral message, it goes as a DM
@@ -126,7 +127,6 @@ class SlackChannel:
         self._listen = listen
         self._agent_gate = agent_gate
         self._lookup_budget = lookup_budget
-        self._handovers: list[asyncio.Task[None]] = []  # after an early ack, in arrival order
         self._directory = SlackDirectory(
             client=client, clock=clock or SystemClock(), groups=role_groups
         )
@@ -161,13 +161,7 @@ class SlackChannel:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
-        await self.handed_over()
         self._on_inbound = None
-
-    async def handed_over(self) -> None:
-        """Wait until every event acknowledged before its look-ups is handed over."""
-        while self._handovers:
-            await asyncio.gather(*self._handovers, return_exceptions=True)
 
     async def send(self, outbound: Outbound) -> SentRef:
         method = _method_of(outbound)
@@ -289,43 +283,18 @@ class SlackChannel:
     # --- receiving ------------------------------------------------------------------------
 
     async def _deliver(self, inbound: Inbound) -> None:
-        """Hand ``inbound`` over before the ack when its look-ups (cached, mostly) finish within
-        the budget; else acknowledge first and hand it over once they do."""
+        """Hand ``inbound`` over as it arrived, before Slack is acknowledged: storing it waits
+        on no Slack API call, so the ack stays well inside Slack's 3 seconds. Who wrote it and
+        its plain text are filled in when it is handled (``complete``)."""
         if self._on_inbound is None:
             raise RuntimeError("slack: an event arrived before start()")  # bolt answers 500
-        completing = asyncio.ensure_future(self._complete(inbound))
-        behind = self._handovers[-1] if self._handovers else None
-        if behind is None:
-            await asyncio.wait({completing}, timeout=self._lookup_budget)
-            if completing.done():
-                await self._on_inbound(completing.result())  # stored before Slack hears "OK"
-                return
-            logger.info("slack: look-ups for %s are slow: acknowledged first", inbound.event_id)
-        # after an event still being looked up, in arrival order
-        task = asyncio.get_running_loop().create_task(
-            self._deliver_after_ack(inbound.event_id, completing, behind)
-        )
-        self._handovers.append(task)
-        task.add_done_callback(self._handovers.remove)
+        await self._on_inbound(replace(inbound, needs_completion=True))
 
-    async def _deliver_after_ack(
-        self,
-        event_id: str,
-        completing: asyncio.Future[Inbound],
-        behind: asyncio.Task[None] | None,
-    ) -> None:
-        try:
-            if behind is not None:
-                await asyncio.wait({behind})
-            completed = await completing
-            if self._on_inbound is not None:
-                await self._on_inbound(completed)
-        except Exception:
-            logger.exception("slack: %s acknowledged but not handed over", event_id)
-
-    async def _complete(self, inbound: Inbound) -> Inbound:
+    async def complete(self, inbound: Inbound) -> Inbound:
         """Who wrote (name, groups) and the text as they saw it: mentions by name, links as
-        "label (url)", ``&amp;`` as ``&``."""
+        "label (url)", ``&amp;`` as ``&``. What Slack refuses leaves the user id as the name and
+        no groups; what Slack cannot answer now (429, 5xx, no connection) raises, and the inbox
+        tries the message again later (``SlackDirectory``)."""
         names = {u: await self._directory.display_name(u) for u in _mentioned(inbound)}
         text = to_plain(inbound.text, names) if _in_wire_form(inbound) else inbound.text
         return replace(
@@ -333,16 +302,17 @@ class SlackChannel:
             text=text,
             user_name=await self._directory.display_name(inbound.user_id),
             groups=await self._directory.groups_of(inbound.user_id),
+            needs_completion=False,
         )
 
     async def _may_open_form(self, inbound: Inbound) -> bool:
-        """The agent gate, with the clicker's groups. Should the look-up be slow, the form opens
-        (the trigger id would expire): its submission is checked by the core all the same."""
+        """The agent gate, with the clicker's groups. Should the look-up be slow or fail, the form
+        opens (the trigger id would expire): its submission is checked by the core all the same."""
         if self._agent_gate is None:
             return True
-        completing = asyncio.ensure_future(self._complete(inbound))
+        completing = asyncio.ensure_future(self.complete(inbound))
         done, _ = await asyncio.wait({completing}, timeout=self._lookup_budget)
-        if not done:
+        if not done or completing.exception() is not None:  # Slack cannot say now
             return True
         return self._agent_gate(completing.result())
 

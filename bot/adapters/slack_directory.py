@@ -1,6 +1,9 @@
 """Who is who on Slack: display names (``users.info``) and user-group membership
 (``usergroups.users.list``), cached so a busy channel costs a handful of API calls, not one per
-message. Lookups that fail degrade (the user id as name, no groups) and are logged."""
+message. A look-up Slack refuses (``user_not_found``, a missing scope) degrades — the user id as
+name, no groups — and is logged; one Slack cannot answer now (HTTP 429 or 5xx) raises
+``LookupUnavailable`` where nothing is cached, so the message is handled later, by the inbox's
+retry rules, rather than under a wrong name or without its sender's groups."""
 
 from __future__ import annotations
 
@@ -16,6 +19,15 @@ from bot.clock import Clock
 logger = logging.getLogger(__name__)
 
 CACHE_TTL = timedelta(minutes=10)
+
+
+class LookupUnavailable(Exception):
+    """Slack could not answer a look-up just now (rate limited, or failing): try again later."""
+
+
+def _temporary(exc: SlackApiError) -> bool:
+    status = exc.response.status_code
+    return status == 429 or status >= 500
 
 
 class SlackDirectory:
@@ -46,6 +58,10 @@ class SlackDirectory:
                 or user_id
             )
         except SlackApiError as exc:
+            if _temporary(exc):
+                if cached:  # a stale name beats waiting
+                    return cached[0]
+                raise LookupUnavailable(f"users.info: {_error_of(exc)}") from exc
             logger.warning("users.info %s failed: %s", user_id, _error_of(exc))
             return name  # not cached: the next message tries again
         self._names[user_id] = (name, self._clock.now())
@@ -66,8 +82,12 @@ class SlackDirectory:
         try:
             response = await self._client.usergroups_users_list(usergroup=group)
         except SlackApiError as exc:
+            if cached:
+                return cached[0]
+            if _temporary(exc):
+                raise LookupUnavailable(f"usergroups.users.list: {_error_of(exc)}") from exc
             logger.warning("usergroups.users.list %s failed: %s", group, _error_of(exc))
-            return cached[0] if cached else frozenset()
+            return frozenset()
         members = frozenset(str(u) for u in response.get("users") or ())
         self._members[group] = (members, self._clock.now())
         return members

@@ -9,6 +9,9 @@ done → next row of the same conversation. So an inbound is handled exactly onc
   recovery takes a row already in hand; a lease that runs out makes the row claimable again;
 - a conversation's rows are handled one at a time, in arrival order, by whichever process
   holds its oldest unfinished row;
+- an inbound an adapter stored before looking anything up (``needs_completion``: Slack's
+  acknowledgement must not wait on its API) is completed by that adapter just before it is
+  handled; a look-up that fails is a failure like any other, retried;
 - a failure is logged with its traceback and retried with backoff; after the last attempt the
   row is kept as failed with its error and the person gets a kind sentence, never exception
   text. ``helpdesk inbox list|retry`` shows and requeues failed rows.
@@ -23,7 +26,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -35,7 +38,7 @@ from bot.dialogs.desk import AgentDesk
 from bot.dialogs.engine import DialogEngine
 from bot.errors import UserFacingError
 from bot.logs import about
-from bot.messages import Inbound, Outbound
+from bot.messages import Inbound, InboundCompleter, Outbound
 from bot.metrics import ANSWER_SECONDS, INBOUND, INBOX_FAILURES
 from bot.storage import inbox
 from bot.storage.inbox import Claim, LeaseLost
@@ -106,6 +109,7 @@ class Intake:
         owner: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
         retry: RetryPolicy | None = None,
+        completers: Mapping[str, InboundCompleter] | None = None,
     ) -> None:
         self._sessions = sessions
         self._uow_factory = uow_factory
@@ -116,6 +120,8 @@ class Intake:
         self.owner = owner or process_owner()
         self._lease = lease
         self._retry = retry or RetryPolicy()
+        # per platform: how an inbound stored before its look-ups is completed for handling
+        self._completers = dict(completers or {})
         # one drain per conversation in this process; ``_again`` asks a running one for a lap
         self._drains: dict[str, asyncio.Task[int]] = {}
         self._again: set[str] = set()
@@ -280,6 +286,7 @@ class Intake:
         marking = _Marking(self._uow_factory, claim, self._clock)
         started = time.perf_counter()
         try:
+            inbound = await self._completed(inbound)
             await self._route(inbound, marking)
         except LeaseLost:
             logger.warning("inbox row %s was taken over; its work here rolled back", claim.row_id)
@@ -295,6 +302,17 @@ class Intake:
             await self._conclude(claim)
         side = "agent" if self._is_agent_side(inbound) else "customer"
         ANSWER_SECONDS.labels(side=side).observe(time.perf_counter() - started)
+
+    async def _completed(self, inbound: Inbound) -> Inbound:
+        """The inbound as the adapter completes it now (name, groups, plain text); a look-up
+        that fails raises, and the row is retried by the retry policy."""
+        if not inbound.needs_completion:
+            return inbound
+        completer = self._completers.get(inbound.platform)
+        if completer is None:  # a process without that adapter: handled as it was stored
+            logger.warning("no %s adapter here to complete %s", inbound.platform, inbound.event_id)
+            return inbound
+        return await completer(inbound)
 
     async def _route(self, inbound: Inbound, marking: UnitOfWorkFactory) -> None:
         if self._is_agent_side(inbound):

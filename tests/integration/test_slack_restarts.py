@@ -25,8 +25,14 @@ from bot.dialogs.understanding import Understanding
 from bot.storage.models import CaseEvent, InboxMessage
 from bot.web import create_web_app
 from tests.support.desk import KeywordUnderstander
-from tests.support.slack_api import SlackStandIn, sign
-from tests.support.slack_desk import AGENTS, SIGNING_SECRET, SlackDesk, build_slack_desk
+from tests.support.slack_api import ACK_TIMEOUT, SlackStandIn, sign
+from tests.support.slack_desk import (
+    AGENTS,
+    CUSTOMER_DM,
+    SIGNING_SECRET,
+    SlackDesk,
+    build_slack_desk,
+)
 
 SHARED = "C0GENERAL"
 
@@ -73,6 +79,50 @@ async def notes_of(d: SlackDesk, case: int) -> list[str]:
 async def inbox_size(d: SlackDesk) -> int:
     async with d.helpdesk.sessions() as s:
         return int(await s.scalar(select(func.count()).select_from(InboxMessage)) or 0)
+
+
+async def test_a_message_acknowledged_while_its_sender_is_looked_up_survives_a_crash(
+    migrated_url: str, clock: FrozenClock, tmp_path: Path, slack: SlackStandIn
+) -> None:
+    """Slack never sends an acknowledged event again: once the web process has answered 200 the
+    message must be in the database, even while ``users.info`` has not answered yet."""
+    first = await build_slack_desk(
+        migrated_url, clock, tmp_path, slack, socket_mode=False, in_background=True
+    )
+    web = web_app_of(first)
+    lookups = slack.hold_lookups()
+    after_restart = SlackStandIn()  # the restarted process reaches Slack afresh
+    after_restart.users.update(slack.users)
+    await after_restart.start()
+    second: SlackDesk | None = None
+    try:
+        await post_event(web, first.dm("I forgot my password", user="U0ADA"))  # acknowledged
+        await asyncio.wait_for(slack.lookup_waiting.wait(), ACK_TIMEOUT)
+        # the process dies here, users.info never answers it; a new one starts once its claim
+        # on anything it held has run out
+        first.helpdesk.intake.stop()
+        clock.advance(minutes=5)
+        second = await build_slack_desk(
+            migrated_url, clock, tmp_path, after_restart, socket_mode=False
+        )
+        await second.helpdesk.intake.recover()
+        await second.drain()
+        answers = [c.args["text"] for c in after_restart.posts(CUSTOMER_DM)]
+        assert len(answers) == 1 and "Reset your password" in answers[0]
+
+        lookups.set()  # the dead process's look-up returns after all: it must not answer again
+        await first.helpdesk.intake.wait_idle()
+        await first.drain()
+        assert slack.posts(CUSTOMER_DM) == []
+    finally:
+        lookups.set()
+        await web.aclose()
+        await first.channel.stop()
+        await first.helpdesk.close()
+        if second is not None:
+            await second.channel.stop()
+            await second.helpdesk.close()
+        await after_restart.close()
 
 
 async def test_after_a_restart_the_followed_thread_and_the_case_thread_still_work(

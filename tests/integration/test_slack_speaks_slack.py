@@ -193,23 +193,46 @@ async def test_the_reply_form_is_not_opened_for_a_non_agent(d: SlackDesk) -> Non
 async def test_the_ack_does_not_wait_for_a_slow_user_lookup(
     migrated_url: str, clock: FrozenClock, tmp_path: Path, slack: SlackStandIn
 ) -> None:
-    d = await build_slack_desk(migrated_url, clock, tmp_path, slack, lookup_budget=0)
+    d = await build_slack_desk(migrated_url, clock, tmp_path, slack, in_background=True)
     try:
         lookups = slack.hold_lookups()
         ack = await slack.deliver("events_api", d.dm("I forgot my password", user="U0NIA"))
-        assert ack["envelope_id"]  # acknowledged while users.info cannot have answered
+        assert ack["envelope_id"]  # acknowledged while users.info cannot have answered …
         await asyncio.wait_for(slack.lookup_waiting.wait(), ACK_TIMEOUT)
-        assert d.received.empty()  # … and still looking up
-        # a second message meanwhile is acknowledged too, and handed over after the first
-        second = d.dm("thanks", user="U0NIA")
+        assert slack.posts(CUSTOMER_DM) == []  # … and still looking up, to answer
+        # a second message meanwhile is acknowledged too, and answered after the first
+        second = d.dm("I need a person please", user="U0NIA")
         assert (await slack.deliver("events_api", second))["envelope_id"]
         lookups.set()
-        first = await asyncio.wait_for(d.received.get(), ACK_TIMEOUT)
-        then = await asyncio.wait_for(d.received.get(), ACK_TIMEOUT)
-        assert (first.text, first.user_name, then.text) == ("I forgot my password", "Nia", "thanks")
+        await d.helpdesk.intake.wait_idle()
         await d.drain()
         texts = [c.args["text"] for c in d.slack.posts(CUSTOMER_DM)]
-        assert "Reset your password" in texts[0] and texts[1] == replies.THANKS
+        assert "Reset your password" in texts[0] and "case #1" in texts[1]
+        (card,) = slack.posts(AGENTS, thread_ts=None)
+        assert "Nia" in card.args["text"]  # the name looked up when handled, not "U0NIA"
+    finally:
+        await d.channel.stop()
+        await d.helpdesk.close()
+
+
+async def test_a_sender_slack_cannot_look_up_just_now_is_answered_on_the_retry(
+    migrated_url: str, clock: FrozenClock, tmp_path: Path, slack: SlackStandIn
+) -> None:
+    d = await build_slack_desk(migrated_url, clock, tmp_path, slack, in_background=True)
+    try:
+        slack.rate_limit("users.info", retry_after=1)
+        ack = await slack.deliver("events_api", d.dm("I forgot my password", user="U0NIA"))
+        assert ack["envelope_id"]
+        await d.helpdesk.intake.wait_idle()
+        await d.drain()
+        assert slack.posts(CUSTOMER_DM) == []  # kept for later, not dropped
+
+        clock.advance(seconds=2)  # the inbox's first retry falls due
+        assert await d.helpdesk.intake.recover() == 1
+        await d.drain()
+        (answer,) = slack.posts(CUSTOMER_DM)
+        assert "Reset your password" in answer.args["text"]
+        assert len(slack.calls_to("users.info", user="U0NIA")) == 2  # asked again, answered
     finally:
         await d.channel.stop()
         await d.helpdesk.close()

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import SlackChannel, agent_gate
 from bot.adapters.slack_text import escape
-from bot.bootstrap import HelpDesk, build_helpdesk, give_lookups
+from bot.bootstrap import HelpDesk, build_helpdesk, give_lookups, start_channels
 from bot.clock import Clock
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
 from bot.dialogs.understanding import Understander
@@ -36,6 +36,8 @@ PEOPLE = ("U0ADA", "U0DANA", "U0EVE")
 def wire(text: str) -> str:
     """Plain text as Slack sends it in events: ``&``, ``<``, ``>`` escaped."""
     return escape(text)
+
+
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
@@ -56,8 +58,7 @@ class SlackDesk:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def drain(self) -> int:
-        """Deliver what the help desk has to say (after every acknowledged event is in)."""
-        await self.channel.handed_over()
+        """Deliver what the help desk has to say."""
         return await self.helpdesk.sender.drain()
 
     def next_id(self) -> int:
@@ -162,9 +163,11 @@ async def build_slack_desk(
     role_groups: tuple[str, ...] = (),
     understander: Understander | None = None,
     lookup_budget: float = 2.0,
+    in_background: bool = False,
 ) -> SlackDesk:
     """The whole help desk with the Slack adapter; inbounds are processed as they arrive
-    (``intake.receive``) so each test step is deterministic."""
+    (``intake.receive``) so each test step is deterministic — or, ``in_background``, as in
+    production: stored, acknowledged, then processed (``intake.wait_idle`` waits for that)."""
     desk = desk or slack_desk()
     slack.join(AGENTS, *PEOPLE)
     slack.join(GENERAL, *PEOPLE)
@@ -193,6 +196,9 @@ async def build_slack_desk(
         await helpdesk.intake.receive(inbound)
         received.put_nowait(inbound)
 
-    give_lookups(helpdesk, channel)  # as start_channels does
-    await channel.start(receive)
+    if in_background:
+        await start_channels(helpdesk)
+    else:
+        give_lookups(helpdesk, channel)  # as start_channels does
+        await channel.start(receive)
     return SlackDesk(slack=slack, channel=channel, helpdesk=helpdesk, received=received)
