@@ -48,7 +48,13 @@ def _model_bytes(model_dir: Path) -> int:
 
 
 def train_and_time(
-    cache_name: str, split: IntentSplit, embedder: Embedder, workdir: Path, *, cold: bool
+    cache_name: str,
+    split: IntentSplit,
+    embedder: Embedder,
+    workdir: Path,
+    *,
+    cold: bool,
+    background: bool | None = None,
 ) -> tuple[NluModel, dict[str, Any]]:
     """Train on ``split`` through ``nlu.train.train``; then retrain with a few more examples."""
     data = workdir / "nlu.yml"
@@ -59,7 +65,7 @@ def train_and_time(
     if not cold:
         cached_vectors(cache_name, split.texts, embedder)  # make sure every example is cached
         shutil.copyfile(cache_path(cache_name), model_dir / CACHE_FILE)
-    report = train(data, model_dir, embedder)
+    report = train(data, model_dir, embedder, background=background)
     model = NluModel.load(model_dir)
     size = _model_bytes(model_dir)
     # A few new examples (new texts, so they must be encoded), then the same training path.
@@ -69,7 +75,7 @@ def train_and_time(
     data.write_text(
         to_rasa_yaml({i: t + extra.get(i, []) for i, t in by_intent.items()}), encoding="utf-8"
     )
-    retrain = train(data, model_dir, embedder)
+    retrain = train(data, model_dir, embedder, background=background)
     timing = {
         "training_seconds": report.seconds,
         "training_encoded": report.encoded,
@@ -98,9 +104,9 @@ DEV_SHARE = 0.1  # of BANKING77's train: the dev split every BANKING77 choice is
 DEV_SEED = 0
 
 
-def dev_split(split: IntentSplit, share: float = DEV_SHARE, seed: int = DEV_SEED) -> tuple[
-    IntentSplit, IntentSplit
-]:
+def dev_split(
+    split: IntentSplit, share: float = DEV_SHARE, seed: int = DEV_SEED
+) -> tuple[IntentSplit, IntentSplit]:
     """(train without dev, dev): a seeded, stratified ``share`` of each intent's examples."""
     rng = random.Random(seed)
     train: tuple[list[str], list[str]] = ([], [])
@@ -259,14 +265,16 @@ def _at_floors(
 
 
 def run_clinc150_no_oos(
-    datasets_dir: Path, embedder: Embedder, *, cold: bool = False
+    datasets_dir: Path, embedder: Embedder, *, cold: bool = False, background: bool | None = None
 ) -> dict[str, Any]:
     """CLINC150 as a deployment sees it: trained on ``train`` with the defaults, no out-of-scope
     data used for anything (``val`` and ``oos_val`` are not read); the floor is the one
     ``nlu.train`` calibrated on the training data."""
     splits = load_clinc150(datasets_dir)
     with tempfile.TemporaryDirectory(prefix="bench-clinc150-") as tmp:
-        model, timing = train_and_time("clinc150", splits["train"], embedder, Path(tmp), cold=cold)
+        model, timing = train_and_time(
+            "clinc150", splits["train"], embedder, Path(tmp), cold=cold, background=background
+        )
     test, oos = splits["test"], splits["oos_test"]
     test_x = cached_vectors("clinc150", test.texts, embedder)
     oos_x = cached_vectors("clinc150", oos.texts, embedder)
@@ -276,8 +284,9 @@ def run_clinc150_no_oos(
     )
     found, floor = _at_floors(model.classifier, rows)
     found.append(_closed_set(model, test_x, test, "accuracy_without_rejection"))
+    name = "clinc150-no-oos-cold" if cold else "clinc150-no-oos"
     return result_document(
-        "clinc150-no-oos-cold" if cold else "clinc150-no-oos",
+        name + _background_suffix(background),
         "CLINC150 data_full (Larson et al. 2019), defaults, no out-of-scope data",
         found,
         training_split="train (in-scope only); val and oos_val unused",
@@ -321,13 +330,22 @@ def _closed_set(
     return metric("test", name, float(right), len(closed))
 
 
-def run_oos_proxy(datasets_dir: Path, embedder: Embedder) -> dict[str, Any]:
+def _background_suffix(background: bool | None) -> str:
+    """The result's name when the background is forced on or off (not the default)."""
+    return "" if background is None else ("-background" if background else "-no-background")
+
+
+def run_oos_proxy(
+    datasets_dir: Path, embedder: Embedder, *, background: bool | None = None
+) -> dict[str, Any]:
     """A bank's bot asked off-topic questions: BANKING77 trained on ``train`` with the defaults
     (no out-of-scope examples), scored on its ``test`` and on CLINC150's ``oos_test``."""
     train_split, test = load_banking77(datasets_dir)
     oos = load_clinc150(datasets_dir)["oos_test"]
     with tempfile.TemporaryDirectory(prefix="bench-oos-proxy-") as tmp:
-        model, timing = train_and_time("banking77", train_split, embedder, Path(tmp), cold=False)
+        model, timing = train_and_time(
+            "banking77", train_split, embedder, Path(tmp), cold=False, background=background
+        )
     test_x = cached_vectors("banking77", test.texts, embedder)
     oos_x = cached_vectors("clinc150", oos.texts, embedder)
 
@@ -337,7 +355,7 @@ def run_oos_proxy(datasets_dir: Path, embedder: Embedder) -> dict[str, Any]:
     found, floor = _at_floors(model.classifier, rows)
     found.insert(0, _closed_set(model, test_x, test, "accuracy"))
     return result_document(
-        "banking77-oos-proxy",
+        "banking77-oos-proxy" + _background_suffix(background),
         "BANKING77 (Casanueva et al. 2020) defaults, off-topic: CLINC150 oos_test",
         found,
         training_split="train (no out-of-scope examples)",

@@ -21,6 +21,17 @@
   the left-out intents' messages, picks 0.9 (left-out intents are harder to tell from the rest
   than real off-topic questions are), which costs 5.8 points on BANKING77's dev split; it is
   reported beside the choice (``first_rule``).
+* **background**: whether to train with the product's own off-topic messages
+  (``nlu.background``) as an ``out_of_scope`` class when the data has none, and the share the
+  floor keeps with it. The messages are split into seeded halves: models fit with the first
+  half (and models fit without any) score the second, held-out half, so the background is never
+  measured on messages it trained on. Per share, on the same CLINC150 fold(s) and BANKING77 dev
+  split: on-topic accuracy, left-out intents rejected, held-out background rejected. The rule,
+  written before the run: with the background, the *largest* share (the least strict floor)
+  whose held-out background rejection, on both data sets, is at least that of the model without
+  it at ``KEEP_IN_SCOPE``, and whose BANKING77 dev accuracy stays within ``MAX_COST`` of no
+  rejection; the background is used only if at that share the CLINC150 on-topic accuracy is
+  higher than without it at ``KEEP_IN_SCOPE`` (else nothing changes).
 * **scope-weight**: the weight of the neighbourhood term in the in-scope score
   (``IntentClassifier.scope_weight``): ROC AUC of on-topic against left-out-intent messages on
   the same folds (the weight only changes the score, so the folds' models are reused).
@@ -39,7 +50,8 @@ from benchmarks.datasets import IntentSplit, load_banking77, load_clinc150
 from benchmarks.intents import dev_split
 from benchmarks.report import metric, result_document
 from benchmarks.vectors import cached_vectors
-from nlu.classifier import OUT_OF_SCOPE, IntentClassifier, calibrated_floor
+from nlu.background import OFF_TOPIC
+from nlu.classifier import KEEP_IN_SCOPE, OUT_OF_SCOPE, IntentClassifier, calibrated_floor
 from nlu.embedding import Embedder
 
 INTENT_FOLDS = 5
@@ -105,9 +117,14 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def _fit(split: IntentSplit, embedder: Embedder, cache: str) -> IntentClassifier:
+def _fit(
+    split: IntentSplit,
+    embedder: Embedder,
+    cache: str,
+    background: tuple[np.ndarray, list[str]] | None = None,
+) -> IntentClassifier:
     vectors = cached_vectors(cache, split.texts, embedder)
-    return IntentClassifier().fit(vectors, split.labels, texts=split.texts)
+    return IntentClassifier().fit(vectors, split.labels, texts=split.texts, background=background)
 
 
 def clinc150_folds(datasets_dir: Path, embedder: Embedder, runs: int) -> list[dict[str, Any]]:
@@ -219,3 +236,140 @@ def _scope_weight_auc(folds: list[dict[str, Any]]) -> dict[str, float]:
     ]
     found["nearest cosine alone"] = round(float(np.mean(nearest)), 4)
     return found
+
+
+BACKGROUND_KEEP_GRID = (0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995, 1.0)
+
+
+def choose_background(
+    baseline: dict[str, float], table: dict[str, dict[str, float]], closed_set: float
+) -> tuple[float | None, bool]:
+    """The background rule (module docstring): the share chosen with the background (None when
+    none qualifies) and whether to use the background at all. ``baseline``: the figures without
+    it at ``KEEP_IN_SCOPE``; ``table``: with it, per share; ``closed_set``: its BANKING77 dev
+    accuracy without rejection."""
+    rejection = ("clinc150 held-out background rejected", "banking77 held-out background rejected")
+    fine = [
+        keep
+        for keep in BACKGROUND_KEEP_GRID
+        if table[f"{keep:g}"]["banking77 dev accuracy"] >= closed_set - MAX_COST - 1e-9
+        and all(table[f"{keep:g}"][r] >= baseline[r] - 1e-9 for r in rejection)
+    ]
+    if not fine:
+        return None, False
+    chosen = max(fine)
+    accuracy = "clinc150 on-topic accuracy"
+    return chosen, table[f"{chosen:g}"][accuracy] > baseline[accuracy]
+
+
+def background_halves(embedder: Embedder) -> tuple[IntentSplit, IntentSplit, np.ndarray]:
+    """The shipped off-topic messages in two seeded halves (fit on, held out), and all vectors
+    (rows in ``OFF_TOPIC`` order)."""
+    order = list(range(len(OFF_TOPIC)))
+    random.Random(FOLD_SEED).shuffle(order)
+    fit_rows, held_rows = sorted(order[::2]), sorted(order[1::2])
+    vectors = cached_vectors("background", list(OFF_TOPIC), embedder)
+
+    def split(rows: list[int]) -> IntentSplit:
+        return IntentSplit([OFF_TOPIC[i] for i in rows], [OUT_OF_SCOPE] * len(rows))
+
+    return split(fit_rows), split(held_rows), vectors[np.array(fit_rows)]
+
+
+def run_background_sweep(datasets_dir: Path, embedder: Embedder, runs: int = 1) -> dict[str, Any]:
+    """The background sweep (module docstring): CLINC150 train over the first ``runs`` folds of
+    left-out intents, and BANKING77's dev split."""
+    fit_half, held_half, fit_x = background_halves(embedder)
+    held_x = cached_vectors("background", held_half.texts, embedder)
+    background = (fit_x, fit_half.texts)
+    train = load_clinc150(datasets_dir)["train"]
+    groups = intent_folds(sorted(set(train.labels)), INTENT_FOLDS, FOLD_SEED)
+    clinc: list[dict[str, Any]] = []
+    for number, left_out in enumerate(groups[:runs]):
+        kept, off_topic = _without(train, set(left_out))
+        fit_on, on_topic = dev_split(kept, HELD_OUT_SHARE, FOLD_SEED + number)
+        on_x = cached_vectors("clinc150", on_topic.texts, embedder)
+        off_x = cached_vectors("clinc150", off_topic.texts, embedder)
+        for name, extra in (("without", None), ("with", background)):
+            clf = _fit(fit_on, embedder, "clinc150", extra)
+            print(f"  clinc150 fold {number}, {name} background: fitted", flush=True)
+            clinc.append(
+                {
+                    "name": name,
+                    "model": clf,
+                    "on": Scored(clf, on_x, on_topic),
+                    "off": Scored(clf, off_x, off_topic),
+                    "bg": Scored(clf, held_x, held_half),
+                }
+            )
+    b_train, _ = load_banking77(datasets_dir)
+    b_fit, b_dev = dev_split(b_train)
+    dev_x = cached_vectors("banking77", b_dev.texts, embedder)
+    bank: dict[str, dict[str, Any]] = {}
+    for name, extra in (("without", None), ("with", background)):
+        clf = _fit(b_fit, embedder, "banking77", extra)
+        print(f"  banking77 dev, {name} background: fitted", flush=True)
+        bank[name] = {
+            "model": clf,
+            "dev": Scored(clf, dev_x, b_dev),
+            "bg": Scored(clf, held_x, held_half),
+        }
+
+    def at(name: str, keep: float) -> dict[str, float]:
+        folds = [f for f in clinc if f["name"] == name]
+        floors = [calibrated_floor(f["model"].held_out_scores, keep) for f in folds]
+        b = bank[name]
+        b_floor = calibrated_floor(b["model"].held_out_scores, keep)
+        return {
+            "clinc150 on-topic accuracy": float(
+                np.mean([f["on"].accuracy(x) for f, x in zip(folds, floors, strict=True)])
+            ),
+            "clinc150 left-out intents rejected": float(
+                np.mean([f["off"].rejected(x).mean() for f, x in zip(folds, floors, strict=True)])
+            ),
+            "clinc150 held-out background rejected": float(
+                np.mean([f["bg"].rejected(x).mean() for f, x in zip(folds, floors, strict=True)])
+            ),
+            "banking77 dev accuracy": b["dev"].accuracy(b_floor),
+            "banking77 held-out background rejected": float(b["bg"].rejected(b_floor).mean()),
+        }
+
+    baseline = at("without", KEEP_IN_SCOPE)
+    table = {f"{keep:g}": at("with", keep) for keep in BACKGROUND_KEEP_GRID}
+    plain = {
+        name: float(bank[name]["dev"].right.mean()) for name in ("without", "with")
+    }  # closed-set dev accuracy (the best in-scope intent)
+    chosen, use = choose_background(baseline, table, plain["with"])
+    sizes = {
+        "clinc150 on-topic accuracy": sum(len(f["on"].right) for f in clinc) // 2,
+        "clinc150 left-out intents rejected": sum(len(f["off"].right) for f in clinc) // 2,
+        "clinc150 held-out background rejected": len(held_half.texts),
+        "banking77 dev accuracy": len(b_dev.texts),
+        "banking77 held-out background rejected": len(held_half.texts),
+    }
+    rows = [
+        metric("without background", f"keep {KEEP_IN_SCOPE:g}: {k}", v, sizes[k])
+        for k, v in baseline.items()
+    ]
+    rows += [
+        metric("with background", f"keep {keep}: {k}", v, sizes[k])
+        for keep, found in table.items()
+        for k, v in found.items()
+    ]
+    return result_document(
+        "sweep-background",
+        "the shipped off-topic background class on CLINC150 train (left-out intents) and the "
+        "BANKING77 dev split",
+        rows,
+        rule=(
+            "largest share with held-out background rejection at least that without it at "
+            f"{KEEP_IN_SCOPE:g} on both data sets and BANKING77 dev accuracy within {MAX_COST:g} "
+            "of no rejection; used only if CLINC150 on-topic accuracy is higher there"
+        ),
+        chosen=chosen,
+        use_background=use,
+        folds=runs,
+        background_fit=len(fit_half.texts),
+        background_held_out=len(held_half.texts),
+        banking77_dev_closed_set=plain,
+    )

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nlu.classifier import KEEP_IN_SCOPE, IntentClassifier, Thresholds
+from nlu.background import OFF_TOPIC
+from nlu.classifier import KEEP_IN_SCOPE, OUT_OF_SCOPE, IntentClassifier, Thresholds
 from nlu.embedding import Embedder
 from nlu.entities import EntityExtractor
 from nlu.errors import ModelNotFoundError
@@ -27,6 +28,12 @@ __all__ = ["CACHE_FILE", "TrainReport", "is_current", "load_or_train", "train"]
 logger = logging.getLogger(__name__)
 
 CACHE_FILE = "embeddings.npz"
+# Whether data without out_of_scope examples trains with the shipped off-topic messages
+# (``nlu.background``) as its out_of_scope class, and the share of held-out in-scope scores the
+# floor keeps then: chosen on training and dev data by ``helpdesk bench sweep background``
+# (``docs/benchmarks.md``).
+USE_BACKGROUND = True
+KEEP_WITH_BACKGROUND = 0.975
 
 
 @dataclass(frozen=True)
@@ -53,25 +60,37 @@ def train(
     *,
     c: float = 10.0,
     thresholds: Thresholds | None = None,
+    background: bool | None = None,
 ) -> TrainReport:
-    """Train on the Rasa data at ``data_path`` and save the model in ``model_dir``."""
+    """Train on the Rasa data at ``data_path`` and save the model in ``model_dir``.
+    ``background`` (default ``USE_BACKGROUND``): data without out_of_scope examples trains with
+    the shipped off-topic messages as that class, under a floor that keeps
+    ``KEEP_WITH_BACKGROUND`` of its held-out in-scope scores."""
     started = time.perf_counter()
     directory = Path(model_dir)
     data = load_training_data(data_path)
     texts, labels = data.pairs()
+    wanted = USE_BACKGROUND if background is None else background
+    extra = list(OFF_TOPIC) if wanted and thresholds is None and OUT_OF_SCOPE not in labels else []
     cache = VectorCache(directory / CACHE_FILE, embedder.model_name)
-    vectors, encoded = cache.encode(texts, embedder, progress=progress)
-    cache.save(keep=texts)
+    vectors, encoded = cache.encode([*texts, *extra], embedder, progress=progress)
+    cache.save(keep=[*texts, *extra])
+    own, off_topic = vectors[: len(texts)], vectors[len(texts) :]
     if progress is not None:
         progress("fitting", 0, 1)
     # A floor given by the caller is used as is; the default is calibrated when the data has no
     # out_of_scope examples (``nlu.classifier``).
+    keep = KEEP_WITH_BACKGROUND if extra else KEEP_IN_SCOPE
     classifier = IntentClassifier(
         c=c,
         thresholds=thresholds or Thresholds(),
-        keep_in_scope=KEEP_IN_SCOPE if thresholds is None else None,
+        keep_in_scope=keep if thresholds is None else None,
     ).fit(
-        vectors, labels, texts=texts, previous=_previous_classifier(directory)
+        own,
+        labels,
+        texts=texts,
+        previous=_previous_classifier(directory),
+        background=(off_topic, extra) if extra else None,
     )
     if progress is not None:
         progress("fitting", 1, 1)
@@ -80,7 +99,7 @@ def train(
         data_hash=data.fingerprint(),
         intents=list(data.intents),
         examples=len(texts),
-        dimension=int(vectors.shape[1]),
+        dimension=int(own.shape[1]),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         thresholds=classifier.thresholds.to_dict(),
     )

@@ -42,6 +42,14 @@ class Mode(StrEnum):
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="print the whole result as JSON")]
+BackgroundOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--background/--no-background",
+        help="with no out-of-scope data: train with (or without) the shipped off-topic "
+        "messages instead of the default (results get a -background / -no-background name)",
+    ),
+]
 
 
 def _datasets_dir(*needed: str) -> Path:
@@ -109,6 +117,7 @@ def intents(
             help="clinc150: use no out-of-scope data at all (the floor the defaults calibrate)",
         ),
     ] = False,
+    background: BackgroundOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Intent accuracy: train through `nlu.train` on the data set's training split, score its
@@ -124,6 +133,8 @@ def intents(
     if dataset is IntentDataset.clinc150 and (shots or dev):
         option = "--shots" if shots else "--dev"
         raise typer.BadParameter(f"{option} applies to banking77 only", param_hint=option)
+    if background is not None and not no_oos_data:
+        raise typer.BadParameter("goes with --no-oos-data", param_hint="--background")
     if seeds > 1 and not shots:
         raise typer.BadParameter("--seeds goes with --shots", param_hint="--seeds")
     root = _datasets_dir(dataset.value)
@@ -132,19 +143,20 @@ def intents(
             root, _embedder(), shots=shots, seed=seed, seeds=seeds, dev=dev, cold=cold
         )
     elif no_oos_data:
-        document = run_clinc150_no_oos(root, _embedder(), cold=cold)
+        document = run_clinc150_no_oos(root, _embedder(), cold=cold, background=background)
     else:
         document = run_clinc150(root, _embedder(), cold=cold)
     _finish(document, as_json)
 
 
 @app.command("oos-proxy")
-def oos_proxy(as_json: JsonOption = False) -> None:
+def oos_proxy(background: BackgroundOption = None, as_json: JsonOption = False) -> None:
     """Out-of-scope without out-of-scope data: train BANKING77 with the defaults, score its test
     split and the share of CLINC150's off-topic `oos_test` queries it rejects."""
     from benchmarks.intents import run_oos_proxy
 
-    _finish(run_oos_proxy(_datasets_dir("banking77", "clinc150"), _embedder()), as_json)
+    root = _datasets_dir("banking77", "clinc150")
+    _finish(run_oos_proxy(root, _embedder(), background=background), as_json)
 
 
 @app.command("retrieval")
@@ -230,6 +242,26 @@ def sweep_keep_in_scope(
     typer.echo(f"  chosen: keep_in_scope {document['chosen']} ({document['rule']})")
     auc = document["scope_weight_auc"]
     typer.echo(f"  scope weight, ROC AUC on-topic vs left-out intents: {auc}")
+
+
+@sweep_app.command("background")
+def sweep_background(
+    folds: Annotated[
+        int, typer.Option("--folds", min=1, max=5, help="run the first N of the 5 intent folds")
+    ] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Whether to train with the shipped off-topic messages as a background class when the data
+    has no out_of_scope examples, and the share the floor keeps with it: CLINC150 train with
+    left-out intents, the BANKING77 dev split, and a held-out half of the messages."""
+    from benchmarks.sweeps import run_background_sweep
+
+    document = run_background_sweep(_datasets_dir("banking77", "clinc150"), _embedder(), folds)
+    _finish(document, as_json)
+    typer.echo(
+        f"  chosen: keep_in_scope {document['chosen']} with the background ({document['rule']})"
+    )
+    typer.echo(f"  use the background: {document['use_background']}")
 
 
 @sweep_app.command("mean-weight")

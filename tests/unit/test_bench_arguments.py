@@ -17,6 +17,7 @@ from bot.cli.bench import app
         (["intents", "--dataset", "clinc150", "--shots", "10"], "--shots"),
         (["intents", "--dataset", "clinc150", "--dev"], "--dev"),
         (["intents", "--dataset", "banking77", "--seeds", "5"], "--seeds"),
+        (["intents", "--dataset", "clinc150", "--background"], "--background"),
     ],
 )
 def test_options_of_another_data_set_are_refused(

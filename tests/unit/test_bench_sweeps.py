@@ -47,3 +47,29 @@ def test_the_chosen_share_rejects_most_while_dev_accuracy_stays_within_a_point()
         for k in KEEP_GRID
     ]
     assert choose_keep(rows) == 0.96
+
+
+def _figures(accuracy: float, clinc_bg: float, bank_dev: float, bank_bg: float) -> dict[str, float]:
+    return {
+        "clinc150 on-topic accuracy": accuracy,
+        "clinc150 left-out intents rejected": 0.4,
+        "clinc150 held-out background rejected": clinc_bg,
+        "banking77 dev accuracy": bank_dev,
+        "banking77 held-out background rejected": bank_bg,
+    }
+
+
+def test_the_background_gets_the_least_strict_floor_that_rejects_as_much_as_without_it() -> None:
+    from benchmarks.sweeps import BACKGROUND_KEEP_GRID, choose_background
+
+    baseline = _figures(0.95, 0.70, 0.92, 0.99)
+    table = {f"{k:g}": _figures(0.96, 0.72, 0.925, 0.99) for k in BACKGROUND_KEEP_GRID}
+    for k in (0.985, 0.99, 0.995, 1.0):  # looser floors let held-out background through
+        table[f"{k:g}"] = _figures(0.97, 0.69, 0.93, 0.99)
+
+    assert choose_background(baseline, table, closed_set=0.93) == (0.98, True)
+    # every share costs more than a point of BANKING77 dev accuracy: none qualifies
+    assert choose_background(baseline, table, closed_set=0.94) == (None, False)
+    # not more accurate on CLINC150's held-out on-topic messages: not used
+    worse = _figures(0.96, 0.70, 0.92, 0.99)
+    assert choose_background(worse, table, closed_set=0.93) == (0.98, False)
