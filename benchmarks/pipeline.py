@@ -23,7 +23,9 @@ The figures, all from the same process:
 
 Every message must be answered: ``answered`` counts customers who got a reply, ``handled`` the
 inbox rows marked done on their first attempt, ``delivered`` / ``outbox_rows`` the platform's
-deliveries against the rows written (a duplicate delivery would show as more deliveries).
+deliveries against the rows written (a duplicate delivery would show as more deliveries), and
+``arrivals_refused`` the events the bot failed to store (the stand-in delivers them again, as a
+platform does with an event that was not acknowledged).
 One customer in four asks for a person with a problem, so cases open and agents are notified.
 """
 
@@ -59,6 +61,7 @@ AGENTS = "fake:agents"
 BATCH = 32
 SINGLE_TEXTS = 100
 BATCHES = 10
+REDELIVERIES = 5
 ANSWER_TIMEOUT = 300.0  # seconds a customer waits before the run calls the message unanswered
 
 Progress = Callable[[str], None]
@@ -174,14 +177,25 @@ class Pipeline:
     channel: TimedChannel
     counter: StatementCounter
     run_id: str
+    refused: int = 0  # arrivals the bot could not store (the platform delivers them again)
     _next: int = 0
 
     async def ask(self, texts: Sequence[str]) -> list[str]:
         """New customers, one question each, arriving together; returns their conversations."""
         arrivals = [self._inbound(text) for text in texts]
-        assert self.channel.on_inbound is not None
-        await asyncio.gather(*(self.channel.on_inbound(inbound) for inbound in arrivals))
+        await asyncio.gather(*(self._deliver(inbound) for inbound in arrivals))
         return [str(inbound.channel) for inbound in arrivals]
+
+    async def _deliver(self, inbound: Inbound) -> None:
+        """As a platform does: an event the bot failed to accept (not acknowledged) comes again."""
+        assert self.channel.on_inbound is not None
+        for _ in range(REDELIVERIES):
+            try:
+                await self.channel.on_inbound(inbound)
+                return
+            except Exception:
+                self.refused += 1
+        raise RuntimeError(f"{inbound.event_id} was refused {REDELIVERIES} times")
 
     def _inbound(self, text: str) -> Inbound:
         n = self._next
@@ -280,6 +294,7 @@ async def exactly_once(pipeline: Pipeline, first_inbox: int, first_outbox: int) 
         "outbox_rows": sum(n for _, n in outbox),
         "outbox_unsent": sum(n for status, n in outbox if status != "sent"),
         "delivered": pipeline.channel.deliveries,
+        "arrivals_refused": pipeline.refused,
     }
 
 
