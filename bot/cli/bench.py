@@ -273,3 +273,101 @@ def sweep_mean_weight(as_json: JsonOption = False) -> None:
     document = run_mean_weight_sweep(_datasets_dir("stackfaq", "covidfaq"), _embedder())
     _finish(document, as_json)
     typer.echo(f"  chosen: mean_weight {document['chosen']} ({document['rule']})")
+
+
+@app.command("pipeline")
+def pipeline(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="a scratch database (default: a new SQLite file in a temporary folder)",
+        ),
+    ] = None,
+    customers: Annotated[
+        int, typer.Option("--customers", min=1, help="saturation: new customers asking at once")
+    ] = 400,
+    rate: Annotated[
+        float, typer.Option("--rate", min=0.1, help="latency: messages per second offered")
+    ] = 50.0,
+    rate_messages: Annotated[
+        int, typer.Option("--rate-messages", min=1, help="latency: how many messages at --rate")
+    ] = 500,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            file_okay=False,
+            help="where the built intent model, index and encoder export are kept between runs "
+            "(default benchmarks/.cache/pipeline-data)",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The whole pipeline beside its limit, in one run: the raw encoder at batch 1 and 32,
+    messages/s with --customers asking at once and its ratio to the encoder's batched rate,
+    p50/p95/p99 at --rate, database statements, transactions and time per message, peak
+    memory. Real encoder (HELPDESK_ENCODER), intent model and bundled articles; customers on
+    a stand-in platform."""
+    import asyncio
+
+    from benchmarks.pipeline import run_pipeline
+    from benchmarks.report import RESULTS_DIR, result_document, write_result
+
+    root = data_dir or RESULTS_DIR.parent / ".cache" / "pipeline-data"
+    figures = asyncio.run(
+        run_pipeline(
+            database_url=database_url,
+            data_dir=root,
+            customers=customers,
+            rate=rate,
+            rate_messages=rate_messages,
+            progress=lambda line: typer.echo(f"· {line}", err=True),
+        )
+    )
+    document = result_document(
+        figures.pop("name"), "bundled sample: data/articles, bundled-kb-queries.yml", [], **figures
+    )
+    if database_url:  # the command is kept with the result: never its password
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(database_url).render_as_string(hide_password=True)
+        document["command"] = document["command"].replace(database_url, shown)
+    path = write_result(document["name"], document)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    _print_pipeline(document)
+    typer.echo(f"-> {path}")
+
+
+def _print_pipeline(document: dict[str, Any]) -> None:
+    encoder, saturated, offered = (
+        document["encoder"],
+        document["saturation"],
+        document["offered_rate"],
+    )
+    typer.echo(f"pipeline on {document['database']}, encoder {encoder['encoder']}")
+    typer.echo(
+        f"  encoder        batch 1: {encoder['batch_1_texts_per_s']} texts/s "
+        f"(p50 {encoder['batch_1_ms_p50']} ms) · batch 32: {encoder['batch_32_texts_per_s']}"
+        " texts/s (the limit)"
+    )
+    for label, phase in (("saturation", saturated), ("offered rate", offered)):
+        latency = " ".join(f"{k} {v} ms" for k, v in phase["latency_ms"].items())
+        typer.echo(
+            f"  {label:14} {phase['answered']}/{phase['messages']} answered · {latency} · "
+            f"db {phase['db_statements_per_message']} statements, "
+            f"{phase['db_transactions_per_message']} transactions, "
+            f"{phase['db_ms_per_message']} ms per message"
+        )
+    typer.echo(
+        f"  throughput     {saturated['messages_per_s']} messages/s at saturation = "
+        f"{saturated['ratio_to_encoder_limit']} of the encoder's batched rate"
+    )
+    once = document["exactly_once"]
+    typer.echo(
+        f"  exactly once   {once['handled_first_attempt']}/{once['inbound']} inbounds handled on "
+        f"the first attempt · {once['delivered']} deliveries of {once['outbox_rows']} outbox rows"
+    )
+    typer.echo(f"  peak memory    {document['peak_rss_mb']} MB")
