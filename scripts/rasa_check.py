@@ -290,7 +290,7 @@ def exports(report: Report, rasa: Path, work: Path) -> None:
     features.write_text(FEATURES, encoding="utf-8")
     python = str(rasa.parent / "python")
     for name, source in (
-        ("the bundled data", ROOT / "nlu" / "data"),
+        ("the bundled data", None),  # the default: what the bundled desk trains on
         ("Rasa 3 features", features),
     ):
         with report.step(f"helpdesk nlu export ({name}) read by Rasa's loader"):
@@ -302,8 +302,7 @@ def exports(report: Report, rasa: Path, work: Path) -> None:
                     "bot",
                     "nlu",
                     "export",
-                    "--data",
-                    str(source),
+                    *(["--data", str(source)] if source is not None else []),
                     "--out",
                     str(out),
                 ],

@@ -19,7 +19,9 @@ from nlu.training_data import (
     to_rasa_document,
 )
 
-BUNDLED = Path(__file__).resolve().parents[2] / "nlu" / "data"
+# what the bundled desk trains on: the dialog's own intents, then the sample shop's topics
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLED = [ROOT / "nlu" / "dialog", ROOT / "data" / "nlu"]
 
 RASA_3 = """\
 version: "3.1"
