@@ -36,6 +36,19 @@ def captured() -> Iterator[tuple[io.StringIO, logging.Handler]]:
     handler.addFilter(ContextFilter())
     root = logging.getLogger()
     level = root.level
+    # what an earlier test's logging set-up (a CLI run, a library's dictConfig) may have left on
+    # the help desk's loggers — disabled, a level, no propagation — is undone for this test
+    ours = [
+        logging.getLogger(name)
+        for name in list(logging.root.manager.loggerDict)
+        if name == "bot" or name.startswith("bot.")
+    ]
+    saved = [(logger, logger.disabled, logger.level, logger.propagate) for logger in ours]
+    for logger in ours:
+        logger.disabled, logger.propagate = False, True
+        logger.setLevel(logging.NOTSET)
+    disabled_below = logging.root.manager.disable
+    logging.disable(logging.NOTSET)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     try:
@@ -43,6 +56,10 @@ def captured() -> Iterator[tuple[io.StringIO, logging.Handler]]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+        logging.disable(disabled_below)
+        for logger, disabled, was, propagate in saved:
+            logger.disabled, logger.propagate = disabled, propagate
+            logger.setLevel(was)
 
 
 def json_lines(buffer: io.StringIO) -> list[dict[str, Any]]:
