@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 import httpx
 
 from bot.cli.doctor.findings import Finding, fail, mask, ok, skip, warn
@@ -36,15 +37,16 @@ INTENTS = {
     ),
 }
 
-# permission bits (Discord: Permissions → Bitwise Permission Flags)
-ADMINISTRATOR = 1 << 3
-VIEW_CHANNEL = 1 << 10
-SEND_MESSAGES = 1 << 11
-READ_MESSAGE_HISTORY = 1 << 16
-MANAGE_THREADS = 1 << 34
-CREATE_PUBLIC_THREADS = 1 << 35
-SEND_MESSAGES_IN_THREADS = 1 << 38
-ALL_PERMISSIONS = (1 << 53) - 1
+# permission bits, as discord.py names them (Discord: Permissions → Bitwise Permission Flags)
+_FLAGS = discord.Permissions
+ADMINISTRATOR = _FLAGS.administrator.flag
+VIEW_CHANNEL = _FLAGS.view_channel.flag
+SEND_MESSAGES = _FLAGS.send_messages.flag
+READ_MESSAGE_HISTORY = _FLAGS.read_message_history.flag
+MANAGE_THREADS = _FLAGS.manage_threads.flag
+CREATE_PUBLIC_THREADS = _FLAGS.create_public_threads.flag
+SEND_MESSAGES_IN_THREADS = _FLAGS.send_messages_in_threads.flag
+ALL_PERMISSIONS = _FLAGS.all().value
 NEEDED = {
     "View Channel": VIEW_CHANNEL,
     "Send Messages": SEND_MESSAGES,
