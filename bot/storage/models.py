@@ -423,3 +423,32 @@ class JobRun(Base):
     claimed_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ContentVersion(Base):
+    """A counter per kind of desk content (``articles``, ``intents``) bumped in the same
+    transaction as every change to it: each process compares it with the version it serves
+    and reloads when it is behind, so an admin's change reaches every process of the desk."""
+
+    __tablename__ = "content_versions"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AuditEntry(Base):
+    """One admin change (an article published, an intent retrained, a suggestion accepted):
+    who, from which platform, when, what and to which target. Never holds customer text beyond
+    what the change itself is."""
+
+    __tablename__ = "audit_trail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))  # "slack:U123 (Ana)" or "cli:root"
+    platform: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))  # e.g. "article.publish"
+    target: Mapped[str] = mapped_column(String(255), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
