@@ -24,7 +24,9 @@ INTENTS = "intents"
 
 async def current_version(session: AsyncSession, kind: str) -> int:
     """The version of ``kind`` now committed; 0 before its first change."""
-    version = await session.scalar(select(ContentVersion.version).where(ContentVersion.kind == kind))
+    version = await session.scalar(
+        select(ContentVersion.version).where(ContentVersion.kind == kind)
+    )
     return version or 0
 
 
