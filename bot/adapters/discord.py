@@ -246,9 +246,7 @@ class DiscordChannel:
         ref = outbound.channel
         assert ref.thread is not None
         try:
-            await self._start_thread(
-                int(ref.channel), int(ref.thread), await self._post_title(ref)
-            )
+            await self._start_thread(int(ref.channel), int(ref.thread), await self._post_title(ref))
             target: discord.abc.Messageable = self._messageable(int(ref.thread))
             reference = None
         except (discord.Forbidden, discord.NotFound) as exc:

@@ -28,9 +28,9 @@ from bot.commands import (
 )
 from bot.config import DeskConfig
 from bot.dialogs import queue_access, replies
+from bot.dialogs.admin_verbs import ADMIN_VERBS, allowed
 from bot.dialogs.desk_actions import ACTIONS
 from bot.dialogs.desk_context import DeskContext
-from bot.dialogs.desk_privacy import confirm_erasure
 from bot.dialogs.desk_views import VIEWS
 from bot.dialogs.roles import RoleBook
 from bot.dialogs.stats import answer_stats
@@ -43,7 +43,7 @@ from bot.text import clean_text
 
 logger = logging.getLogger(__name__)
 
-AGENT_VERBS = set(ACTIONS) | set(VIEWS) | {"erase"}
+AGENT_VERBS = set(ACTIONS) | set(VIEWS) | set(ADMIN_VERBS)
 # modals whose submission may name its verb (a form without one is the Reply modal)
 FORM_VERBS = {"reply", "transfer"}
 
@@ -75,8 +75,8 @@ class AgentDesk:
             if call.verb == "stats":  # managers, who need not be agents
                 await self._stats(ctx, call)
                 return
-            if call.verb == "erase":  # admins, who need not be agents
-                await self._erase(ctx, call)
+            if call.verb in ADMIN_VERBS:  # admins, who need not be agents
+                await self._admin(ctx, call)
                 return
             if not ctx.has(Role.AGENT):
                 logger.warning(
@@ -119,9 +119,12 @@ class AgentDesk:
             ctx.refuse(exc.safe_message)
         await ctx.uow.commit()
 
-    async def _erase(self, ctx: DeskContext, call: CommandCall) -> None:
+    async def _admin(self, ctx: DeskContext, call: CommandCall) -> None:
+        if not allowed(ctx, call):
+            await ctx.uow.commit()
+            return
         try:
-            await confirm_erasure(ctx, call.args)
+            await ADMIN_VERBS[call.verb](ctx, call)
         except UserFacingError as exc:
             await ctx.uow.session.rollback()
             ctx.refuse(exc.safe_message)

@@ -96,7 +96,7 @@ async def macro(ctx: DeskContext, number: int | None, args: str) -> None:
 async def _edit(ctx: DeskContext, verb: str, rest: str) -> None:
     if not ctx.has(Role.ADMIN):
         logger.warning("refused macro %s from %s (not an admin)", verb, ctx.agent)
-        raise PermissionDenied(replies.NOT_AN_ADMIN)
+        raise PermissionDenied(replies.NOT_AN_ADMIN_FOR_MACROS)
     name, _, body = rest.partition(" ")
     if verb == "delete":
         found = await macros.get_macro(ctx.uow, name)

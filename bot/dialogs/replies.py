@@ -97,7 +97,7 @@ COMMENT_THANKS = "Thank you — your comment goes straight to the team."
 RATING_RANGE = "Ratings go from 1 (poor) to 5 (great) — which number fits?"
 COMMENT_SKIPPED = "No problem. Write any time if you need help again."
 NOT_AN_AGENT = "Sorry, only agents can do that."
-NOT_AN_ADMIN = "Sorry, only admins can change macros."
+NOT_AN_ADMIN_FOR_MACROS = "Sorry, only admins can change macros."
 NOT_AGENT_COMMAND = (
     "That isn't an agent command. Agent commands: claim, release, reply, note, pending, "
     "resolve, transfer, priority, macro, cases, case."

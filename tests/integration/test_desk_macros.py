@@ -35,7 +35,7 @@ async def test_admins_edit_macros_and_agents_send_them_filled_in(t: Transcript) 
     t.agents_saw()
     assert await t.agent("macro list") == [as_sent(replies.NO_MACROS)]
     assert await t.agent(f"macro set hello {GREETING}", user="eve", name="Eve") == [
-        replies.NOT_AN_ADMIN
+        replies.NOT_AN_ADMIN_FOR_MACROS
     ]
     assert await t.agent(f"macro set hello {GREETING}") == [replies.macro_saved("hello", True)]
     assert await t.agent("macro set bye Bye {name}!") == [
@@ -60,7 +60,9 @@ async def test_admins_edit_macros_and_agents_send_them_filled_in(t: Transcript) 
     assert await t.agent("macro 1 nope", user="eve", name="Eve") == [
         "There is no macro 'nope'. Try 'macro list'."
     ]
-    assert await t.agent("macro delete hello", user="eve", name="Eve") == [replies.NOT_AN_ADMIN]
+    assert await t.agent("macro delete hello", user="eve", name="Eve") == [
+        replies.NOT_AN_ADMIN_FOR_MACROS
+    ]
     assert await t.agent("macro delete hello") == [replies.macro_deleted("hello")]
     async with t.helpdesk.sessions() as s:
         assert list(await s.scalars(select(Macro))) == []

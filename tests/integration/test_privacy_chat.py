@@ -97,7 +97,7 @@ async def test_anyone_but_an_admin_is_refused_privately_and_logged(
     await ada_asks_to_be_forgotten(t)
     t.agents_saw()
     user, name = PEOPLE[who]
-    with caplog.at_level(logging.WARNING, logger="bot.dialogs.desk_privacy"):
+    with caplog.at_level(logging.WARNING, logger="bot.dialogs.admin_verbs"):
         said = await t.agent("erase 1", user=user, name=name)
     assert said == [replies.NOT_AN_ADMIN]
     assert t.sent_to(ChannelRef.parse(AGENTS))[-1].private_to == user

@@ -97,9 +97,7 @@ def test_a_retrain_keeps_the_floor_and_a_saved_model_its_setting() -> None:
     first = IntentClassifier().fit(x, labels)
     more_x, more_labels = clusters(seed=2, per_intent=1)
 
-    again = IntentClassifier().fit(
-        np.vstack([x, more_x]), [*labels, *more_labels], previous=first
-    )
+    again = IntentClassifier().fit(np.vstack([x, more_x]), [*labels, *more_labels], previous=first)
     loaded = IntentClassifier.from_saved(first.config(), first.to_arrays())
 
     assert again.thresholds == first.thresholds

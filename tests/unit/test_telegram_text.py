@@ -14,7 +14,10 @@ from bot.adapters.text_chunks import split_text, utf16_length
     [
         ("Run **Reset all** now", "Run Reset all now"),
         ("type `helpdesk sync`", "type helpdesk sync"),
-        ("see [the guide](https://help.example/reset)", "see the guide (https://help.example/reset)"),
+        (
+            "see [the guide](https://help.example/reset)",
+            "see the guide (https://help.example/reset)",
+        ),
         ("*really* and _truly_ ~~not~~ ||secret||", "really and truly not secret"),
         ("```sh\nsudo reboot\n```", "sudo reboot"),
         ("snake_case_name and 2*3*4 stay", "snake_case_name and 2*3*4 stay"),

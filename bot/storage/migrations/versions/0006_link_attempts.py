@@ -27,9 +27,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_link_attempts")),
     )
     with op.batch_alter_table("link_attempts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_link_attempts_identity"), ["identity"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_link_attempts_identity"), ["identity"], unique=False)
 
 
 def downgrade() -> None:

@@ -1,0 +1,35 @@
+"""Admin verbs in an agents' or admins' channel (``erase``, ``kb``, ``intent``, ``gaps`` …):
+one small handler per verb, registered here. The role check is made once, before any handler
+runs: anyone who is not an admin is refused privately, and the refusal is logged."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.commands import CommandCall, Role
+from bot.dialogs import replies
+from bot.dialogs.desk_context import DeskContext
+from bot.dialogs.desk_privacy import confirm_erasure
+
+logger = logging.getLogger(__name__)
+
+AdminHandler = Callable[[DeskContext, CommandCall], Awaitable[None]]
+
+
+async def _erase(ctx: DeskContext, call: CommandCall) -> None:
+    await confirm_erasure(ctx, call.args)
+
+
+ADMIN_VERBS: dict[str, AdminHandler] = {
+    "erase": _erase,
+}
+
+
+def allowed(ctx: DeskContext, call: CommandCall) -> bool:
+    """True for an admin; anyone else is refused privately and the refusal logged."""
+    if ctx.has(Role.ADMIN):
+        return True
+    logger.warning("refused %s %r from %s (not an admin)", call.verb, call.args[:40], ctx.agent)
+    ctx.refuse(replies.NOT_AN_ADMIN)
+    return False
