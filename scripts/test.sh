@@ -70,7 +70,11 @@ lint-imports
 
 step "pytest (SQLite and PostgreSQL: ${HELPDESK_TEST_POSTGRES_URL})"
 status=0
-HF_HUB_OFFLINE=1 python -m pytest -q -p no:cacheprovider "$@" || status=$?
+# one worker per core (2 here), each file on one worker so module fixtures are built once;
+# the slowest tests are listed so a slow one is found before it adds up
+workers="${HELPDESK_TEST_WORKERS:-$(nproc)}"
+HF_HUB_OFFLINE=1 python -m pytest -q -p no:cacheprovider -n "$workers" --dist loadfile \
+    --durations=20 "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests: that is a failure" >&2
     exit 1
