@@ -38,6 +38,17 @@ def world(discord_env: simcord.Env) -> DiscordWorld:
     return discord_world(discord_env)
 
 
+E2E_TIMEOUT = 900  # seconds: the first of them in a worker trains the model and builds the index
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Any test on ``e2e_data_dir`` may be the one that builds it (which one depends on the
+    order and on how files are shared among workers), so each gets the longer hang guard."""
+    for item in items:
+        if "e2e_data_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(E2E_TIMEOUT))
+
+
 @pytest.fixture(scope="session")
 def e2e_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with the bundled sample (its articles, topic intents and wording),
