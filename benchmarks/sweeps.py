@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.datasets import IntentSplit, load_banking77, load_clinc150
+from benchmarks.datasets import IntentSplit, load_banking77_train, load_clinc150
 from benchmarks.intents import dev_split
 from benchmarks.report import metric, result_document
 from benchmarks.vectors import cached_vectors
@@ -198,7 +198,7 @@ def choose_keep(rows: list[dict[str, Any]]) -> float:
 
 def _banking77_dev(datasets_dir: Path, embedder: Embedder) -> list[dict[str, Any]]:
     """BANKING77 trained without its dev split: dev accuracy at each share's floor."""
-    train, _ = load_banking77(datasets_dir)
+    train = load_banking77_train(datasets_dir)
     fit_on, dev = dev_split(train)
     clf = _fit(fit_on, embedder, "banking77")
     assert clf.held_out_scores is not None
@@ -302,7 +302,7 @@ def run_background_sweep(datasets_dir: Path, embedder: Embedder, runs: int = 1) 
                     "bg": Scored(clf, held_x, held_half),
                 }
             )
-    b_train, _ = load_banking77(datasets_dir)
+    b_train = load_banking77_train(datasets_dir)
     b_fit, b_dev = dev_split(b_train)
     dev_x = cached_vectors("banking77", b_dev.texts, embedder)
     bank: dict[str, dict[str, Any]] = {}

@@ -23,6 +23,7 @@ import numpy as np
 
 from nlu.classifier import (
     KEEP_IN_SCOPE,
+    LOGISTIC_C,
     OUT_OF_SCOPE,
     IntentClassifier,
     IntentPrediction,
@@ -167,7 +168,7 @@ def evaluate(
     folds: int | None = None,
     holdout: float = 0.2,
     seed: int = 42,
-    c: float = 10.0,
+    c: float = LOGISTIC_C,
     thresholds: Thresholds | None = None,
     cache: VectorCache | None = None,
     progress: Progress | None = None,
