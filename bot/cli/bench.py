@@ -210,8 +210,9 @@ def retrieval(
 
 @app.command("floors")
 def floors(as_json: JsonOption = False) -> None:
-    """The out-of-scope floor on the bundled intents: held-out and 5-fold accuracy, and seeded
-    CLINC150 off-topic queries caught, per floor (how the default floor was chosen)."""
+    """What each fixed out-of-scope floor does on the bundled intents: held-out and 5-fold
+    accuracy, and seeded CLINC150 oos_test queries caught (a report on test data; the default
+    is chosen by `bench sweep fixed-floor`)."""
     from benchmarks.floors import run_floors
 
     _finish(run_floors(_datasets_dir("clinc150"), _embedder()), as_json)
