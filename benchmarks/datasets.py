@@ -18,6 +18,7 @@ __all__ = [
     "FaqCorpus",
     "IntentSplit",
     "load_banking77",
+    "load_banking77_train",
     "load_bundled_queries",
     "load_clinc150",
     "load_covidfaq",
@@ -79,13 +80,18 @@ def _read_qrels(path: Path) -> dict[str, set[str]]:
 
 def load_banking77(root: Path) -> tuple[IntentSplit, IntentSplit]:
     """(train, test) of BANKING77."""
+    return load_banking77_train(root), _read_banking77(root, "test.csv")
 
-    def read(name: str) -> IntentSplit:
-        with (root / "banking77" / name).open(encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        return IntentSplit([r["text"] for r in rows], [r["category"] for r in rows])
 
-    return read("train.csv"), read("test.csv")
+def load_banking77_train(root: Path) -> IntentSplit:
+    """BANKING77's ``train`` alone: what every choice reads (``test.csv`` is not opened)."""
+    return _read_banking77(root, "train.csv")
+
+
+def _read_banking77(root: Path, name: str) -> IntentSplit:
+    with (root / "banking77" / name).open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return IntentSplit([r["text"] for r in rows], [r["category"] for r in rows])
 
 
 def load_clinc150(root: Path) -> dict[str, IntentSplit]:

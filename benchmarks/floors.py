@@ -1,7 +1,6 @@
-"""The product's out-of-scope floor, chosen on the bundled intents (``nlu/dialog`` + ``data/nlu``).
+"""What each fixed out-of-scope floor does on the bundled intents (``nlu/dialog`` + ``data/nlu``).
 
-The bundled data has no validation split and only a handful of off-topic examples, so the floor
-cannot be tuned by Larson et al.'s protocol. Instead each floor of a grid is scored on
+A report, not a choice: each floor of a grid is scored on
 
 * the bundled data's in-scope accuracy, held out (20 %, seed 42) and by 5-fold
   cross-validation — the same splits as ``helpdesk nlu evaluate`` — with the default classifier
@@ -9,9 +8,9 @@ cannot be tuned by Larson et al.'s protocol. Instead each floor of a grid is sco
 * the share of ``OFF_TOPIC_SAMPLE`` seeded CLINC150 ``oos_test`` queries (questions no help desk
   intent covers) that the classifiers of the 5 folds reject.
 
-Choosing the default ``Thresholds.score`` from these is a judgement: a help desk would rather
-hand a question it is unsure of to a person than answer it wrongly, so the default gives up a
-little on-topic accuracy for most off-topic queries (0.85: ``docs/benchmarks.md``).
+``oos_test`` is a test split, so the default floor (``nlu.classifier.FIXED_FLOOR``) is chosen
+elsewhere, on training data only (``benchmarks.floor_sweep``, ``helpdesk bench sweep
+fixed-floor``).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.datasets import IntentSplit, load_banking77, load_clinc150
+from benchmarks.datasets import IntentSplit, load_banking77_train, load_clinc150
 from benchmarks.intents import dev_split
 from benchmarks.report import metric, result_document
 from benchmarks.vectors import cached_vectors
@@ -151,6 +151,7 @@ def run_keep_sweep(
     folds = clinc150_folds(datasets_dir, embedder, runs)
     rows: list[dict[str, Any]] = []
     mean_rejection: dict[float, float] = {}
+    spread: dict[str, float | None] = {}  # sd over the folds, with more than one
     for keep in KEEP_GRID:
         accuracy, answered, rejected = [], [], []
         for fold in folds:
@@ -162,6 +163,12 @@ def run_keep_sweep(
             accuracy.append(on.accuracy(floor))
             answered.append(1 - float(on.rejected(floor).mean()))
             rejected.append(float(off.rejected(floor).mean()))
+        for label, values in (
+            ("on-topic accuracy", accuracy),
+            ("left-out intents rejected", rejected),
+        ):
+            sd = float(np.std(values, ddof=1)) if len(values) > 1 else None
+            spread[f"keep {keep:g}: {label}"] = None if sd is None else round(sd, 4)
         n_on = sum(len(f["on"][1].texts) for f in folds)
         n_off = sum(len(f["off"][1].texts) for f in folds)
         split = f"clinc150 train, {len(folds)} of {INTENT_FOLDS} folds of left-out intents"
@@ -184,6 +191,8 @@ def run_keep_sweep(
         rule=f"smallest share with BANKING77 dev accuracy within {MAX_COST:g} of no rejection",
         chosen=choose_keep(rows),
         first_rule=max(meeting) if meeting else min(KEEP_GRID),
+        folds=len(folds),
+        sd_over_folds=spread,
         scope_weight_auc=_scope_weight_auc(folds),
     )
 
@@ -198,7 +207,7 @@ def choose_keep(rows: list[dict[str, Any]]) -> float:
 
 def _banking77_dev(datasets_dir: Path, embedder: Embedder) -> list[dict[str, Any]]:
     """BANKING77 trained without its dev split: dev accuracy at each share's floor."""
-    train, _ = load_banking77(datasets_dir)
+    train = load_banking77_train(datasets_dir)
     fit_on, dev = dev_split(train)
     clf = _fit(fit_on, embedder, "banking77")
     assert clf.held_out_scores is not None
@@ -302,7 +311,7 @@ def run_background_sweep(datasets_dir: Path, embedder: Embedder, runs: int = 1) 
                     "bg": Scored(clf, held_x, held_half),
                 }
             )
-    b_train, _ = load_banking77(datasets_dir)
+    b_train = load_banking77_train(datasets_dir)
     b_fit, b_dev = dev_split(b_train)
     dev_x = cached_vectors("banking77", b_dev.texts, embedder)
     bank: dict[str, dict[str, Any]] = {}

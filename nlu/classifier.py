@@ -58,10 +58,10 @@ the project's own off-topic messages (``nlu.background``) as the ``out_of_scope`
 data has none (``fit(background=…)``; the floor is still calibrated on the data's own held-out
 examples) and keeps 97.5 % then (``nlu.train.KEEP_WITH_BACKGROUND``, chosen by ``helpdesk bench
 sweep background``): 93.8 / 87.0 on CLINC150, 97.6 % rejected by a BANKING77 model. The fixed
-default, 0.85, was chosen with all-MiniLM-L6-v2 on the bundled data (5-fold cross-validation and
-the seeded held-out split) with a seeded sample of 300 CLINC150 ``oos_test`` queries (Larson et
-al. 2019) as unseen off-topic input: held-out accuracy 0.826, 5-fold 0.838, and 87.5 % of the
-off-topic queries caught (without the word features: 0.826, 0.823, 87.2 %).
+floor of data with ``out_of_scope`` examples, ``FIXED_FLOOR`` (0.75), is chosen by ``helpdesk
+bench sweep fixed-floor`` on the bundled training data alone (5-fold cross-validation, with the
+shipped off-topic messages as unseen off-topic input): the strictest floor that keeps on-topic
+accuracy within a point of no floor.
 
 Prediction uses the stored coefficients and vocabulary directly (numpy and scipy), so a loaded
 model does not need scikit-learn at all.
@@ -85,6 +85,13 @@ OUT_OF_SCOPE = "out_of_scope"
 KNN_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 MIN_HELD_OUT = 20  # fewer held-out examples than this cannot choose a weight
 KEEP_IN_SCOPE = 0.96  # share of held-out in-scope messages the calibrated floor keeps
+# The head's constants, each chosen on dev or cross-validated training data by a committed sweep
+# (``helpdesk bench sweep word-weight|c|vote|fixed-floor``; ``docs/benchmarks.md``).
+LEXICAL_WEIGHT = 0.5  # scale of the word features; 0: the embedding alone
+LOGISTIC_C = 10.0  # inverse regularisation strength of the logistic regression
+KNN_K = 10  # nearest training examples in the vote
+KNN_TEMPERATURE = 0.05  # the vote weighs each by exp(cosine / temperature)
+FIXED_FLOOR = 0.75  # in-scope score floor of data with out_of_scope examples (nothing calibrated)
 
 Features: TypeAlias = "np.ndarray | sparse.csr_matrix"
 Coefficients: TypeAlias = "tuple[np.ndarray, np.ndarray]"  # (classes × features, classes)
@@ -94,7 +101,7 @@ Coefficients: TypeAlias = "tuple[np.ndarray, np.ndarray]"  # (classes × feature
 class Thresholds:
     """When a prediction counts as out of scope (see the module docstring)."""
 
-    score: float = 0.85
+    score: float = FIXED_FLOOR
     width: float = 0.2
 
     def to_dict(self) -> dict[str, float]:
@@ -133,15 +140,15 @@ class Scores(NamedTuple):
 class IntentClassifier:
     """Logistic regression over normalised sentence vectors plus out-of-scope checks."""
 
-    c: float = 10.0
+    c: float = LOGISTIC_C
     thresholds: Thresholds = field(default_factory=Thresholds)
     max_iter: int = 2000
     knn_weight: float | None = None  # None: chosen by ``fit`` (see the module docstring)
-    knn_k: int = 10
-    knn_temperature: float = 0.05
+    knn_k: int = KNN_K
+    knn_temperature: float = KNN_TEMPERATURE
     scope_k: int = 5
     scope_weight: float = 2.0
-    lexical_weight: float = 0.5  # scale of the word features; 0: the embedding alone
+    lexical_weight: float = LEXICAL_WEIGHT
     # Without out-of-scope examples: the floor keeps this share of held-out in-scope messages
     # (None: always use ``thresholds`` as given; see the module docstring).
     keep_in_scope: float | None = KEEP_IN_SCOPE
@@ -260,15 +267,10 @@ class IntentClassifier:
         20 %: the blend weight with the best held-out accuracy, the held-out in-scope scores at
         that weight (what a floor calibrated without out-of-scope data keeps) and the fitted
         coefficients (a warm start for the full fit). None when there is too little data."""
-        rng = np.random.default_rng(0)
-        held: list[int] = []
-        for label in sorted(set(labels)):
-            rows = [i for i, name in enumerate(labels) if name == label]
-            if len(rows) >= 5:
-                held += rng.choice(rows, size=len(rows) // 5, replace=False).tolist()
-        kept = sorted(set(range(len(labels))) - set(held))
-        if len(held) < MIN_HELD_OUT or len({labels[i] for i in kept}) < 2:
+        split = probe_rows(labels)
+        if split is None:
             return None
+        kept, held = split
         kept_labels = [labels[i] for i in kept]
         coef, intercept = self._fit_logistic(features[kept], kept_labels, None)
         classes = sorted(set(kept_labels))
@@ -435,12 +437,26 @@ class IntentClassifier:
 
 
 class Probe(NamedTuple):
-    """What a fit on 80 % of the examples says about the other 20 % (``IntentClassifier._probe``).
-    """
+    """What a fit on 80 % of the examples says about the other 20 % (``_probe``)."""
 
     knn_weight: float
     scores: np.ndarray  # in-scope score of each held-out in-scope example
     coefficients: Coefficients | None
+
+
+def probe_rows(labels: Sequence[str]) -> tuple[list[int], list[int]] | None:
+    """(kept, held) rows of ``fit``'s hold-out: a seeded fifth of each intent with at least 5
+    examples held out. None when too few would be held out to choose anything."""
+    rng = np.random.default_rng(0)
+    held: list[int] = []
+    for label in sorted(set(labels)):
+        rows = [i for i, name in enumerate(labels) if name == label]
+        if len(rows) >= 5:
+            held += rng.choice(rows, size=len(rows) // 5, replace=False).tolist()
+    kept = sorted(set(range(len(labels))) - set(held))
+    if len(held) < MIN_HELD_OUT or len({labels[i] for i in kept}) < 2:
+        return None
+    return kept, held
 
 
 def calibrated_floor(held_out_scores: np.ndarray, keep: float) -> float:

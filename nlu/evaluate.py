@@ -23,6 +23,7 @@ import numpy as np
 
 from nlu.classifier import (
     KEEP_IN_SCOPE,
+    LOGISTIC_C,
     OUT_OF_SCOPE,
     IntentClassifier,
     IntentPrediction,
@@ -89,9 +90,7 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     return (round(float(max(0.0, centre - half)), 4), round(float(min(1.0, centre + half)), 4))
 
 
-def dialog_labels(
-    predictions: Sequence[IntentPrediction], intent_threshold: float
-) -> list[str]:
+def dialog_labels(predictions: Sequence[IntentPrediction], intent_threshold: float) -> list[str]:
     """What the dialog acts on: the intent when its confidence reaches the threshold, else
     ``out_of_scope`` (it asks the customer to rephrase, as for an off-topic message)."""
     return [
@@ -167,7 +166,7 @@ def evaluate(
     folds: int | None = None,
     holdout: float = 0.2,
     seed: int = 42,
-    c: float = 10.0,
+    c: float = LOGISTIC_C,
     thresholds: Thresholds | None = None,
     cache: VectorCache | None = None,
     progress: Progress | None = None,

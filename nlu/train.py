@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nlu.background import OFF_TOPIC
-from nlu.classifier import KEEP_IN_SCOPE, OUT_OF_SCOPE, IntentClassifier, Thresholds
+from nlu.classifier import KEEP_IN_SCOPE, LOGISTIC_C, OUT_OF_SCOPE, IntentClassifier, Thresholds
 from nlu.embedding import Embedder
 from nlu.entities import EntityExtractor
 from nlu.errors import ModelNotFoundError
@@ -58,7 +58,7 @@ def train(
     embedder: Embedder,
     progress: Progress | None = None,
     *,
-    c: float = 10.0,
+    c: float = LOGISTIC_C,
     thresholds: Thresholds | None = None,
     background: bool | None = None,
 ) -> TrainReport:

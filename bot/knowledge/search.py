@@ -76,11 +76,11 @@ class Fusion:
     lexical_weight: float = 0.1
     # The dense ranking orders articles by their best entry's cosine plus ``mean_weight`` × the
     # mean cosine of all their entries (chunks and example questions): an article that is about
-    # the message throughout beats one with a single close sentence. 0.3 raised Recall@1 on all
-    # three sets it was measured on (bundled .688 → .762, StackFAQ .936 → .948, CovidFAQ .656 →
-    # .661; ``docs/benchmarks.md``). Only the order changes: ``SearchHit.score`` stays the best
-    # cosine, which answer thresholds apply to.
-    mean_weight: float = 0.3
+    # the message throughout beats one with a single close sentence. 1.0 is chosen on dev
+    # queries only (``helpdesk bench sweep mean-weight``: StackFAQ group 0 and a seeded half of
+    # CovidFAQ, best mean Recall@1; ``docs/benchmarks.md``). Only the order changes:
+    # ``SearchHit.score`` stays the best cosine, which answer thresholds apply to.
+    mean_weight: float = 1.0
 
 
 def configured_fusion(settings: Settings) -> Fusion:
