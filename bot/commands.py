@@ -45,6 +45,7 @@ VERBS: dict[str, Role] = {
     "cases": Role.AGENT,
     "case": Role.AGENT,
     "stats": Role.MANAGER,
+    "dashboard": Role.MANAGER,  # a one-time sign-in link to the live dashboard (admins too)
     "kb": Role.ADMIN,
     "intent": Role.ADMIN,
     "gaps": Role.ADMIN,
@@ -122,7 +123,7 @@ def parse_command(text: str, *, default_case: int | None = None) -> CommandCall:
     case_number = default_case
     first, _, remainder = rest.partition(" ")
     # ``erase N`` names an erasure request, never a case (not even the thread's)
-    if verb not in ("stats", "kb", "intent", "link", "erase"):
+    if verb not in ("stats", "dashboard", "kb", "intent", "link", "erase"):
         named = case_number_in(first)
         if named is not None:
             case_number = named

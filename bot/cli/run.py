@@ -183,6 +183,7 @@ async def _serve_web(
     import uvicorn
 
     from bot.bootstrap import HelpDesk
+    from bot.dashboard.app import routes_for
     from bot.web import create_web_app
 
     assert isinstance(helpdesk, HelpDesk)
@@ -192,6 +193,7 @@ async def _serve_web(
             helpdesk.readiness(),
             helpdesk.metrics(),
             adapter_routes=adapters,
+            extra_routes=routes_for(helpdesk) if adapters else (),
         ),
         host=helpdesk.settings.web_host,
         port=port or helpdesk.settings.web_port,

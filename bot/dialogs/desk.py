@@ -29,6 +29,7 @@ from bot.commands import (
 from bot.config import DeskConfig
 from bot.dialogs import queue_access, replies
 from bot.dialogs.admin_verbs import ADMIN_VERBS, allowed
+from bot.dialogs.dashboard_link import send_sign_in_link
 from bot.dialogs.desk_actions import ACTIONS
 from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.desk_views import VIEWS
@@ -44,6 +45,8 @@ from bot.text import clean_text
 logger = logging.getLogger(__name__)
 
 AGENT_VERBS = set(ACTIONS) | set(VIEWS) | set(ADMIN_VERBS)
+# verbs that are a command typed alone anywhere in an agents' channel (they name no case)
+LONE_VERBS = {"dashboard"}
 # modals whose submission may name its verb (a form without one is the Reply modal)
 FORM_VERBS = {"reply", "transfer"}
 
@@ -74,6 +77,10 @@ class AgentDesk:
             ctx = DeskContext(uow=uow, desk=self._desk, roles=self._roles, inbound=inbound)
             if call.verb == "stats":  # managers, who need not be agents
                 await self._stats(ctx, call)
+                return
+            if call.verb == "dashboard":  # managers and admins, who need not be agents
+                await send_sign_in_link(ctx)
+                await uow.commit()
                 return
             if call.verb in ADMIN_VERBS:  # admins, who need not be agents
                 await self._admin(ctx, call)
@@ -184,6 +191,8 @@ def _typed_as_hinted(text: str, *, thread_case: int | None) -> bool:
     case thread only that case's number — or a lone verb in a case thread. Anything else stays
     chatter or a note ("reply to this later", "note 2 things" must not become commands)."""
     words = text.split(maxsplit=2)
+    if len(words) == 1 and words[0].lower() in LONE_VERBS:
+        return True
     if not words or words[0].lower() not in AGENT_VERBS:
         return False
     if len(words) == 1:

@@ -564,6 +564,20 @@ STATS_USAGE = (
 )
 NOT_A_MANAGER = "Sorry, only managers can see stats."
 
+# --- the live dashboard's sign-in link (bot.dialogs.dashboard_link) --------------------------
+
+NOT_A_MANAGER_FOR_DASHBOARD = "Sorry, only managers and admins can open the dashboard."
+DASHBOARD_NOT_SET_UP = (
+    "The dashboard is not set up here: its address goes in helpdesk.yml (dashboard: url:)."
+)
+
+
+def dashboard_link(url: str, minutes: int) -> str:
+    return (
+        f"Your sign-in link to the dashboard (works once, for {minutes} minutes; "
+        f"only you can see this):\n{url}"
+    )
+
 
 def outside_hours(opens_at: datetime) -> str:
     """Told to a customer who opens a case while the team is away; ``opens_at`` is local."""

@@ -452,3 +452,16 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))  # e.g. "article.publish"
     target: Mapped[str] = mapped_column(String(255), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DashboardSignIn(Base):
+    """A one-time sign-in link to the managers' dashboard, sent in chat by the ``dashboard``
+    verb. Only a hash of the link's token is kept, so the table does not hold live links."""
+
+    __tablename__ = "dashboard_sign_ins"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(200))  # "platform:user-id"
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
