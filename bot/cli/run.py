@@ -198,6 +198,8 @@ async def _serve_web(
         host=helpdesk.settings.web_host,
         port=port or helpdesk.settings.web_port,
         log_level="warning",
+        # the dashboard's event streams never end on their own: give them this long, then go
+        timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
     # uvicorn replaces the SIGTERM/SIGINT handlers while it serves; ours set ``stop``
