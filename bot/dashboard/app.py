@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -285,7 +286,11 @@ def dashboard_routes(
                 if latest is None:
                     yield ": still here\n\n"  # keeps proxies from closing an idle stream
                     continue
-                yield f"id: {latest.serial}\nevent: snapshot\ndata: {latest.body}\n\n"
+                # the server's time beside the figures: the page counts SLA clocks from it, not
+                # from the device's own clock, which may be off
+                now = json.dumps(clock.now().isoformat())
+                message = f'{{"now":{now},"figures":{latest.body}}}'
+                yield f"id: {latest.serial}\nevent: snapshot\ndata: {message}\n\n"
 
         # X-Accel-Buffering: nginx would otherwise hold the events back
         headers = {**PRIVATE, "X-Accel-Buffering": "no"}

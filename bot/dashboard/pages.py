@@ -126,6 +126,14 @@ def dashboard_page(assets: dict[str, str], *, person: str, logout_csrf: str) -> 
 <tbody></tbody>
 </table>
 </section>
+<section aria-labelledby="h-volume" class="panel">
+<h2 id="h-volume">Volume</h2>
+{volume}
+</section>
+<section aria-labelledby="h-csat" class="panel">
+<h2 id="h-csat">CSAT</h2>
+{csat}
+</section>
 <section aria-labelledby="h-sla" class="panel wide">
 <h2 id="h-sla">SLA clocks</h2>
 <div class="scroll" role="region" aria-labelledby="h-sla" tabindex="0">
@@ -139,10 +147,6 @@ def dashboard_page(assets: dict[str, str], *, person: str, logout_csrf: str) -> 
 </div>
 <p class="empty" id="no-open-cases" hidden>No open cases.</p>
 </section>
-<section aria-labelledby="h-volume" class="panel">
-<h2 id="h-volume">Volume</h2>
-{volume}
-</section>
 <section aria-labelledby="h-deflection" class="panel">
 <h2 id="h-deflection">Deflection</h2>
 {deflection}
@@ -150,10 +154,6 @@ def dashboard_page(assets: dict[str, str], *, person: str, logout_csrf: str) -> 
 <section aria-labelledby="h-times" class="panel">
 <h2 id="h-times">Response times</h2>
 {times}
-</section>
-<section aria-labelledby="h-csat" class="panel">
-<h2 id="h-csat">CSAT</h2>
-{csat}
 </section>
 </main>
 <footer class="definitions">

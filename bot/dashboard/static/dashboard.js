@@ -7,6 +7,11 @@
   const STATUSES = { new: "Unclaimed", open: "Claimed", pending: "Waiting on customer" };
   let timeZone = "UTC";
   let lastSummary = "";
+  let skew = 0; // the server's clock minus this device's: clocks count in the server's time
+
+  function now() {
+    return Date.now() + skew;
+  }
 
   function el(tag, text, className) {
     const node = document.createElement(tag);
@@ -126,7 +131,7 @@
   }
 
   function tick() {
-    const now = Date.now();
+    const at = now();
     document.querySelectorAll("td.sla[data-due]").forEach((cell) => {
       const due = Date.parse(cell.dataset.due);
       const warn = Date.parse(cell.dataset.warn);
@@ -134,12 +139,12 @@
       if (cell.dataset.paused) {
         state = "paused";
         left = "since " + clockTime(cell.dataset.paused);
-      } else if (now >= due) {
+      } else if (at >= due) {
         state = "breached";
-        left = "late by " + span((now - due) / 1000);
+        left = "late by " + span((at - due) / 1000);
       } else {
-        state = now >= warn ? "warning" : "ok";
-        left = "due in " + span((due - now) / 1000);
+        state = at >= warn ? "warning" : "ok";
+        left = "due in " + span((due - at) / 1000);
       }
       const label = { ok: "OK", warning: "Warning", breached: "Breached", paused: "Paused" }[state];
       cell.className = "sla sla-" + state;
@@ -148,7 +153,7 @@
       cell.querySelector(".left").textContent = left;
     });
     document.querySelectorAll("[data-since]").forEach((node) => {
-      node.textContent = "waiting " + span((now - Date.parse(node.dataset.since)) / 1000);
+      node.textContent = "waiting " + span((at - Date.parse(node.dataset.since)) / 1000);
     });
   }
 
@@ -178,7 +183,11 @@
 
   function connect() {
     const source = new EventSource("/dashboard/events");
-    source.addEventListener("snapshot", (event) => render(JSON.parse(event.data)));
+    source.addEventListener("snapshot", (event) => {
+      const message = JSON.parse(event.data);
+      skew = Date.parse(message.now) - Date.now();
+      render(message.figures);
+    });
     source.addEventListener("signed-out", () => {
       source.close();
       toSignIn();
