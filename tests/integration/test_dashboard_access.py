@@ -7,11 +7,13 @@ refusal logged."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -211,3 +213,37 @@ async def test_only_managers_and_admins_get_a_link(
     assert f"refused dashboard from fake:{who}" in caplog.text
     async with desk.t.helpdesk.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DashboardSignIn)) == 0
+
+
+async def test_an_open_event_stream_ends_when_the_role_is_taken_away(desk: Desk) -> None:
+    async with client(desk) as web:
+        await sign_in_with_password(web)
+        async with web.stream("GET", "/dashboard/events") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            events = _events(stream)
+            kind, data = await anext(events)
+            assert kind == "snapshot" and data["figures"]["cases"] == []
+            await desk.t.say("I forgot my password")
+            await desk.t.click("Talk to a person")
+            async for kind, data in events:  # the changes, pushed: the answer, then the case
+                assert kind == "snapshot"
+                if data["figures"]["cases"]:
+                    break
+            assert [c["number"] for c in data["figures"]["cases"]] == [1]
+            desk.config.write_text(desk_yaml(managers=("eve",)), encoding="utf-8")
+            await desk.t.agent("claim 1")  # the next update finds mia no longer a manager
+            assert (await anext(events))[0] == "signed-out"
+            assert [event async for event in events] == []  # and the stream ends
+
+
+async def _events(stream: httpx.Response) -> AsyncIterator[tuple[str, Any]]:
+    """The named events of a server-sent-event stream, with their JSON data."""
+    kind, data = "", ""
+    async for line in stream.aiter_lines():
+        if line.startswith("event: "):
+            kind = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            data = line.removeprefix("data: ")
+        elif not line and kind:
+            yield kind, json.loads(data)
+            kind, data = "", ""
