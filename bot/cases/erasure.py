@@ -3,7 +3,8 @@
 What goes: their name and email, their platform identities, their dialog state, link codes and
 link attempts; every text of their cases (subject, description, rating comment, every
 transcript line — customer, bot and agent alike, notes included); the questions of their answer
-feedback and the questions the bot missed (kept for the knowledge-gap review); the payloads of every inbox and outbox row that concerns them (``footprint``).
+feedback and the questions the bot missed (kept for the knowledge-gap review); the payloads of
+every inbox and outbox row that concerns them (``footprint``).
 
 What stays, for the metrics and digests: the customer row (empty) and their cases as counts —
 status, priority, queue, intent, timings, SLA state, the rating's value, who of the team worked
