@@ -42,6 +42,7 @@ from bot.messages import (
 )
 from bot.metrics import count_case_events
 from bot.readiness import Readiness, readiness
+from bot.reports.gaps import Encoder
 from bot.reports.scrape import Scrape, scrape
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -169,6 +170,7 @@ async def build_helpdesk(
     *,
     channels: Mapping[str, Channel],
     understander: Understander | None = None,
+    encoder: Encoder | None = None,
     clock: Clock | None = None,
     desk: DeskConfig | None = None,
     progress: Progress | None = None,
@@ -182,6 +184,8 @@ async def build_helpdesk(
     sessions = session_factory(engine)
     if understander is None:
         understander = await build_understander(settings, desk, sessions, clock, progress)
+    if encoder is None and isinstance(understander, EmbeddingUnderstander):
+        encoder = understander.encoder  # the knowledge gaps group by the bot's own encoder
     sender = OutboxSender(sessions=sessions, channels=channels, clock=clock)
     uow_factory = _uow_factory(sessions, clock, sender, desk)
     roles = RoleBook(desk.roles)
@@ -196,7 +200,9 @@ async def build_helpdesk(
         engine=DialogEngine(
             uow_factory=uow_factory, understander=understander, desk=desk, clock=clock
         ),
-        desk=AgentDesk(uow_factory=uow_factory, desk=desk, roles=roles, clock=clock),
+        desk=AgentDesk(
+            uow_factory=uow_factory, desk=desk, roles=roles, clock=clock, encoder=encoder
+        ),
         agent_channels=agent_channels(desk) | _managers_channels(desk),
         clock=clock,
         lease=timedelta(seconds=settings.inbox_lease_seconds),

@@ -51,7 +51,7 @@ HISTORY_LIMIT = 12
 HANDOFF = "human_handoff"
 URGENT = "complaint_urgent"
 # the dialog's own intents: they say how someone asks, not what the problem is
-_NOT_TOPICS = SMALL_TALK | {HANDOFF, URGENT, "case_status", "reset", "add_info"}
+NOT_TOPICS = SMALL_TALK | {HANDOFF, URGENT, "case_status", "reset", "add_info"}
 # how long after a rating the next message still counts as a comment on it
 COMMENT_WAIT = timedelta(minutes=30)
 # "5", "5/5", "4 stars", "10": a message that is only a score
@@ -573,7 +573,7 @@ def _note_miss(
     above the floor and — on the way to a case, where a named topic routes it well enough
     (``topic_covers``) — no topic intent either."""
     topic = said.topic or intent
-    if answerable or not said.text or (topic_covers and topic and topic not in _NOT_TOPICS):
+    if answerable or not said.text or (topic_covers and topic and topic not in NOT_TOPICS):
         return
     hit = said.hit
     d.do(
@@ -632,7 +632,7 @@ def _remember(d: _Draft, said: Said, intent: str | None) -> None:
         d.data["tags"] = sorted(set(d.data.get("tags", [])) | set(said.tags))
     # ``intent``: the one the dialog acts on (the classifier's decision), not a second gate
     topic = said.topic or intent
-    if topic and topic not in _NOT_TOPICS:
+    if topic and topic not in NOT_TOPICS:
         d.data["topic"] = topic  # the problem; queue rules route on it
 
 
