@@ -100,8 +100,9 @@ async def test_a_gap_becomes_a_draft_or_intent_examples_in_one_step(t: Transcrip
     taught = await admin(t, "gaps examples 2 gift_cards")
 
     # the article editor and the intent editor are wired through content_seams
-    assert drafted == [f"This desk cannot make draft articles from chat yet (it has no {'.'.join(DRAFTS)})."]
-    assert taught == [f"This desk cannot add intent examples from chat yet (it has no {'.'.join(EXAMPLES)})."]
+    missing = "This desk cannot {} from chat yet (it has no {}.{})."
+    assert drafted == [missing.format("make draft articles", *DRAFTS)]
+    assert taught == [missing.format("add intent examples", *EXAMPLES)]
 
 
 async def test_a_missed_message_an_agent_handled_is_proposed_and_settled_once(
