@@ -69,6 +69,7 @@ class HelpDesk:
     intake: Intake
     sender: OutboxSender
     channels: Mapping[str, Channel]
+    encoder: Encoder | None = None  # the bot's sentence encoder, when it loaded one
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock)
@@ -221,6 +222,7 @@ async def build_helpdesk(
         intake=intake,
         sender=sender,
         channels=channels,
+        encoder=encoder,
     )
 
 
@@ -368,6 +370,7 @@ async def start_scheduler(helpdesk: HelpDesk, *, digests: bool = True) -> DeskSc
         sla_check=lambda: _every_minute(helpdesk, uow_factory),
         digests=digests,
         retention=_retention_job(helpdesk, uow_factory),
+        gaps_encoder=helpdesk.encoder,
     )
     await scheduler.catch_up()
     if not digests:

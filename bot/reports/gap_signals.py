@@ -7,9 +7,10 @@
   asked a person about).
 
 A missed question or an unhelpful answer followed by a case in the same conversation within a
-day names that case (the cases a gap became); the case's own words are not counted again when
-they are the same question. Texts already erased (by a customer's erasure or the retention
-policy) are not signals any more.
+day, and before the period's end, names that case (the cases a gap became); the case's own
+words are not counted again when they are the same question. Nothing after the period's end
+counts, so a period's gaps read the same whenever they are taken again. Texts already erased
+(by a customer's erasure or the retention policy) are not signals any more.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ async def collect_signals(session: AsyncSession, since: datetime, until: datetim
     )
     cases = list(
         await session.scalars(
-            select(Case).where(Case.created_at >= since, Case.created_at < until + BECAME_WITHIN)
+            select(Case).where(Case.created_at >= since, Case.created_at < until)
         )
     )
     asked: list[tuple[str, str, str, datetime, str]] = [
@@ -79,7 +80,7 @@ async def collect_signals(session: AsyncSession, since: datetime, until: datetim
         signals.append(Signal(key, kind, text, at, case.id if case else None))
     for case in cases:
         words = normalized(case.subject)
-        if case.created_at >= until or words in _NOT_WORDS or (case.id, words) in told:
+        if words in _NOT_WORDS or (case.id, words) in told:
             continue
         signals.append(Signal(f"case:{case.id}", "case", case.subject, case.created_at, case.id))
     return sorted(signals, key=lambda s: (s.at, s.key))
