@@ -30,14 +30,13 @@ def gaps(
 ) -> None:
     """The knowledge gaps of the period, largest first, with their trend."""
     from bot.cli.kb import _run
-    from bot.errors import UserFacingError
     from bot.reports.gap_text import gap_list
     from bot.reports.gaps import top_gaps
 
-    end = _moment(until) if until else datetime.now(UTC)
-    start = _moment(since) if since else end - timedelta(days=days)
+    end = _moment(until, "--until") if until else datetime.now(UTC)
+    start = _moment(since, "--since") if since else end - timedelta(days=days)
     if start >= end:
-        raise UserFacingError("--since must be before --until.")
+        raise typer.BadParameter("must be before --until", param_hint="--since")
     encoder = served_encoder()
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[Gap]:
@@ -58,13 +57,12 @@ def gaps(
         typer.echo(line)
 
 
-def _moment(text: str) -> datetime:
-    from bot.errors import UserFacingError
-
+def _moment(text: str, option: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise UserFacingError(f"'{text}' is not a date or time (try 2026-11-01).") from None
+        message = f"'{text}' is not a date or time (try 2026-11-01)"
+        raise typer.BadParameter(message, param_hint=option) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -62,9 +62,7 @@ async def collect_signals(session: AsyncSession, since: datetime, until: datetim
         )
     )
     cases = list(
-        await session.scalars(
-            select(Case).where(Case.created_at >= since, Case.created_at < until)
-        )
+        await session.scalars(select(Case).where(Case.created_at >= since, Case.created_at < until))
     )
     asked: list[tuple[str, str, str, datetime, str]] = [
         (f"missed:{m.id}", "missed", m.text, m.created_at, m.conversation) for m in missed
