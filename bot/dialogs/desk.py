@@ -37,6 +37,7 @@ from bot.dialogs.roles import RoleBook
 from bot.dialogs.stats import answer_stats
 from bot.errors import ClaimConflict, InvalidCommand, PermissionDenied, UserFacingError
 from bot.messages import Inbound, InboundKind, split_payload
+from bot.reports.gaps import Encoder
 from bot.storage import threads
 from bot.storage.models import Case
 from bot.storage.uow import UnitOfWorkFactory
@@ -53,9 +54,16 @@ FORM_VERBS = {"reply", "transfer"}
 
 class AgentDesk:
     def __init__(
-        self, *, uow_factory: UnitOfWorkFactory, desk: DeskConfig, roles: RoleBook, clock: Clock
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        desk: DeskConfig,
+        roles: RoleBook,
+        clock: Clock,
+        encoder: Encoder | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._encoder = encoder
         self._desk = desk
         self._roles = roles
         self._clock = clock
@@ -74,7 +82,9 @@ class AgentDesk:
             call = self._call(inbound, thread_case)
             if call is None:
                 return
-            ctx = DeskContext(uow=uow, desk=self._desk, roles=self._roles, inbound=inbound)
+            ctx = DeskContext(
+                uow=uow, desk=self._desk, roles=self._roles, inbound=inbound, encoder=self._encoder
+            )
             if call.verb == "stats":  # managers, who need not be agents
                 await self._stats(ctx, call)
                 return

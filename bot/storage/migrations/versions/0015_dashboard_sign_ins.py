@@ -1,7 +1,7 @@
 """one-time sign-in links to the managers' dashboard
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0012
 Create Date: 2026-11-30 09:10:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0009"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
