@@ -35,7 +35,7 @@ from bot.config import DeskConfig
 from bot.dashboard import pages
 from bot.dashboard.access import DashboardAccess
 from bot.dashboard.attempts import AttemptLimit
-from bot.dashboard.figures import snapshot
+from bot.dashboard.figures import GapsPanel, snapshot
 from bot.dashboard.live import LiveFigures
 from bot.dashboard.passwords import verify_password
 from bot.dashboard.sessions import (
@@ -45,6 +45,7 @@ from bot.dashboard.sessions import (
     Signer,
     new_pre_session,
 )
+from bot.reports.gaps import Encoder
 from bot.storage.sign_ins import redeem_sign_in
 from bot.storage.uow import UnitOfWork
 
@@ -107,17 +108,21 @@ def dashboard_routes(
     secret: str,
     config_file: Path | None = None,
     poll_seconds: float = 1.0,
+    gaps_encoder: Encoder | None = None,
 ) -> list[BaseRoute]:
+    """``gaps_encoder``: the bot's encoder, which the knowledge gaps are grouped by; without
+    one the gaps panel is left out."""
     signer = Signer(secret)
     access = DashboardAccess(desk.roles, config_file)
     attempts = AttemptLimit()
     static = _load_static()
     assets = {name: f"/static/dashboard/{name}?v={f.etag}" for name, f in static.items()}
     lifetime = timedelta(hours=desk.dashboard.session_hours)
+    gaps = GapsPanel(gaps_encoder) if gaps_encoder is not None else None
 
     async def build() -> dict[str, object]:
         async with UnitOfWork(sessions, clock) as uow:
-            return await snapshot(uow, desk, clock.now())
+            return await snapshot(uow, desk, clock.now(), gaps=gaps)
 
     live = LiveFigures(sessions=sessions, build=build, poll_seconds=poll_seconds)
 
@@ -337,4 +342,5 @@ def routes_for(helpdesk: HelpDesk) -> list[BaseRoute]:
         clock=helpdesk.clock,
         secret=secret.get_secret_value(),
         config_file=helpdesk.settings.desk_config_file,
+        gaps_encoder=helpdesk.encoder,
     )

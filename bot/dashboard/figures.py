@@ -9,11 +9,17 @@ The live part — the queue and each open case's SLA clock — reads each open c
 through the desk's SLA clock (``bot.escalation.sla_clock``), the same rules that send the SLA
 warnings and breaches. The browser counts down from the due times given here; ``warn_at`` is
 the moment the SLA check warns (``warning_fraction`` of the target's business time spent).
+
+The knowledge gaps are ``bot.reports.gaps.top_gaps`` over this week so far, grouped by the
+bot's own encoder as in the weekly digest; grouping costs an encoder pass, so ``GapsPanel``
+keeps them for a few minutes rather than redoing them on every change.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +28,10 @@ from sqlalchemy import select
 from bot.config import DeskConfig
 from bot.escalation.calendar import BusinessCalendar
 from bot.escalation.sla_clock import CaseSlaClock
+from bot.masking import mask_contacts
 from bot.reports.digest import Window, previous, window
+from bot.reports.gap_text import quote
+from bot.reports.gaps import Encoder, Gap, top_gaps
 from bot.reports.metrics import Durations, Metrics, Span, collect
 from bot.reports.timeline import ACTIVE, Timeline
 from bot.storage.models import Case, CaseEvent
@@ -30,9 +39,49 @@ from bot.storage.uow import UnitOfWork
 
 SUBJECT_CHARS = 80
 PERIODS = (("today", "day"), ("week", "week"))
+TOP_GAPS = 5
+GAPS_REFRESH_SECONDS = 300.0
 
 
-async def snapshot(uow: UnitOfWork, desk: DeskConfig, now: datetime) -> dict[str, Any]:
+@dataclass
+class GapsPanel:
+    """This week's top knowledge gaps, grouped by ``encoder``, computed again at most every
+    ``refresh_seconds`` (gaps move slowly; an encoder pass per case change would not)."""
+
+    encoder: Encoder
+    refresh_seconds: float = GAPS_REFRESH_SECONDS
+    _rows: list[dict[str, Any]] = field(default_factory=list)
+    _at: float | None = None
+
+    async def rows(self, uow: UnitOfWork, desk: DeskConfig, now: datetime) -> list[dict[str, Any]]:
+        moment = time.monotonic()
+        if self._at is None or moment - self._at >= self.refresh_seconds:
+            week = window("week", now, desk.digest_timezone, complete=False)
+            gaps = await top_gaps(
+                uow.session, since=week.start, until=week.end, limit=TOP_GAPS, encoder=self.encoder
+            )
+            self._rows, self._at = [_gap(g, desk) for g in gaps], moment
+        return self._rows
+
+
+def _gap(gap: Gap, desk: DeskConfig) -> dict[str, Any]:
+    """A gap as the page shows it: customers' words short and, where the desk masks contacts
+    for agents, masked here too (the page sets them as text, never as HTML)."""
+    shown = mask_contacts if desk.privacy.mask_agent_view else (lambda text: text)
+    return {
+        "rank": gap.rank,
+        "count": gap.count,
+        "previous": gap.previous,
+        "trend": gap.trend,
+        "examples": [quote(e, shown) for e in gap.examples],
+        "kinds": dict(gap.kinds),
+        "cases": list(gap.cases[:5]),
+    }
+
+
+async def snapshot(
+    uow: UnitOfWork, desk: DeskConfig, now: datetime, *, gaps: GapsPanel | None = None
+) -> dict[str, Any]:
     sla = CaseSlaClock.of(desk)
     open_cases = await _open_timelines(uow)
     cases = [_case(t, sla, desk, now) for t in open_cases]
@@ -49,6 +98,8 @@ async def snapshot(uow: UnitOfWork, desk: DeskConfig, now: datetime) -> dict[str
         "queues": _queues(desk, cases),
         "cases": sorted(cases, key=_urgency),
         "periods": periods,
+        # None: no encoder in this process to group them by (the panel is left out)
+        "gaps": await gaps.rows(uow, desk, now) if gaps is not None else None,
     }
 
 

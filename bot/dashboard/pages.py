@@ -155,6 +155,17 @@ def dashboard_page(assets: dict[str, str], *, person: str, logout_csrf: str) -> 
 <h2 id="h-times">Response times</h2>
 {times}
 </section>
+<section aria-labelledby="h-gaps" class="panel wide" id="gaps-panel" hidden>
+<h2 id="h-gaps">Knowledge gaps</h2>
+<table id="gaps">
+<caption>This week so far: what customers asked that the desk does not cover, largest
+first, with the count over the same length of time before</caption>
+<thead><tr><th scope="col">Gap</th><th scope="col">Asked</th>
+<th scope="col">Examples</th></tr></thead>
+<tbody></tbody>
+</table>
+<p class="empty" id="no-gaps" hidden>No knowledge gaps this week.</p>
+</section>
 </main>
 <footer class="definitions">
 <p>Today and this week so far, in the digest's time zone (<span id="timezone">UTC</span>).

@@ -10,21 +10,23 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.bootstrap import job_uow_factory
 from bot.clock import FrozenClock
-from bot.config import BusinessHours, DeskConfig, QueueConfig
-from bot.dashboard.figures import snapshot
+from bot.config import BusinessHours, DeskConfig, PrivacyConfig, QueueConfig
+from bot.dashboard.figures import TOP_GAPS, GapsPanel, snapshot
 from bot.dialogs.sla_notices import run_sla_check
 from bot.escalation import sla
 from bot.escalation.calendar import BusinessCalendar
 from bot.escalation.sla import SLA_WARNING
 from bot.escalation.sla_clock import CaseSlaClock
 from bot.reports.digest import build_digest
+from bot.reports.gaps import top_gaps
 from bot.reports.metrics import Durations
 from bot.reports.seed import seed_demo
-from bot.storage.models import Case, CaseEvent
-from bot.storage.uow import UnitOfWorkFactory
+from bot.storage.models import Case, CaseEvent, MissedQuestion
+from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 from tests.support.desk import build_transcript, test_desk
 
 NOW = datetime(2026, 1, 8, 16, 40, tzinfo=UTC)  # a Thursday afternoon
@@ -128,3 +130,39 @@ async def test_each_open_case_shows_its_sla_clock_and_when_it_warns(
         assert case["holder"] == "Dana" and case["unclaimed_since"] is None
     finally:
         await t.helpdesk.close()
+
+
+async def test_the_knowledge_gaps_are_this_weeks_top_gaps(
+    sessions: async_sessionmaker[AsyncSession], embedder: Any
+) -> None:
+    asked = {
+        "how do I recycle old bulbs": 2,
+        "can I send you my dead bulbs for recycling": 1,
+        "do you sell gift cards": 1,
+        "gift card for my brother? mail me at ada@example.com": 1,
+    }
+    async with sessions() as s:
+        at = datetime(2026, 1, 6, 10, 0, tzinfo=UTC)  # this week (Mon 5 Jan – now)
+        for text, times in asked.items():
+            for n in range(times):
+                s.add(MissedQuestion(conversation=f"fake:dm-{n}", text=text, created_at=at))
+        s.add(MissedQuestion(conversation="fake:dm-x", text="old", created_at=at.replace(day=1)))
+        await s.commit()
+    desk = DESK.model_copy(update={"privacy": PrivacyConfig(mask_agent_view=True)})
+    async with UnitOfWork(sessions, FrozenClock(NOW)) as uow:
+        shown = await snapshot(uow, desk, NOW, gaps=GapsPanel(embedder))
+        expected = await top_gaps(
+            uow.session,
+            since=datetime(2026, 1, 5, tzinfo=UTC),
+            until=NOW,
+            limit=TOP_GAPS,
+            encoder=embedder,
+        )
+        assert (await snapshot(uow, desk, NOW))["gaps"] is None  # no encoder: no panel
+    gaps = shown["gaps"]
+    assert [(g["rank"], g["count"], g["previous"]) for g in gaps] == [
+        (g.rank, g.count, g.previous) for g in expected
+    ]
+    assert gaps[0]["count"] == 3 and "recycle" in gaps[0]["examples"][0]  # the largest first
+    words = " ".join(e for g in gaps for e in g["examples"])
+    assert "ada@example.com" not in words  # the desk masks contacts for agents: here too

@@ -130,6 +130,25 @@
     document.getElementById("no-open-cases").hidden = cases.length > 0;
   }
 
+  function renderGaps(gaps) {
+    const panel = document.getElementById("gaps-panel");
+    panel.hidden = gaps === null || gaps === undefined; // no encoder in this process
+    if (panel.hidden) return;
+    const body = document.querySelector("#gaps tbody");
+    body.replaceChildren(
+      ...gaps.map((g) => {
+        const row = el("tr");
+        const head = el("th", String(g.rank));
+        head.setAttribute("scope", "row");
+        const trend = g.trend === "new" ? "new" : "before: " + g.previous;
+        const cases = g.cases.length ? " · cases " + g.cases.map((n) => "#" + n).join(", ") : "";
+        row.append(head, el("td", g.count + "× (" + trend + ")"), el("td", g.examples.join(" · ") + cases));
+        return row;
+      })
+    );
+    document.getElementById("no-gaps").hidden = gaps.length > 0;
+  }
+
   function tick() {
     const at = now();
     document.querySelectorAll("td.sla[data-due]").forEach((cell) => {
@@ -162,6 +181,7 @@
     document.getElementById("timezone").textContent = timeZone;
     renderQueues(data.queues);
     renderCases(data.cases);
+    renderGaps(data.gaps);
     document.querySelectorAll("[data-figure]").forEach((cell) => {
       cell.textContent = figure(data.periods, cell.dataset.figure);
     });
