@@ -27,6 +27,7 @@ from bot.dashboard.app import dashboard_routes
 from bot.dashboard.passwords import hash_password
 from bot.escalation import sla
 from bot.escalation.calendar import BusinessCalendar
+from bot.reports.gaps import bundled_encoder
 from bot.reports.seed import seed_demo
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade_database
@@ -35,7 +36,7 @@ from bot.web import create_web_app
 from tests.support.browser import headless_chromium
 
 PERSON, PASSWORD = "slack:U0MANAGER", "screenshots only, not a real password"
-SIZES = {"desktop": (1280, 1500), "phone": (390, 1400)}
+SIZES = {"desktop": (1280, 1700), "phone": (390, 1400)}
 
 
 class ShiftedClock:
@@ -85,7 +86,7 @@ def _capture(base: str, out: Path) -> None:
     for name, (width, height) in SIZES.items():
         with headless_chromium(width=width, height=height) as driver:
             driver.get(f"{base}/dashboard")
-            wait: Any = WebDriverWait(driver, 20)
+            wait: Any = WebDriverWait(driver, 60)
             wait.until(lambda d: d.find_element(By.ID, "account")).send_keys(PERSON)
             driver.find_element(By.ID, "password").send_keys(PASSWORD)
             driver.find_element(By.CSS_SELECTOR, "form button").click()
@@ -101,12 +102,15 @@ async def main(out: Path) -> None:
         url = f"sqlite:///{Path(tmp) / 'demo.db'}"
         clock = ShiftedClock(_last_thursday_afternoon())
         await _seed(url, desk, clock)
+        encoder = bundled_encoder()
+        await asyncio.to_thread(encoder.encode, ["hello"])  # loaded before the page waits on it
         engine = create_engine(url)
         routes = dashboard_routes(
             sessions=session_factory(engine),
             desk=desk,
             clock=clock,
             secret="screenshots-secret-0123456789",
+            gaps_encoder=encoder,
         )
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
