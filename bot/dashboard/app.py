@@ -9,9 +9,11 @@ stream checks both again before every push and heartbeat, and ends when either f
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,7 +39,7 @@ from bot.dashboard.access import DashboardAccess
 from bot.dashboard.attempts import AttemptLimit
 from bot.dashboard.figures import GapsPanel, snapshot
 from bot.dashboard.live import LiveFigures
-from bot.dashboard.passwords import verify_password
+from bot.dashboard.passwords import hash_password, verify_password
 from bot.dashboard.sessions import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
@@ -119,6 +121,7 @@ def dashboard_routes(
     assets = {name: f"/static/dashboard/{name}?v={f.etag}" for name, f in static.items()}
     lifetime = timedelta(hours=desk.dashboard.session_hours)
     gaps = GapsPanel(gaps_encoder) if gaps_encoder is not None else None
+    unknown_account = functools.cache(lambda: hash_password(secrets.token_urlsafe(16)))
 
     async def build() -> dict[str, object]:
         async with UnitOfWork(sessions, clock) as uow:
@@ -218,9 +221,11 @@ def dashboard_routes(
                 request, "Too many attempts; please wait a few minutes.", account, status=429
             )
         stored = desk.dashboard.passwords.get(account)
-        matches = stored is not None and await asyncio.to_thread(
-            verify_password, fields.get("password", ""), stored
+        # an unknown account costs the same hash as a known one: the time taken tells nothing
+        checked = await asyncio.to_thread(
+            verify_password, fields.get("password", ""), stored or unknown_account()
         )
+        matches = stored is not None and checked
         if not matches or not access.may_view(account):
             attempts.failed(keys, now)
             logger.warning("dashboard: sign-in refused for %s", account or "?")

@@ -31,7 +31,7 @@ from tests.support.dashboard import (
     link_token,
     serve_dashboard,
 )
-from tests.support.desk import Transcript, build_transcript
+from tests.support.desk import Transcript, as_sent, build_transcript
 
 PRIVATE_ROUTES = ["/dashboard", "/dashboard/data.json", "/dashboard/events"]
 PASSWORD_HASH = hash_password(PASSWORD)  # scrypt is slow on purpose: once per module
@@ -247,3 +247,10 @@ async def _events(stream: httpx.Response) -> AsyncIterator[tuple[str, Any]]:
         elif not line and kind:
             yield kind, json.loads(data)
             kind, data = "", ""
+
+
+async def test_a_customer_asking_in_their_own_chat_gets_no_link(desk: Desk) -> None:
+    answer = await desk.t.say("/dashboard")  # their own conversation with the bot
+    assert answer == [as_sent(replies.HELP)]
+    async with desk.t.helpdesk.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DashboardSignIn)) == 0
