@@ -11,16 +11,18 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.clock import FrozenClock
 from bot.config import load_desk_config
+from bot.dashboard.app import routes_for
 from bot.dashboard.passwords import hash_password
 from bot.dialogs import replies
 from bot.storage.models import DashboardSignIn
@@ -254,3 +256,11 @@ async def test_a_customer_asking_in_their_own_chat_gets_no_link(desk: Desk) -> N
     assert answer == [as_sent(replies.HELP)]
     async with desk.t.helpdesk.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DashboardSignIn)) == 0
+
+
+def test_the_web_process_serves_the_dashboard_only_with_its_secret(desk: Desk) -> None:
+    helpdesk = desk.t.helpdesk
+    assert routes_for(helpdesk) == []  # no HELPDESK_DASHBOARD_SECRET: no dashboard at all
+    settings = helpdesk.settings.model_copy(update={"dashboard_secret": SecretStr("s" * 32)})
+    paths = {getattr(r, "path", "") for r in routes_for(replace(helpdesk, settings=settings))}
+    assert {"/dashboard", "/dashboard/events", "/dashboard/data.json"} <= paths
