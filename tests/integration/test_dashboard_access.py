@@ -25,6 +25,7 @@ from bot.config import load_desk_config
 from bot.dashboard.app import routes_for
 from bot.dashboard.passwords import hash_password
 from bot.dialogs import replies
+from bot.messages import InboundKind
 from bot.storage.models import DashboardSignIn
 from tests.support.dashboard import (
     PASSWORD,
@@ -179,7 +180,8 @@ async def test_a_session_ends_at_its_expiry_and_when_the_role_is_taken_away(desk
 
 async def test_the_chat_sign_in_link_works_once_and_expires(desk: Desk) -> None:
     t = desk.t
-    answer = await t.agent("dashboard", user="mia", name="Mia")
+    # typed as a plain message in the agents' channel, as the README says
+    answer = await t.agent("dashboard", user="mia", name="Mia", kind=InboundKind.MESSAGE)
     token = link_token(answer)
     sent = t.channels["fake"].sent[-1]
     assert sent.private_to == "mia"  # only the manager sees it
