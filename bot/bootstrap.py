@@ -42,6 +42,7 @@ from bot.messages import (
 )
 from bot.metrics import count_case_events
 from bot.readiness import Readiness, readiness
+from bot.reports.gaps import Encoder
 from bot.reports.scrape import Scrape, scrape
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -68,6 +69,7 @@ class HelpDesk:
     intake: Intake
     sender: OutboxSender
     channels: Mapping[str, Channel]
+    encoder: Encoder | None = None  # the bot's sentence encoder, when it loaded one
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock)
@@ -169,6 +171,7 @@ async def build_helpdesk(
     *,
     channels: Mapping[str, Channel],
     understander: Understander | None = None,
+    encoder: Encoder | None = None,
     clock: Clock | None = None,
     desk: DeskConfig | None = None,
     progress: Progress | None = None,
@@ -182,6 +185,8 @@ async def build_helpdesk(
     sessions = session_factory(engine)
     if understander is None:
         understander = await build_understander(settings, desk, sessions, clock, progress)
+    if encoder is None and isinstance(understander, EmbeddingUnderstander):
+        encoder = understander.encoder  # the knowledge gaps group by the bot's own encoder
     sender = OutboxSender(sessions=sessions, channels=channels, clock=clock)
     uow_factory = _uow_factory(sessions, clock, sender, desk)
     roles = RoleBook(desk.roles)
@@ -196,7 +201,9 @@ async def build_helpdesk(
         engine=DialogEngine(
             uow_factory=uow_factory, understander=understander, desk=desk, clock=clock
         ),
-        desk=AgentDesk(uow_factory=uow_factory, desk=desk, roles=roles, clock=clock),
+        desk=AgentDesk(
+            uow_factory=uow_factory, desk=desk, roles=roles, clock=clock, encoder=encoder
+        ),
         agent_channels=agent_channels(desk) | _managers_channels(desk),
         clock=clock,
         lease=timedelta(seconds=settings.inbox_lease_seconds),
@@ -215,6 +222,7 @@ async def build_helpdesk(
         intake=intake,
         sender=sender,
         channels=channels,
+        encoder=encoder,
     )
 
 
@@ -362,6 +370,7 @@ async def start_scheduler(helpdesk: HelpDesk, *, digests: bool = True) -> DeskSc
         sla_check=lambda: _every_minute(helpdesk, uow_factory),
         digests=digests,
         retention=_retention_job(helpdesk, uow_factory),
+        gaps_encoder=helpdesk.encoder,
     )
     await scheduler.catch_up()
     if not digests:

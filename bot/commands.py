@@ -45,9 +45,13 @@ VERBS: dict[str, Role] = {
     "cases": Role.AGENT,
     "case": Role.AGENT,
     "stats": Role.MANAGER,
+    "dashboard": Role.MANAGER,  # a one-time sign-in link to the live dashboard (admins too)
     "kb": Role.ADMIN,
     "intent": Role.ADMIN,
-    "gaps": Role.ADMIN,
+    "gaps": Role.ADMIN,  # knowledge gaps: ``gaps``, ``gaps draft N``, ``gaps examples N INTENT``
+    "suggestions": Role.ADMIN,  # missed messages agents handled, proposed as intent examples
+    "accept": Role.ADMIN,  # ``accept N [INTENT]``: suggestion N becomes an intent example
+    "reject": Role.ADMIN,  # ``reject N``: suggestion N is not proposed again
     "erase": Role.ADMIN,  # confirm a customer's erasure request: ``erase N`` (the request's number)
 }
 # other spellings people use for a verb
@@ -121,8 +125,19 @@ def parse_command(text: str, *, default_case: int | None = None) -> CommandCall:
     rest = rest.strip()
     case_number = default_case
     first, _, remainder = rest.partition(" ")
-    # ``erase N`` names an erasure request, never a case (not even the thread's)
-    if verb not in ("stats", "kb", "intent", "link", "erase"):
+    # ``erase N`` names an erasure request, ``accept N`` a suggestion: never a case (not even
+    # the thread's)
+    if verb not in (
+        "stats",
+        "dashboard",
+        "kb",
+        "intent",
+        "link",
+        "erase",
+        "gaps",
+        "accept",
+        "reject",
+    ):
         named = case_number_in(first)
         if named is not None:
             case_number = named

@@ -342,6 +342,35 @@ class Business(BaseModel):
         return value
 
 
+class DashboardConfig(BaseModel):
+    """The managers' live dashboard (``/dashboard`` on the web process)."""
+
+    model_config = {"extra": "forbid"}
+
+    # where managers open it, e.g. "https://desk.example.com/dashboard": the sign-in links sent
+    # in chat point here (the ``dashboard`` verb needs it)
+    url: str | None = None
+    # password sign-in: "platform:user-id" -> the hash ``helpdesk dashboard hash-password``
+    # prints (never the password itself); the person must still be a manager or an admin
+    passwords: dict[str, str] = Field(default_factory=dict)
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    link_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
+
+    @field_validator("passwords")
+    @classmethod
+    def _hashes_only(cls, value: dict[str, str]) -> dict[str, str]:
+        for person, stored in value.items():
+            if ":" not in person:
+                raise ValueError(f"{person!r}: expected platform:user-id (e.g. slack:U0123)")
+            parts = stored.split("$")
+            if len(parts) != 6 or parts[0] != "scrypt":
+                raise ValueError(
+                    f"{person}: not a password hash (make one with "
+                    "'helpdesk dashboard hash-password'; never put the password itself here)"
+                )
+        return value
+
+
 class DeskConfig(BaseModel):
     """The structure of the desk, from helpdesk.yml."""
 
@@ -372,6 +401,7 @@ class DeskConfig(BaseModel):
     digests: DigestConfig = Field(default_factory=DigestConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
     @field_validator("help_center_url")
     @classmethod
@@ -555,6 +585,8 @@ class Settings(BaseSettings):
     # worker and scheduler processes: serve /metrics, /healthz and /readyz on this port (their
     # counters are their own; the web process shows only what it did)
     metrics_port: int | None = Field(default=None, alias="HELPDESK_METRICS_PORT")
+    # signs the managers' dashboard sessions; without it the web process serves no dashboard
+    dashboard_secret: SecretStr | None = Field(default=None, alias="HELPDESK_DASHBOARD_SECRET")
 
     # Slack
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")

@@ -6,7 +6,7 @@ Prometheus' text format (see ``bot.metrics``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,10 +25,12 @@ def create_web_app(
     metrics: Scrape | None = None,
     *,
     adapter_routes: bool = True,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """``readiness`` and ``metrics`` come from the composition root (``HelpDesk.readiness``,
     ``HelpDesk.metrics``); without them ``/readyz`` checks the adapters alone and
-    ``/metrics`` shows this process's counters without the database-wide gauges."""
+    ``/metrics`` shows this process's counters without the database-wide gauges.
+    ``extra_routes``: the web process's own pages (the managers' dashboard)."""
     readiness = readiness or adapters_only(channels)
 
     async def health(_request: Request) -> JSONResponse:
@@ -66,4 +68,5 @@ def create_web_app(
     for channel in channels.values() if adapter_routes else ():
         if isinstance(channel, ServesHttp):
             routes.extend(channel.http_routes())
+    routes.extend(extra_routes)
     return Starlette(routes=routes)

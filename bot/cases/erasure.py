@@ -3,7 +3,8 @@
 What goes: their name and email, their platform identities, their dialog state, link codes and
 link attempts; every text of their cases (subject, description, rating comment, every
 transcript line — customer, bot and agent alike, notes included); the questions of their answer
-feedback; the payloads of every inbox and outbox row that concerns them (``footprint``).
+feedback and the questions the bot missed (kept for the knowledge-gap review); the payloads of
+every inbox and outbox row that concerns them (``footprint``).
 
 What stays, for the metrics and digests: the customer row (empty) and their cases as counts —
 status, priority, queue, intent, timings, SLA state, the rating's value, who of the team worked
@@ -23,7 +24,13 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 
-from bot.cases.footprint import Footprint, footprint_of, inbox_rows, outbox_rows
+from bot.cases.footprint import (
+    Footprint,
+    footprint_of,
+    inbox_rows,
+    missed_questions,
+    outbox_rows,
+)
 from bot.errors import UserFacingError
 from bot.storage.models import (
     AnswerFeedback,
@@ -121,6 +128,7 @@ async def erase_customer(
     counts["inbox"] = await _erase_inbox(uow, found)
     counts["outbox"] = await _erase_outbox(uow, found)
     counts["answer_feedback"] = await _erase_feedback(uow, found)
+    counts["missed_questions"] = await _erase_missed(uow, found)
     counts.update(await _erase_keys(uow, found))
     customer.display_name = ""
     customer.email = None
@@ -193,6 +201,14 @@ async def _erase_feedback(uow: UnitOfWork, found: Footprint) -> int:
     )
     for row in rows:  # whether the article helped stays countable
         row.query, row.conversation = "", ""
+    return len(rows)
+
+
+async def _erase_missed(uow: UnitOfWork, found: Footprint) -> int:
+    """Their words go, and the link to them; that a question was missed stays countable."""
+    rows = await missed_questions(uow.session, found)
+    for row in rows:
+        row.text, row.conversation, row.customer_id = "", "", None
     return len(rows)
 
 

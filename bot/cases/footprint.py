@@ -26,6 +26,7 @@ from bot.storage.models import (
     ErasureRequest,
     InboxMessage,
     LinkCode,
+    MissedQuestion,
     OutboxMessage,
 )
 
@@ -85,6 +86,7 @@ async def footprint_of(session: AsyncSession, customer: Customer) -> Footprint:
         (DialogSession.conversation, DialogSession.customer_id),
         (AnswerFeedback.conversation, AnswerFeedback.customer_id),
         (ErasureRequest.conversation, ErasureRequest.customer_id),
+        (MissedQuestion.conversation, MissedQuestion.customer_id),
     ):
         rows = await session.scalars(select(column).where(owner == customer.id))
         found.conversations |= {c for c in rows if c}
@@ -137,4 +139,20 @@ def _outbox_concerns(row: OutboxMessage, found: Footprint) -> bool:
 async def link_codes(session: AsyncSession, found: Footprint) -> list[LinkCode]:
     return list(
         await session.scalars(select(LinkCode).where(LinkCode.customer_id == found.customer.id))
+    )
+
+
+async def missed_questions(session: AsyncSession, found: Footprint) -> list[MissedQuestion]:
+    """The questions of theirs the bot could not answer (kept for the knowledge-gap review)."""
+    return list(
+        await session.scalars(
+            select(MissedQuestion)
+            .where(
+                or_(
+                    MissedQuestion.customer_id == found.customer.id,
+                    MissedQuestion.conversation.in_(found.conversations),
+                )
+            )
+            .order_by(MissedQuestion.id)
+        )
     )

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases.footprint import Footprint, inbox_rows, link_codes, outbox_rows
+from bot.cases.footprint import Footprint, inbox_rows, link_codes, missed_questions, outbox_rows
 from bot.storage.models import (
     AnswerFeedback,
     Base,
@@ -60,6 +60,7 @@ async def export_customer(session: AsyncSession, found: Footprint) -> dict[str, 
         "conversations": [row_dict(s) for s in sessions],
         "cases": cases,
         "answer_feedback": [row_dict(f) for f in feedback],
+        "missed_questions": [row_dict(q) for q in await missed_questions(session, found)],
         "inbox": [row_dict(r) for r in await inbox_rows(session, found)],
         "outbox": [row_dict(r) for r in await outbox_rows(session, found)],
         "link_codes": [row_dict(c) for c in await link_codes(session, found)],

@@ -8,8 +8,9 @@
 - ``closed_case_transcripts_months``: a case closed that long ago loses its texts — subject,
   description, rating comment, every transcript line's body — and keeps its counts, timings
   and rating value, like an erased customer's cases (``erasure``).
-- ``feedback_queries_days``: the questions kept with answer feedback are emptied; whether the
-  answer helped stays countable.
+- ``feedback_queries_days``: the questions kept with answer feedback, and the questions the
+  bot missed (``missed_questions``, for the knowledge-gap review), are emptied; whether the
+  answer helped, and that a question was missed, stay countable.
 
 Every step only touches rows not yet emptied, so a run repeated (a second scheduler process,
 a restart) changes nothing more.
@@ -32,6 +33,7 @@ from bot.storage.models import (
     CaseEvent,
     DialogSession,
     InboxMessage,
+    MissedQuestion,
     OutboxMessage,
 )
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -70,6 +72,12 @@ async def apply_retention(uow: UnitOfWork, policy: RetentionConfig) -> dict[str,
             update(AnswerFeedback)
             .where(AnswerFeedback.created_at < cutoff, AnswerFeedback.query != "")
             .values(query=""),
+        )
+        counts["missed_questions"] = await _rowcount(
+            uow,
+            update(MissedQuestion)
+            .where(MissedQuestion.created_at < cutoff, MissedQuestion.text != "")
+            .values(text=""),
         )
     return counts
 

@@ -11,6 +11,7 @@ from bot.cli import cases as cases_cli
 from bot.cli import chat as chat_cli
 from bot.cli import config as config_cli
 from bot.cli import customers as customers_cli
+from bot.cli import dashboard as dashboard_cli
 from bot.cli import db as db_cli
 from bot.cli import digest as digest_cli
 from bot.cli import doctor as doctor_cli
@@ -46,6 +47,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(bench_cli.app, name="bench")
+app.add_typer(dashboard_cli.app, name="dashboard")
 
 
 def main() -> None:

@@ -218,6 +218,26 @@ def floors(as_json: JsonOption = False) -> None:
     _finish(run_floors(_datasets_dir("clinc150"), _embedder()), as_json)
 
 
+@app.command("gaps")
+def gaps(as_json: JsonOption = False) -> None:
+    """Knowledge-gap clustering: adjusted Rand index and purity on the seeded gap questions
+    (the cut distance chosen on their dev half, reported on the test half), and on seeded
+    CLINC150 queries when that data set is present."""
+    from benchmarks.gaps import run_gaps
+    from bot.config import Settings
+
+    root = Settings().datasets_dir
+    document = run_gaps(_embedder(), root if (root / "clinc150").is_dir() else None)
+    _finish(document, as_json)
+    if not as_json:
+        typer.echo(
+            f"  distance {document['product_distance']} "
+            f"(chosen on the dev half: {document['chosen_on_dev']})"
+        )
+        for split, intervals in document["intervals_95"].items():
+            typer.echo(f"  {split:40} 95% intervals {intervals}")
+
+
 sweep_app = typer.Typer(
     help="The sweeps behind the defaults, rerun on training or dev data only (never a test split).",
     no_args_is_help=True,

@@ -14,6 +14,7 @@ import typer
 if TYPE_CHECKING:
     from bot.config import DeskConfig
     from bot.reports.digest import Digest
+    from bot.reports.gaps import Encoder
 
 
 def digest(
@@ -77,6 +78,13 @@ def digest(
         typer.echo(f"Chart: {result.chart}")
 
 
+def _gaps_encoder() -> Encoder:
+    """The weekly digest's knowledge gaps group by the encoder the bot serves with."""
+    from bot.cli.kb_gaps import served_encoder
+
+    return served_encoder()
+
+
 def _parse_time(text: str) -> datetime:
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -100,5 +108,6 @@ async def _build(
             sla=CaseSlaClock.of(desk),
             complete=complete,
             chart_path=chart,
+            gaps_encoder=_gaps_encoder() if complete and period == "week" else None,
         )
     return result

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 import typer
 
 from bot.cli.boundary import CommandGroup
+from bot.cli.kb_gaps import gaps
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +30,8 @@ app = typer.Typer(
     no_args_is_help=True,
     cls=CommandGroup,
 )
+
+app.command("gaps")(gaps)
 
 T = TypeVar("T")
 

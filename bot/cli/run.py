@@ -183,6 +183,7 @@ async def _serve_web(
     import uvicorn
 
     from bot.bootstrap import HelpDesk
+    from bot.dashboard.app import routes_for
     from bot.web import create_web_app
 
     assert isinstance(helpdesk, HelpDesk)
@@ -192,10 +193,13 @@ async def _serve_web(
             helpdesk.readiness(),
             helpdesk.metrics(),
             adapter_routes=adapters,
+            extra_routes=routes_for(helpdesk) if adapters else (),
         ),
         host=helpdesk.settings.web_host,
         port=port or helpdesk.settings.web_port,
         log_level="warning",
+        # the dashboard's event streams never end on their own: give them this long, then go
+        timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
     # uvicorn replaces the SIGTERM/SIGINT handlers while it serves; ours set ``stop``

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.commands import CommandCall, Role
-from bot.dialogs import replies
+from bot.dialogs import admin_gaps, admin_suggestions, replies
 from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.desk_privacy import confirm_erasure
 
@@ -23,6 +23,10 @@ async def _erase(ctx: DeskContext, call: CommandCall) -> None:
 
 ADMIN_VERBS: dict[str, AdminHandler] = {
     "erase": _erase,
+    "gaps": admin_gaps.gaps_verb,
+    "suggestions": admin_suggestions.list_suggestions,
+    "accept": admin_suggestions.accept,
+    "reject": admin_suggestions.reject,
 }
 
 

@@ -29,6 +29,7 @@ from bot.dialogs.states import (
     OpenCase,
     RateCase,
     RecordFeedback,
+    RecordMiss,
     RecordSuggestion,
     ReopenCase,
     Reply,
@@ -43,7 +44,7 @@ from bot.escalation.routing import route
 from bot.knowledge.rendering import message_limit, split_message
 from bot.messages import Button, ChannelRef, Inbound, Outbound, button_payload
 from bot.metrics import DEFLECTIONS_CONFIRMED
-from bot.storage.models import AnswerFeedback, Case, Customer
+from bot.storage.models import AnswerFeedback, Case, Customer, MissedQuestion
 from bot.storage.uow import UnitOfWork
 from bot.text import neutralize_mentions
 
@@ -133,6 +134,20 @@ class CustomerCommands:
                 uow.session.add(feedback)
                 await uow.session.flush()
                 data["feedback"] = feedback.id
+                return [], state
+            case RecordMiss():
+                uow.session.add(
+                    MissedQuestion(
+                        conversation=conversation,
+                        customer_id=customer.id,
+                        text=command.text,
+                        intent=command.intent,
+                        confidence=command.confidence,
+                        article_slug=command.slug,
+                        score=command.score,
+                        created_at=self._clock.now(),
+                    )
+                )
                 return [], state
             case RecordFeedback():
                 feedback_id = command.feedback_id

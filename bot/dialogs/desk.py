@@ -29,6 +29,7 @@ from bot.commands import (
 from bot.config import DeskConfig
 from bot.dialogs import queue_access, replies
 from bot.dialogs.admin_verbs import ADMIN_VERBS, allowed
+from bot.dialogs.dashboard_link import send_sign_in_link
 from bot.dialogs.desk_actions import ACTIONS
 from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.desk_views import VIEWS
@@ -36,6 +37,7 @@ from bot.dialogs.roles import RoleBook
 from bot.dialogs.stats import answer_stats
 from bot.errors import ClaimConflict, InvalidCommand, PermissionDenied, UserFacingError
 from bot.messages import Inbound, InboundKind, split_payload
+from bot.reports.gaps import Encoder
 from bot.storage import threads
 from bot.storage.models import Case
 from bot.storage.uow import UnitOfWorkFactory
@@ -44,15 +46,24 @@ from bot.text import clean_text
 logger = logging.getLogger(__name__)
 
 AGENT_VERBS = set(ACTIONS) | set(VIEWS) | set(ADMIN_VERBS)
+# verbs that are a command typed alone anywhere in an agents' channel (they name no case)
+LONE_VERBS = {"dashboard"}
 # modals whose submission may name its verb (a form without one is the Reply modal)
 FORM_VERBS = {"reply", "transfer"}
 
 
 class AgentDesk:
     def __init__(
-        self, *, uow_factory: UnitOfWorkFactory, desk: DeskConfig, roles: RoleBook, clock: Clock
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        desk: DeskConfig,
+        roles: RoleBook,
+        clock: Clock,
+        encoder: Encoder | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._encoder = encoder
         self._desk = desk
         self._roles = roles
         self._clock = clock
@@ -71,9 +82,15 @@ class AgentDesk:
             call = self._call(inbound, thread_case)
             if call is None:
                 return
-            ctx = DeskContext(uow=uow, desk=self._desk, roles=self._roles, inbound=inbound)
+            ctx = DeskContext(
+                uow=uow, desk=self._desk, roles=self._roles, inbound=inbound, encoder=self._encoder
+            )
             if call.verb == "stats":  # managers, who need not be agents
                 await self._stats(ctx, call)
+                return
+            if call.verb == "dashboard":  # managers and admins, who need not be agents
+                await send_sign_in_link(ctx)
+                await uow.commit()
                 return
             if call.verb in ADMIN_VERBS:  # admins, who need not be agents
                 await self._admin(ctx, call)
@@ -184,6 +201,8 @@ def _typed_as_hinted(text: str, *, thread_case: int | None) -> bool:
     case thread only that case's number — or a lone verb in a case thread. Anything else stays
     chatter or a note ("reply to this later", "note 2 things" must not become commands)."""
     words = text.split(maxsplit=2)
+    if len(words) == 1 and words[0].lower() in LONE_VERBS:
+        return True
     if not words or words[0].lower() not in AGENT_VERBS:
         return False
     if len(words) == 1:

@@ -10,6 +10,7 @@ from bot.config import DeskConfig
 from bot.dialogs.notify import private_handle
 from bot.dialogs.roles import RoleBook
 from bot.messages import Button, Inbound, Outbound
+from bot.reports.gaps import Encoder
 from bot.storage.uow import UnitOfWork
 from bot.text import clean_name
 
@@ -20,6 +21,7 @@ class DeskContext:
     desk: DeskConfig
     roles: RoleBook
     inbound: Inbound
+    encoder: Encoder | None = None  # the bot's sentence encoder (knowledge gaps group by it)
 
     @property
     def agent(self) -> str:

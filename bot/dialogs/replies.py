@@ -564,6 +564,20 @@ STATS_USAGE = (
 )
 NOT_A_MANAGER = "Sorry, only managers can see stats."
 
+# --- the live dashboard's sign-in link (bot.dialogs.dashboard_link) --------------------------
+
+NOT_A_MANAGER_FOR_DASHBOARD = "Sorry, only managers and admins can open the dashboard."
+DASHBOARD_NOT_SET_UP = (
+    "The dashboard is not set up here: its address goes in helpdesk.yml (dashboard: url:)."
+)
+
+
+def dashboard_link(url: str, minutes: int) -> str:
+    return (
+        f"Your sign-in link to the dashboard (works once, for {minutes} minutes; "
+        f"only you can see this):\n{url}"
+    )
+
 
 def outside_hours(opens_at: datetime) -> str:
     """Told to a customer who opens a case while the team is away; ``opens_at`` is local."""
@@ -738,3 +752,76 @@ def case_header(
     if csat is not None:
         lines.append(f"Rating: {csat}/5" + (f" — {csat_comment}" if csat_comment else ""))
     return lines
+
+
+# --- knowledge gaps and intent-example suggestions (admins) ----------------------------------
+
+GAPS_USAGE = (
+    f"Try '{hint('gaps')}' (the last 30 days), '{hint('gaps')} 7' (the last 7), "
+    f"'{hint('gaps')} draft 2' (a draft article from gap 2) or "
+    f"'{hint('gaps')} examples 2 INTENT' (gap 2's questions as that intent's examples)."
+)
+NO_GAPS = "No knowledge gaps in the last {days} days: every question was answered or understood."
+GAPS_SHOW_FIRST = f"Which gaps? Show them first with '{hint('gaps')}', then pick one by number."
+GAP_DRAFT_BODY = "Customers asked this in {count} ways. Write the answer here, then publish it."
+SUGGESTIONS_NONE = (
+    "No suggestions waiting: no message the bot missed has been handled by an agent since the "
+    "last review."
+)
+ACCEPT_USAGE = f"Which suggestion? Try '{hint('accept')} 12' or '{hint('accept')} 12 INTENT'."
+REJECT_USAGE = f"Which suggestion? Try '{hint('reject')} 12'."
+ACCEPT_BUTTON = "Accept"
+REJECT_BUTTON = "Reject"
+
+
+def gaps_listing(days: int, lines: Sequence[str]) -> str:
+    return (
+        f"Knowledge gaps, last {days} days (count, then the {days} days before):\n"
+        + "\n".join(lines)
+        + f"\nNext: '{hint('gaps')} draft N' for a draft article, "
+        f"'{hint('gaps')} examples N INTENT' to teach an intent."
+    )
+
+
+def no_gap(number: int, shown: int) -> str:
+    return f"There is no gap {number} in the list shown here (1–{shown})."
+
+
+def gap_drafted(number: int, slug: str, questions: int) -> str:
+    return (
+        f"Draft '{slug}' made from gap {number} ({questions} example questions). "
+        f"Edit it and publish it with '{hint('kb')} publish {slug}'."
+    )
+
+
+def gap_taught(number: int, intent: str, added: int, offered: int) -> str:
+    return (
+        f"Gap {number}: {added} of {offered} questions added as examples of '{intent}'; the "
+        "intent model retrains in the background."
+    )
+
+
+def suggestion_line(number: int, text: str, case: int, queue: str, intent: str | None) -> str:
+    proposal = f"as an example of '{intent}'" if intent else "(which intent? name one)"
+    how = f"'{hint('accept')} {number}'" if intent else f"'{hint('accept')} {number} INTENT'"
+    return (
+        f"Suggestion {number}: {text} — handled by an agent in case #{case} ({queue}); "
+        f"add it {proposal}? {how} or '{hint('reject')} {number}'."
+    )
+
+
+def no_suggestion(number: int) -> str:
+    return f"There is no suggestion {number} waiting for a review."
+
+
+def suggestion_needs_intent(number: int) -> str:
+    return f"Which intent should suggestion {number} teach? Try '{hint('accept')} {number} INTENT'."
+
+
+def suggestion_accepted(number: int, intent: str, added: int) -> str:
+    outcome = "added" if added else "already an example, nothing added"
+    return f"Suggestion {number} accepted for '{intent}' ({outcome})."
+
+
+def suggestion_rejected(number: int) -> str:
+    return f"Suggestion {number} rejected; it will not be proposed again."

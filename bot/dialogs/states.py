@@ -50,6 +50,8 @@ _SMALL_TALK_REPLIES = {
 HISTORY_LIMIT = 12
 HANDOFF = "human_handoff"
 URGENT = "complaint_urgent"
+# the dialog's own intents: they say how someone asks, not what the problem is
+NOT_TOPICS = SMALL_TALK | {HANDOFF, URGENT, "case_status", "reset", "add_info"}
 # how long after a rating the next message still counts as a comment on it
 COMMENT_WAIT = timedelta(minutes=30)
 # "5", "5/5", "4 stars", "10": a message that is only a score
@@ -212,6 +214,18 @@ class RecordSuggestion:
 
 
 @dataclass(frozen=True)
+class RecordMiss:
+    """A question the bot could not act on with confidence (no article above the floor, no
+    topic intent): kept for the knowledge-gap review and intent-example suggestions."""
+
+    text: str
+    intent: str | None
+    confidence: float
+    slug: str | None = None  # the best article, below the floor
+    score: float | None = None
+
+
+@dataclass(frozen=True)
 class RecordFeedback:
     helpful: bool
     feedback_id: int | None = None  # the row RecordSuggestion created
@@ -279,6 +293,7 @@ Command = (
     | ShowStatus
     | CloseCase
     | RecordSuggestion
+    | RecordMiss
     | RecordFeedback
     | RateCase
     | CommentOnRating
@@ -490,6 +505,7 @@ def _while_a_case_is_open(d: _Draft, said: Said, intent: str | None, answerable:
 def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) -> _Draft:
     if d.state == State.COLLECTING:
         _remember(d, said, intent)
+        _note_miss(d, said, intent, answerable)
         return _open_case(d, intent=_case_intent(d), priority=d.data.get("priority", "normal"))
 
     if said.unsupported_language:
@@ -512,6 +528,7 @@ def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) ->
         if answerable or said.tags or said.topic or said.names_a_problem:
             # "my order is late, get me a person": that's the problem
             _remember(d, said, intent)
+            _note_miss(d, said, intent, answerable)
         return _handoff(d)
 
     match intent:
@@ -538,6 +555,7 @@ def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) ->
         d.do(RecordSuggestion(said.text, said.hit.slug, said.hit.score))
         return d.to(State.SUGGESTED).say(*_answer(said.hit, helped_button=True))
 
+    _note_miss(d, said, intent, answerable, topic_covers=False)
     misses = int(d.data.get("misses", 0)) + 1
     d.data["misses"] = misses
     d.to(State.IDLE)
@@ -546,6 +564,27 @@ def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) ->
     # Never open a case behind the customer's back: say what the bot covers, offer a person.
     off_topic = intent is None  # the intent acted on decides the wording too (no second gate)
     return d.say(replies.OFF_TOPIC if off_topic else replies.NO_ANSWER, replies.human_button())
+
+
+def _note_miss(
+    d: _Draft, said: Said, intent: str | None, answerable: bool, *, topic_covers: bool = True
+) -> None:
+    """Keep a question the bot could not act on with confidence (a knowledge gap): no article
+    above the floor and — on the way to a case, where a named topic routes it well enough
+    (``topic_covers``) — no topic intent either."""
+    topic = said.topic or intent
+    if answerable or not said.text or (topic_covers and topic and topic not in NOT_TOPICS):
+        return
+    hit = said.hit
+    d.do(
+        RecordMiss(
+            said.text,
+            intent,
+            said.confidence,
+            hit.slug if hit else None,
+            hit.score if hit else None,
+        )
+    )
 
 
 def _answer(hit: Hit, *, helped_button: bool) -> tuple[str, tuple[Button, ...]]:
@@ -593,7 +632,7 @@ def _remember(d: _Draft, said: Said, intent: str | None) -> None:
         d.data["tags"] = sorted(set(d.data.get("tags", [])) | set(said.tags))
     # ``intent``: the one the dialog acts on (the classifier's decision), not a second gate
     topic = said.topic or intent
-    if topic and topic not in SMALL_TALK | {HANDOFF, URGENT, "case_status", "reset", "add_info"}:
+    if topic and topic not in NOT_TOPICS:
         d.data["topic"] = topic  # the problem; queue rules route on it
 
 

@@ -73,6 +73,7 @@ class EmbeddingUnderstander:
     ) -> None:
         self._answer_threshold = answer_threshold
         self._article_url = article_url or ""
+        self.encoder = encoder  # shared with the knowledge-gap review, which groups by meaning
         self._batcher = MicroBatcher(encoder)
         self._parser = parser
         self._searcher = searcher

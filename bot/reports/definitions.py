@@ -89,6 +89,17 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "answer shown in that conversation in the 24 h before.",
     ),
     (
+        "Top knowledge gaps",
+        "In the weekly digest: what customers asked that the desk does not cover, grouped by "
+        "meaning with the bot's own sentence encoder. Signals are questions the bot could not "
+        "answer with confidence (no article above the answer floor, or no topic on the way to a "
+        "case), answers said not to help, and requests that became cases (their subject). A "
+        "question followed by a case in the same conversation within 24 h counts once, with "
+        "that case. Ranked by how often the gap came up in the week; beside it, the same "
+        "group's count in the week before (new: none then). helpdesk kb gaps lists them for "
+        "any period; gaps in chat, for admins.",
+    ),
+    (
         "Agents",
         "Per person, from the audit trail: claims, replies to customers and resolutions they "
         "made in the period — an automatic release takes none of it away — and the open cases "

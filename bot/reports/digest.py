@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -17,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from bot.reports.chart import render_chart
 from bot.reports.definitions import FOOTER
+from bot.reports.gap_text import gap_line
+from bot.reports.gaps import Encoder, Gap, top_gaps
 from bot.reports.metrics import Durations, LateNow, Metrics, SlaClock, Span, Target, collect
 from bot.storage.inbox import failed_count
 from bot.storage.outbox import delivery_counts
@@ -26,6 +29,7 @@ PERIODS = ("day", "week", "month")
 _TITLES = {"day": "Daily digest", "week": "Weekly digest", "month": "Monthly digest"}
 _SO_FAR = {"day": "Today", "week": "This week", "month": "This month"}
 _BEFORE = {"day": "the day before", "week": "the week before", "month": "the month before"}
+TOP_GAPS = 3  # knowledge gaps in the weekly digest
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class Digest:
     text: str
     chart: Path | None = None
     backstops: Backstops = Backstops()
+    gaps: tuple[Gap, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +121,7 @@ class Digest:
             "unhandled": self.backstops.unhandled,
             "text": self.text,
             "chart": str(self.chart) if self.chart else None,
+            "gaps": [g.to_dict() for g in self.gaps],
         }
 
 
@@ -128,9 +134,11 @@ async def build_digest(
     sla: SlaClock,
     complete: bool = True,
     chart_path: Path | None = None,
+    gaps_encoder: Encoder | None = None,
 ) -> Digest:
     """The digest of the last whole period before ``as_of`` (or, without ``complete``, of the
-    current one so far), with the desk's SLA rules ``sla``."""
+    current one so far), with the desk's SLA rules ``sla``. A whole week's digest lists the
+    top knowledge gaps, grouped with ``gaps_encoder`` (the bot's encoder) when given."""
     span = window(period, as_of, timezone, complete=complete)
     before = previous(span)
     metrics = await collect(uow, Span(span.start, span.end, before.start, timezone), sla)
@@ -139,7 +147,13 @@ async def build_digest(
         unhandled=await failed_count(uow.session),
     )
     chart = await asyncio.to_thread(render_chart, metrics, chart_path, span) if chart_path else None
-    return Digest(span, metrics, format_digest(metrics, span, backstops), chart, backstops)
+    gaps: list[Gap] = []
+    if gaps_encoder is not None and complete and period == "week":
+        gaps = await top_gaps(
+            uow.session, since=span.start, until=span.end, limit=TOP_GAPS, encoder=gaps_encoder
+        )
+    text = format_digest(metrics, span, backstops, gaps)
+    return Digest(span, metrics, text, chart, backstops, tuple(gaps))
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -264,7 +278,12 @@ def _agents(m: Metrics) -> str:
     )
 
 
-def format_digest(metrics: Metrics, span: Window, backstops: Backstops = Backstops()) -> str:
+def format_digest(
+    metrics: Metrics,
+    span: Window,
+    backstops: Backstops = Backstops(),
+    gaps: Sequence[Gap] = (),
+) -> str:
     m = metrics
     lines = [
         _title(span),
@@ -308,6 +327,9 @@ def format_digest(metrics: Metrics, span: Window, backstops: Backstops = Backsto
         lines.append(f"Top topics: {topics} ({m.without_topic} without a topic)")
     if m.top_unanswered:
         lines.append("Top unanswered: " + " · ".join(f"“{q}” ×{n}" for q, n in m.top_unanswered))
+    if gaps:
+        lines.append(f"Top knowledge gaps (count, then {_BEFORE[span.period]}):")
+        lines.extend(f"  {gap_line(g)}" for g in gaps)
     if m.agents:
         lines.append(_agents(m))
     lines.append(FOOTER)

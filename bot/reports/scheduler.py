@@ -33,6 +33,7 @@ from bot.clock import Clock
 from bot.config import WEEKDAYS, DeskConfig
 from bot.messages import ChannelRef, Outbound
 from bot.reports.digest import Digest, build_digest, window
+from bot.reports.gaps import Encoder
 from bot.reports.metrics import SlaClock
 from bot.storage.models import JobRun
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -116,7 +117,9 @@ class DeskScheduler:
         sla_check: Callable[[], Awaitable[object]] | None = None,
         digests: bool = True,
         retention: Callable[[], Awaitable[object]] | None = None,
+        gaps_encoder: Encoder | None = None,
     ) -> None:
+        self._gaps_encoder = gaps_encoder  # the weekly digest's knowledge gaps group by it
         self._desk = desk
         self._uow_factory = uow_factory
         self._clock = clock
@@ -156,7 +159,13 @@ class DeskScheduler:
             return None
         chart = self._chart_dir / f"digest-{schedule.period}-{span.key}.png"
         digest = await build_digest(
-            uow, schedule.period, fired, self._timezone, sla=self._sla_clock, chart_path=chart
+            uow,
+            schedule.period,
+            fired,
+            self._timezone,
+            sla=self._sla_clock,
+            chart_path=chart,
+            gaps_encoder=self._gaps_encoder,
         )
         # The chart goes as a file where the platform takes files (Slack uploads it); its path
         # on this server means nothing to readers, so the text leaves it out.

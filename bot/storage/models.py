@@ -452,3 +452,60 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))  # e.g. "article.publish"
     target: Mapped[str] = mapped_column(String(255), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class MissedQuestion(Base):
+    """A customer's message the bot could not act on with confidence: no article above the
+    answer floor and no topic intent. The knowledge-gap review clusters these (with the
+    answers said not to help and the requests that became cases); one that an agent then
+    handled in a case is proposed as an intent example, and an admin's verdict on that
+    proposal is kept here (``review``: None until then, "accepted" or "rejected").
+
+    ``text`` is the customer's own words: erased with the customer, emptied by the retention
+    policy (``feedback_queries_days``)."""
+
+    __tablename__ = "missed_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation: Mapped[str] = mapped_column(String(255), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(100))  # the one acted on, if any
+    confidence: Mapped[float] = mapped_column(default=0.0)
+    article_slug: Mapped[str | None] = mapped_column(String(200))  # the best, below the floor
+    score: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    review: Mapped[str | None] = mapped_column(String(16))
+    reviewed_intent: Mapped[str | None] = mapped_column(String(100))
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None]
+
+
+class GapListing(Base):
+    """The knowledge gaps as last shown in a channel, so ``gaps draft 2`` means the second
+    gap the admin saw there — in any process, whatever arrived since. It holds the signals'
+    keys ("missed:12", "feedback:5", "case:3"), never their text: erasing a customer leaves
+    nothing of theirs here."""
+
+    __tablename__ = "gap_listings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(255), index=True)
+    shown_by: Mapped[str] = mapped_column(String(200))
+    shown_at: Mapped[datetime]
+    since: Mapped[datetime]
+    until: Mapped[datetime]
+    gaps: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+
+
+class DashboardSignIn(Base):
+    """A one-time sign-in link to the managers' dashboard, sent in chat by the ``dashboard``
+    verb. Only a hash of the link's token is kept, so the table does not hold live links."""
+
+    __tablename__ = "dashboard_sign_ins"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(200))  # "platform:user-id"
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

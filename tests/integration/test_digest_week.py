@@ -31,6 +31,7 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -297,6 +298,7 @@ async def test_a_posted_digest_reproduces_after_later_events(
     tmp_path: Path,
     migrated_url: str,
     monkeypatch: pytest.MonkeyPatch,
+    embedder: Any,
 ) -> None:
     await play_the_week(sessions, uow_factory, clock)
     move(clock, POSTED)
@@ -307,9 +309,11 @@ async def test_a_posted_digest_reproduces_after_later_events(
         owner="test",
         chart_dir=tmp_path,
         sla_clock=SLA,
+        gaps_encoder=embedder,
     )
     posted = await scheduler.run_digest("week")
     assert posted is not None
+    assert posted.gaps and "Top knowledge gaps (count, then the week before):" in posted.text
 
     # Later: #3 reopened again and its rating changed, #4 resolved and rated, #6 answered, the
     # night case closed by an agent; all after the week, so none of it is the week's business.
@@ -334,6 +338,7 @@ async def test_a_posted_digest_reproduces_after_later_events(
     monkeypatch.setenv("DATABASE_URL", migrated_url)
     monkeypatch.setenv("HELPDESK_CONFIG", str(config))
     monkeypatch.setenv("HELPDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HELPDESK_ENCODER", "torch")  # no ONNX export made for one test
     argv = ["digest", "--now", "--period", "week", "--as-of", stored.result["as_of"], "--json"]
     result = await asyncio.to_thread(CliRunner().invoke, app, argv)  # it runs its own loop
     assert result.exit_code == 0, result.output

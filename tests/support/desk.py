@@ -19,6 +19,7 @@ from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
 from bot.dialogs.states import Hit
 from bot.dialogs.understanding import Understander, Understanding
 from bot.messages import ChannelRef, Inbound, InboundKind, Outbound, OutboundKind, split_payload
+from bot.reports.gaps import Encoder
 from bot.storage.models import SentRefRecord
 
 ARTICLES = {
@@ -206,6 +207,7 @@ async def build_transcript(
     desk: DeskConfig | None = None,
     platforms: tuple[str, ...] = ("fake",),
     understander: Understander | None = None,
+    encoder: Encoder | None = None,
 ) -> Transcript:
     settings = Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=tmp_path)
     channels = {p: FakeChannel(platform=p) for p in platforms}
@@ -213,6 +215,7 @@ async def build_transcript(
         settings,
         channels=channels,
         understander=understander or KeywordUnderstander(),
+        encoder=encoder,
         clock=clock,
         desk=desk or test_desk(),
     )
