@@ -50,6 +50,7 @@ from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 if TYPE_CHECKING:
     from bot.adapters.rasa import RasaChannel
     from bot.reports.scheduler import DeskScheduler
+    from nlu.embedding import Embedder
     from nlu.model import NluModel
     from nlu.rasa_http import RasaParser
 
@@ -108,8 +109,6 @@ async def build_understander(
     index on one shared, cached encoder."""
     import asyncio
 
-    from bot.knowledge.search import configured_search
-    from bot.knowledge.service import ensure_ready
     from nlu.embedding import CachingEmbedder
     from nlu.encoder_choice import select_embedder
     from nlu.train import load_or_train
@@ -133,24 +132,45 @@ async def build_understander(
     model = await asyncio.to_thread(
         load_or_train, settings.nlu_sources, settings.model_dir, encoder, nlu_progress
     )
-    await ensure_ready(
+    # the encoder loads on its first text; let that be here, not in the first customer's wait
+    await asyncio.to_thread(encoder.encode, ["hello"])
+    return await knowledge_understander(
+        settings, desk, sessions, clock, encoder=encoder, model=model, progress=kb_progress
+    )
+
+
+async def knowledge_understander(
+    settings: Settings,
+    desk: DeskConfig,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    *,
+    encoder: Embedder,
+    model: NluModel,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Understander:
+    """The understander over a loaded encoder and intent model, with the knowledge base set
+    up and kept live: it catches up with admins' changes before each message."""
+    from bot.knowledge.live import live_knowledge
+    from bot.knowledge.search import configured_fusion
+
+    knowledge = await live_knowledge(
         sessions,
         encoder,
         articles_dir=settings.articles_dir,
         index_dir=settings.index_dir,
         clock=clock,
-        progress=kb_progress,
+        fusion=configured_fusion(settings),
+        progress=progress,
     )
-    search = await asyncio.to_thread(configured_search, settings)
-    # the encoder loads on its first text; let that be here, not in the first customer's wait
-    await asyncio.to_thread(encoder.encode, ["hello"])
     return EmbeddingUnderstander(
         encoder=encoder,
         parser=_intent_parser(settings, model),
-        searcher=search,
+        searcher=knowledge,
         supported_languages=desk.supported_languages,
         answer_threshold=desk.answer_threshold,
         article_url=desk.help_center_url,
+        catch_up=knowledge.catch_up,
     )
 
 

@@ -133,7 +133,13 @@ class DialogEngine:
                 call = parse_command(text)
             except InvalidCommand as exc:
                 return None, exc.safe_message
-            if call.role != Role.CUSTOMER:
+            if call.role != Role.CUSTOMER:  # an agent's or admin's verb, typed by a customer
+                logger.warning(
+                    "refused %s from %s:%s (a customer)",
+                    call.verb,
+                    inbound.platform,
+                    inbound.user_id,
+                )
                 return None, replies.HELP
             return Verb(call.verb, call.case_number, call.args, history=inbound.context), None
         if not text and not inbound.attachments:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -70,7 +70,11 @@ class EmbeddingUnderstander:
         supported_languages: Sequence[str] = ("en",),
         answer_threshold: float = 0.42,
         article_url: str | None = None,
+        catch_up: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        """``catch_up`` is awaited before each message: the knowledge base reloads what an
+        admin changed since (``bot.knowledge.live``)."""
+        self._catch_up = catch_up
         self._answer_threshold = answer_threshold
         self._article_url = article_url or ""
         self.encoder = encoder  # shared with the knowledge-gap review, which groups by meaning
@@ -80,6 +84,8 @@ class EmbeddingUnderstander:
         self._supported = tuple(supported_languages)
 
     async def understand(self, text: str) -> Understanding:
+        if self._catch_up is not None:
+            await self._catch_up()
         vector = await self._batcher.encode_one(text)
         return await asyncio.to_thread(self._interpret, text, vector)
 

@@ -174,9 +174,43 @@ class Article(Base):
     source_path: Mapped[str] = mapped_column(String(500), default="")
     content_hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+    # "draft" (never shown to customers), "published" (indexed and answered), "retired"
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    revision: Mapped[int] = mapped_column(Integer, default=1)  # the revision this row holds
+    # an edit of a published article waiting to be published (a revision number), or None
+    draft_revision: Mapped[int | None] = mapped_column(Integer)
+    # the revision the last import wrote: a later revision means the article changed since
+    imported_revision: Mapped[int | None] = mapped_column(Integer)
+    # the articles content version (``content_versions``) of its last change customers see:
+    # a process serving an older version reloads just the articles changed after it
+    changed_version: Mapped[int] = mapped_column(Integer, default=0, index=True)
     chunks: Mapped[list[ArticleChunk]] = relationship(
         back_populates="article", order_by="ArticleChunk.ordinal", cascade="all, delete-orphan"
     )
+
+
+class ArticleRevision(Base):
+    """One version of an article: its content as it was after a change, what the change was
+    (``action``: add, edit, publish, retire, rollback, import), who made it, when and from
+    which platform, and which fields it changed. Kept for history and rollback."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    action: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # the article's status after the change
+    title: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(100), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    body: Mapped[str] = mapped_column(Text)
+    changes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    actor: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
 
 
 class ArticleChunk(Base):
@@ -452,6 +486,23 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))  # e.g. "article.publish"
     target: Mapped[str] = mapped_column(String(255), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AdminPrompt(Base):
+    """A guided prompt an admin is in the middle of (``kb add`` asked for a title, waits for
+    the answer), one per person and channel. Kept here, not in memory, so any process handles
+    the answer; it lapses at ``expires_at``."""
+
+    __tablename__ = "admin_prompts"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # e.g. "kb.add", "kb.edit"
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    expires_at: Mapped[datetime]
 
 
 class MissedQuestion(Base):

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from bot.clock import FrozenClock
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles
 from bot.dialogs import replies
-from bot.dialogs.content_seams import DRAFTS, EXAMPLES
+from bot.dialogs.content_seams import EXAMPLES
 from bot.messages import ChannelRef, InboundKind
-from bot.storage.models import AuditEntry, MissedQuestion
+from bot.storage.models import Article, AuditEntry, MissedQuestion
 from tests.support.desk import Transcript, as_sent, build_transcript
 
 AGENTS = "fake:agents"
@@ -90,18 +90,30 @@ async def test_an_admin_sees_the_gaps_grouped_by_meaning_and_ranked(t: Transcrip
     assert as_sent(replies.gaps_listing(30, [first, second]), "fake") == listing
 
 
-async def test_a_gap_becomes_a_draft_or_intent_examples_in_one_step(t: Transcript) -> None:
+async def test_a_gap_becomes_a_draft_article_in_one_step(t: Transcript) -> None:
     await customers_ask(t)
     assert await admin(t, "gaps draft 1") == [as_sent(replies.GAPS_SHOW_FIRST)]
     await admin(t, "gaps")
-
     assert await admin(t, "gaps draft 3") == [replies.no_gap(3, 2)]
-    drafted = await admin(t, "gaps draft 1")
-    taught = await admin(t, "gaps examples 2 gift_cards")
 
-    # the article editor and the intent editor are wired through content_seams
+    (drafted,) = await admin(t, "gaps draft 1")
+
+    async with t.helpdesk.sessions() as s:
+        (article,) = await s.scalars(select(Article))
+        actions = [a.action for a in await s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert drafted == as_sent(replies.gap_drafted(1, article.slug, 3))
+    assert (article.status, article.title) == ("draft", "How do I recycle old bulbs")
+    assert article.questions == RECYCLING  # the customers' words, as example questions
+    assert "gap.draft" in actions
+
+
+async def test_intent_examples_from_a_gap_say_plainly_when_the_intent_editor_is_missing(
+    t: Transcript,
+) -> None:
+    await customers_ask(t)
+    await admin(t, "gaps")
+    taught = await admin(t, "gaps examples 2 gift_cards")
     missing = "This desk cannot {} from chat yet (it has no {}.{})."
-    assert drafted == [missing.format("make draft articles", *DRAFTS)]
     assert taught == [missing.format("add intent examples", *EXAMPLES)]
 
 
