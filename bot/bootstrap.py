@@ -48,8 +48,10 @@ from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from bot.adapters.rasa import RasaChannel
+    from bot.intents.live import LiveIntents
+    from bot.knowledge.search import KnowledgeSearch
     from bot.reports.scheduler import DeskScheduler
-    from nlu.model import NluModel
+    from nlu.embedding import Embedder
     from nlu.rasa_http import RasaParser
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,8 @@ class HelpDesk:
     intake: Intake
     sender: OutboxSender
     channels: Mapping[str, Channel]
+    # the live intent model (None when the understander was given ready-made)
+    intents: LiveIntents | None = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock)
@@ -86,6 +90,8 @@ class HelpDesk:
     async def close(self) -> None:
         self.intake.stop()
         self.sender.stop()
+        if self.intents is not None:
+            await self.intents.close()
         await self.engine.dispose()
 
 
@@ -104,13 +110,62 @@ async def build_understander(
 ) -> Understander:
     """Load (training / indexing first if anything changed) the NLU model and the knowledge
     index on one shared, cached encoder."""
+    understander, _ = await build_live_understander(settings, desk, sessions, clock, progress)
+    return understander
+
+
+def live_intents(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    encoder: Embedder,
+    clock: Clock,
+) -> LiveIntents:
+    """The intent model this process serves, from the database (seeded from
+    ``<data dir>/nlu``), with this process's caches under ``<data dir>/models/nlu``."""
+    from bot.intents.live import LiveIntents
+
+    topics = settings.topic_nlu_data if settings.nlu_sources[1:] else None
+    return LiveIntents(
+        sessions=sessions, encoder=encoder, model_dir=settings.model_dir, topics=topics, clock=clock
+    )
+
+
+def understander_for(
+    settings: Settings,
+    desk: DeskConfig,
+    *,
+    encoder: Embedder,
+    intents: LiveIntents,
+    searcher: KnowledgeSearch,
+) -> EmbeddingUnderstander:
+    """The understander that serves ``intents`` (refreshed before each message) and their
+    actions, beside knowledge search, on one encoder."""
+    return EmbeddingUnderstander(
+        encoder=encoder,
+        parser=_intent_parser(settings, intents),
+        searcher=searcher,
+        supported_languages=desk.supported_languages,
+        answer_threshold=desk.answer_threshold,
+        article_url=desk.help_center_url,
+        refresh=intents.refresh,
+        actions=intents.action_for,
+    )
+
+
+async def build_live_understander(
+    settings: Settings,
+    desk: DeskConfig,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    progress: Progress | None = None,
+) -> tuple[Understander, LiveIntents]:
+    """``build_understander``, and the live intent model it serves."""
     import asyncio
 
     from bot.knowledge.search import configured_search
     from bot.knowledge.service import ensure_ready
     from nlu.embedding import CachingEmbedder
     from nlu.encoder_choice import select_embedder
-    from nlu.train import load_or_train
 
     encoder_progress = (
         (lambda label, done, total: progress(f"encoder: {label}", done, total))
@@ -122,15 +177,13 @@ async def build_understander(
             select_embedder, settings.encoder_dir, settings.encoder, encoder_progress
         )
     )
-    nlu_progress = (
-        (lambda label, done, total: progress(f"intent model: {label}", done, total))
-        if progress
-        else None
-    )
+    if progress:
+        progress("intent model", 0, 1)
     kb_progress = (lambda done, total, label: progress(label, done, total)) if progress else None
-    model = await asyncio.to_thread(
-        load_or_train, settings.nlu_sources, settings.model_dir, encoder, nlu_progress
-    )
+    intents = live_intents(settings, sessions, encoder, clock)
+    await intents.start()
+    if progress:
+        progress("intent model", 1, 1)
     await ensure_ready(
         sessions,
         encoder,
@@ -142,17 +195,13 @@ async def build_understander(
     search = await asyncio.to_thread(configured_search, settings)
     # the encoder loads on its first text; let that be here, not in the first customer's wait
     await asyncio.to_thread(encoder.encode, ["hello"])
-    return EmbeddingUnderstander(
-        encoder=encoder,
-        parser=_intent_parser(settings, model),
-        searcher=search,
-        supported_languages=desk.supported_languages,
-        answer_threshold=desk.answer_threshold,
-        article_url=desk.help_center_url,
+    understander = understander_for(
+        settings, desk, encoder=encoder, intents=intents, searcher=search
     )
+    return understander, intents
 
 
-def _intent_parser(settings: Settings, model: NluModel) -> NluModel | RasaParser:
+def _intent_parser(settings: Settings, model: LiveIntents) -> LiveIntents | RasaParser:
     """The built-in model, or a Rasa server in front of it with ``NLU_BACKEND=rasa``."""
     if settings.nlu_backend != "rasa":
         return model
@@ -172,7 +221,11 @@ async def build_helpdesk(
     clock: Clock | None = None,
     desk: DeskConfig | None = None,
     progress: Progress | None = None,
+    intents: LiveIntents | None = None,
 ) -> HelpDesk:
+    """The help desk. Without ``understander`` the real one is built (the live intent model,
+    the knowledge index); a given one may come with its live ``intents``, to be retrained
+    after an admin's change."""
     clock = clock or SystemClock()
     desk = desk or load_desk_config(settings.desk_config_file)
     # the business's voice, checked before anything starts (a bad replies.yml names its key)
@@ -181,9 +234,11 @@ async def build_helpdesk(
     engine = create_engine(settings.effective_database_url)
     sessions = session_factory(engine)
     if understander is None:
-        understander = await build_understander(settings, desk, sessions, clock, progress)
+        understander, intents = await build_live_understander(
+            settings, desk, sessions, clock, progress
+        )
     sender = OutboxSender(sessions=sessions, channels=channels, clock=clock)
-    uow_factory = _uow_factory(sessions, clock, sender, desk)
+    uow_factory = _uow_factory(sessions, clock, sender, desk, intents)
     roles = RoleBook(desk.roles)
     for channel in channels.values():
         if isinstance(channel, GatesAgentActions):
@@ -215,6 +270,7 @@ async def build_helpdesk(
         intake=intake,
         sender=sender,
         channels=channels,
+        intents=intents,
     )
 
 
@@ -302,19 +358,33 @@ def _accepting(helpdesk: HelpDesk) -> Callable[[Inbound], Awaitable[None]]:
 
 
 def _uow_factory(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, sender: OutboxSender, desk: DeskConfig
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    sender: OutboxSender,
+    desk: DeskConfig,
+    intents: LiveIntents | None = None,
 ) -> UnitOfWorkFactory:
     """A unit of work per message or job: SLA event handlers run before each commit, and the
-    outbox sender wakes after it."""
+    outbox sender wakes after it (and, after a change to the intents' examples, the intent
+    model retrains in the background)."""
 
     def factory() -> UnitOfWork:
         uow = UnitOfWork(sessions, clock)
         uow.before_commit(lambda u: apply_sla_events(u, desk))
         uow.after_commit(sender.wake)
         uow.after_commit(lambda: _committed(uow.events))
+        if intents is not None:
+            uow.after_commit(lambda: _retrain_if_wanted(uow, intents))
         return uow
 
     return factory
+
+
+def _retrain_if_wanted(uow: UnitOfWork, intents: LiveIntents) -> None:
+    from bot.intents.catalog import retraining_wanted
+
+    if retraining_wanted(uow.session):
+        intents.retrain()
 
 
 def _committed(events: list[Event]) -> None:
@@ -325,7 +395,9 @@ def _committed(events: list[Event]) -> None:
 
 def job_uow_factory(helpdesk: HelpDesk) -> UnitOfWorkFactory:
     """Units of work for scheduled jobs, wired like the ones for messages."""
-    return _uow_factory(helpdesk.sessions, helpdesk.clock, helpdesk.sender, helpdesk.desk)
+    return _uow_factory(
+        helpdesk.sessions, helpdesk.clock, helpdesk.sender, helpdesk.desk, helpdesk.intents
+    )
 
 
 async def run_scheduler(helpdesk: HelpDesk) -> None:

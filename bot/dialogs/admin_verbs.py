@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.commands import CommandCall, Role
 from bot.dialogs import replies
+from bot.dialogs.admin_intent import intent_verb
 from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.desk_privacy import confirm_erasure
 
@@ -23,6 +24,7 @@ async def _erase(ctx: DeskContext, call: CommandCall) -> None:
 
 ADMIN_VERBS: dict[str, AdminHandler] = {
     "erase": _erase,
+    "intent": intent_verb,
 }
 
 
