@@ -36,7 +36,7 @@ def _name_and_rest(args: str) -> tuple[str, str]:
     name, _, rest = args.strip().partition(" ")
     if not name:
         raise InvalidCommand(replies.INTENT_USAGE)
-    return name.lower(), rest.strip()
+    return name, rest.strip()
 
 
 class _Who(TypedDict):
