@@ -915,3 +915,63 @@ def suggestion_accepted(number: int, intent: str, added: int) -> str:
 
 def suggestion_rejected(number: int) -> str:
     return f"Suggestion {number} rejected; it will not be proposed again."
+
+
+# --- admins: intents (``intent …`` in the agents' or admins' channel) ------------------------
+
+INTENT_USAGE = (
+    "Intent commands: intent list · intent show NAME · intent create NAME · "
+    "intent add NAME example | another example · intent examples NAME add|remove example | … · "
+    "intent action NAME article SLUG|say TEXT|handoff QUEUE|route QUEUE|none · "
+    "intent retire NAME"
+)
+INTENT_RETRAINING = "Retraining the intent model now; the next messages use it once it is ready."
+
+
+def intent_list(rows: Sequence[tuple[str, int, str, str]], method: str) -> str:
+    """``rows``: (name, examples, accuracy as shown, notes) for each intent."""
+    lines = ["Intents (examples · held-out accuracy):"]
+    lines += [f"• {name} · {count} · {accuracy}{notes}" for name, count, accuracy, notes in rows]
+    if method:
+        lines.append(f"Accuracy: {method}, measured at the last training.")
+    return "\n".join(lines)
+
+
+def intent_details(
+    name: str, examples: Sequence[str], action: str, accuracy: str, *, builtin: bool
+) -> str:
+    kind = "built in (the dialog's own)" if builtin else f"does: {action or 'the default'}"
+    shown = "\n".join(f"  - {text}" for text in examples[:30])
+    more = f"\n  … and {len(examples) - 30} more" if len(examples) > 30 else ""
+    return (
+        f"Intent {name} — {kind} — held-out accuracy {accuracy}\n"
+        f"{len(examples)} examples:\n{shown}{more}"
+    )
+
+
+def intent_created(name: str, created: bool) -> str:
+    if not created:
+        return f"Intent {name} already exists."
+    return f"Intent {name} created. Give it examples: intent add {name} example | another"
+
+
+def intent_examples_added(name: str, added: int, already: Sequence[tuple[str, str]]) -> str:
+    said = f"Added {added} example{'s' if added != 1 else ''} to {name}."
+    for text, owner in already[:10]:
+        said += f"\nAlready an example of {owner}: {text}"
+    return said
+
+
+def intent_examples_removed(name: str, removed: int) -> str:
+    return f"Removed {removed} example{'s' if removed != 1 else ''} from {name}."
+
+
+def intent_retired(name: str, examples: int) -> str:
+    return (
+        f"Intent {name} retired: its {examples} examples no longer train the model "
+        f"(intent create {name} brings it back)."
+    )
+
+
+def intent_action_set(name: str, described: str) -> str:
+    return f"Intent {name} now {described}." if described else f"Intent {name}: default action."

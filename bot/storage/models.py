@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -547,3 +548,47 @@ class GapListing(Base):
     since: Mapped[datetime]
     until: Mapped[datetime]
     gaps: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+
+
+class IntentRecord(Base):
+    """One of the business's topic intents (the dialog's own are built in, not stored): the
+    source of truth the intent model trains on, seeded from ``<data dir>/nlu``. ``action`` is
+    what the intent does (``{"kind": "say", "value": "…"}``; empty: the dialog's default)."""
+
+    __tablename__ = "intents"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    action: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    retired_at: Mapped[datetime | None] = mapped_column(default=None)
+    retired_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class IntentExample(Base):
+    """A training example of a topic intent, in Rasa's markup (entity annotations kept).
+    ``text_key`` (the plain text, case-folded, hashed) is unique: one example, one intent."""
+
+    __tablename__ = "intent_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intent: Mapped[str] = mapped_column(ForeignKey("intents.name", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    text_key: Mapped[str] = mapped_column(String(64), unique=True)
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class IntentModelRecord(Base):
+    """A trained intent model, stored where every process of the desk can load it. The newest
+    row is the one served; ``evaluation`` is its held-out accuracy (overall and per intent)."""
+
+    __tablename__ = "intent_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trained_at: Mapped[datetime]
+    data_hash: Mapped[str] = mapped_column(String(64), index=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    examples: Mapped[int] = mapped_column(Integer, default=0)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    evaluation: Mapped[dict[str, Any]] = mapped_column(default=dict)
