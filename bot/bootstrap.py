@@ -49,7 +49,11 @@ from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from bot.adapters.rasa import RasaChannel
+    from bot.intents.live import LiveIntents
+    from bot.knowledge.live import LiveKnowledge
+    from bot.knowledge.search import KnowledgeSearch
     from bot.reports.scheduler import DeskScheduler
+    from nlu.embedding import Embedder
     from nlu.model import NluModel
     from nlu.rasa_http import RasaParser
 
@@ -69,6 +73,8 @@ class HelpDesk:
     intake: Intake
     sender: OutboxSender
     channels: Mapping[str, Channel]
+    # the live intent model (None when the understander was given ready-made)
+    intents: LiveIntents | None = None
     encoder: Encoder | None = None  # the bot's sentence encoder, when it loaded one
 
     def uow(self) -> UnitOfWork:
@@ -88,6 +94,8 @@ class HelpDesk:
     async def close(self) -> None:
         self.intake.stop()
         self.sender.stop()
+        if self.intents is not None:
+            await self.intents.close()
         await self.engine.dispose()
 
 
@@ -106,13 +114,63 @@ async def build_understander(
 ) -> Understander:
     """Load (training / indexing first if anything changed) the NLU model and the knowledge
     index on one shared, cached encoder."""
+    understander, _ = await build_live_understander(settings, desk, sessions, clock, progress)
+    return understander
+
+
+def live_intents(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    encoder: Embedder,
+    clock: Clock,
+) -> LiveIntents:
+    """The intent model this process serves, from the database (seeded from
+    ``<data dir>/nlu``), with this process's caches under ``<data dir>/models/nlu``."""
+    from bot.intents.live import LiveIntents
+
+    topics = settings.topic_nlu_data if settings.nlu_sources[1:] else None
+    return LiveIntents(
+        sessions=sessions, encoder=encoder, model_dir=settings.model_dir, topics=topics, clock=clock
+    )
+
+
+def understander_for(
+    settings: Settings,
+    desk: DeskConfig,
+    *,
+    encoder: Embedder,
+    intents: LiveIntents,
+    searcher: KnowledgeSearch | LiveKnowledge,
+    catch_up: Callable[[], Awaitable[object]] | None = None,
+) -> EmbeddingUnderstander:
+    """The understander that serves ``intents`` (refreshed before each message) and their
+    actions, beside knowledge search (``catch_up``: the live knowledge base reloading what an
+    admin changed, before each message), on one encoder."""
+    return EmbeddingUnderstander(
+        encoder=encoder,
+        parser=_intent_parser(settings, intents),
+        searcher=searcher,
+        supported_languages=desk.supported_languages,
+        answer_threshold=desk.answer_threshold,
+        article_url=desk.help_center_url,
+        refresh=intents.refresh,
+        actions=intents.action_for,
+        catch_up=catch_up,
+    )
+
+
+async def build_live_understander(
+    settings: Settings,
+    desk: DeskConfig,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    progress: Progress | None = None,
+) -> tuple[Understander, LiveIntents]:
+    """``build_understander``, and the live intent model it serves."""
     import asyncio
 
-    from bot.knowledge.search import configured_search
-    from bot.knowledge.service import ensure_ready
     from nlu.embedding import CachingEmbedder
     from nlu.encoder_choice import select_embedder
-    from nlu.train import load_or_train
 
     encoder_progress = (
         (lambda label, done, total: progress(f"encoder: {label}", done, total))
@@ -124,37 +182,74 @@ async def build_understander(
             select_embedder, settings.encoder_dir, settings.encoder, encoder_progress
         )
     )
-    nlu_progress = (
-        (lambda label, done, total: progress(f"intent model: {label}", done, total))
-        if progress
-        else None
-    )
+    if progress:
+        progress("intent model", 0, 1)
     kb_progress = (lambda done, total, label: progress(label, done, total)) if progress else None
-    model = await asyncio.to_thread(
-        load_or_train, settings.nlu_sources, settings.model_dir, encoder, nlu_progress
+    intents = live_intents(settings, sessions, encoder, clock)
+    await intents.start()
+    if progress:
+        progress("intent model", 1, 1)
+    knowledge = await _live_knowledge(settings, sessions, clock, encoder, kb_progress)
+    # the encoder loads on its first text; let that be here, not in the first customer's wait
+    await asyncio.to_thread(encoder.encode, ["hello"])
+    understander = understander_for(
+        settings,
+        desk,
+        encoder=encoder,
+        intents=intents,
+        searcher=knowledge,
+        catch_up=knowledge.catch_up,
     )
-    await ensure_ready(
+    return understander, intents
+
+
+async def _live_knowledge(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    encoder: Embedder,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> LiveKnowledge:
+    """The knowledge base set up and kept live: it catches up with admins' changes."""
+    from bot.knowledge.live import live_knowledge
+    from bot.knowledge.search import configured_fusion
+
+    return await live_knowledge(
         sessions,
         encoder,
         articles_dir=settings.articles_dir,
         index_dir=settings.index_dir,
         clock=clock,
-        progress=kb_progress,
+        fusion=configured_fusion(settings),
+        progress=progress,
     )
-    search = await asyncio.to_thread(configured_search, settings)
-    # the encoder loads on its first text; let that be here, not in the first customer's wait
-    await asyncio.to_thread(encoder.encode, ["hello"])
+
+
+async def knowledge_understander(
+    settings: Settings,
+    desk: DeskConfig,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    *,
+    encoder: Embedder,
+    model: NluModel,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Understander:
+    """The understander over a loaded encoder and a fixed intent model, with the knowledge
+    base set up and kept live: it catches up with admins' changes before each message."""
+    knowledge = await _live_knowledge(settings, sessions, clock, encoder, progress)
     return EmbeddingUnderstander(
         encoder=encoder,
-        parser=_intent_parser(settings, model),
-        searcher=search,
+        parser=model,
+        searcher=knowledge,
         supported_languages=desk.supported_languages,
         answer_threshold=desk.answer_threshold,
         article_url=desk.help_center_url,
+        catch_up=knowledge.catch_up,
     )
 
 
-def _intent_parser(settings: Settings, model: NluModel) -> NluModel | RasaParser:
+def _intent_parser(settings: Settings, model: LiveIntents) -> LiveIntents | RasaParser:
     """The built-in model, or a Rasa server in front of it with ``NLU_BACKEND=rasa``."""
     if settings.nlu_backend != "rasa":
         return model
@@ -175,7 +270,11 @@ async def build_helpdesk(
     clock: Clock | None = None,
     desk: DeskConfig | None = None,
     progress: Progress | None = None,
+    intents: LiveIntents | None = None,
 ) -> HelpDesk:
+    """The help desk. Without ``understander`` the real one is built (the live intent model,
+    the knowledge index); a given one may come with its live ``intents``, to be retrained
+    after an admin's change."""
     clock = clock or SystemClock()
     desk = desk or load_desk_config(settings.desk_config_file)
     # the business's voice, checked before anything starts (a bad replies.yml names its key)
@@ -184,11 +283,13 @@ async def build_helpdesk(
     engine = create_engine(settings.effective_database_url)
     sessions = session_factory(engine)
     if understander is None:
-        understander = await build_understander(settings, desk, sessions, clock, progress)
+        understander, intents = await build_live_understander(
+            settings, desk, sessions, clock, progress
+        )
     if encoder is None and isinstance(understander, EmbeddingUnderstander):
         encoder = understander.encoder  # the knowledge gaps group by the bot's own encoder
     sender = OutboxSender(sessions=sessions, channels=channels, clock=clock)
-    uow_factory = _uow_factory(sessions, clock, sender, desk)
+    uow_factory = _uow_factory(sessions, clock, sender, desk, intents)
     roles = RoleBook(desk.roles)
     for channel in channels.values():
         if isinstance(channel, GatesAgentActions):
@@ -222,6 +323,7 @@ async def build_helpdesk(
         intake=intake,
         sender=sender,
         channels=channels,
+        intents=intents,
         encoder=encoder,
     )
 
@@ -310,19 +412,33 @@ def _accepting(helpdesk: HelpDesk) -> Callable[[Inbound], Awaitable[None]]:
 
 
 def _uow_factory(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, sender: OutboxSender, desk: DeskConfig
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    sender: OutboxSender,
+    desk: DeskConfig,
+    intents: LiveIntents | None = None,
 ) -> UnitOfWorkFactory:
     """A unit of work per message or job: SLA event handlers run before each commit, and the
-    outbox sender wakes after it."""
+    outbox sender wakes after it (and, after a change to the intents' examples, the intent
+    model retrains in the background)."""
 
     def factory() -> UnitOfWork:
         uow = UnitOfWork(sessions, clock)
         uow.before_commit(lambda u: apply_sla_events(u, desk))
         uow.after_commit(sender.wake)
         uow.after_commit(lambda: _committed(uow.events))
+        if intents is not None:
+            uow.after_commit(lambda: _retrain_if_wanted(uow, intents))
         return uow
 
     return factory
+
+
+def _retrain_if_wanted(uow: UnitOfWork, intents: LiveIntents) -> None:
+    from bot.intents.catalog import retraining_wanted
+
+    if retraining_wanted(uow.session):
+        intents.retrain()
 
 
 def _committed(events: list[Event]) -> None:
@@ -333,7 +449,9 @@ def _committed(events: list[Event]) -> None:
 
 def job_uow_factory(helpdesk: HelpDesk) -> UnitOfWorkFactory:
     """Units of work for scheduled jobs, wired like the ones for messages."""
-    return _uow_factory(helpdesk.sessions, helpdesk.clock, helpdesk.sender, helpdesk.desk)
+    return _uow_factory(
+        helpdesk.sessions, helpdesk.clock, helpdesk.sender, helpdesk.desk, helpdesk.intents
+    )
 
 
 async def run_scheduler(helpdesk: HelpDesk) -> None:

@@ -8,6 +8,8 @@ On disk (``model_dir``):
   configuration. It is written last, so a directory with a ``model.json`` holds a complete
   model.
 
+``to_bytes`` / ``from_bytes`` pack the same two files into one blob (a zip), for a database.
+
 The bot embeds each message once and shares the vector between NLU and knowledge search, so
 ``parse_vector`` takes a ready vector (and the text, for the words) and never encodes anything.
 """
@@ -18,6 +20,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -172,14 +175,47 @@ class NluModel:
         directory = Path(model_dir)
         directory.mkdir(parents=True, exist_ok=True)
         _atomic_write(directory / ARRAYS_FILE, _npz_bytes(self.classifier.to_arrays()))
-        document = {
+        text = json.dumps(self._document(), ensure_ascii=False, indent=2)
+        _atomic_write(directory / METADATA_FILE, text.encode("utf-8"))
+        return directory
+
+    def to_bytes(self) -> bytes:
+        """The model as one blob (a zip of the two files ``save`` writes), for a database."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(ARRAYS_FILE, _npz_bytes(self.classifier.to_arrays()))
+            archive.writestr(METADATA_FILE, json.dumps(self._document(), ensure_ascii=False))
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> NluModel:
+        """The model ``to_bytes`` wrote; ``ModelNotFoundError`` if the blob is not one."""
+        try:
+            with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+                document = json.loads(archive.read(METADATA_FILE).decode("utf-8"))
+                arrays_blob = archive.read(ARRAYS_FILE)
+        except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
+            raise ModelNotFoundError(f"the stored model is unreadable ({exc}): retrain") from exc
+        if document.get("metadata", {}).get("format_version") != FORMAT_VERSION:
+            raise ModelNotFoundError("the stored model was written by another version: retrain")
+        with np.load(io.BytesIO(arrays_blob), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        return cls._from_parts(document, arrays)
+
+    def _document(self) -> dict[str, Any]:
+        return {
             "metadata": asdict(self.metadata),
             "classifier": self.classifier.config(),
             "entities": self.extractor.to_dict(),
         }
-        text = json.dumps(document, ensure_ascii=False, indent=2)
-        _atomic_write(directory / METADATA_FILE, text.encode("utf-8"))
-        return directory
+
+    @classmethod
+    def _from_parts(cls, document: dict[str, Any], arrays: dict[str, np.ndarray]) -> NluModel:
+        return cls(
+            classifier=IntentClassifier.from_saved(document["classifier"], arrays),
+            extractor=EntityExtractor.from_dict(document["entities"]),
+            metadata=ModelMetadata(**document["metadata"]),
+        )
 
     @classmethod
     def load(cls, model_dir: str | Path) -> NluModel:
@@ -191,11 +227,7 @@ class NluModel:
             raise ModelNotFoundError(f"{arrays_path} is missing: retrain the model")
         with np.load(arrays_path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
-        return cls(
-            classifier=IntentClassifier.from_saved(document["classifier"], arrays),
-            extractor=EntityExtractor.from_dict(document["entities"]),
-            metadata=ModelMetadata(**document["metadata"]),
-        )
+        return cls._from_parts(document, arrays)
 
 
 def read_model_document(model_dir: Path) -> dict[str, Any]:

@@ -53,6 +53,8 @@ __all__ = [
     "NluDataError",
     "TrainingData",
     "load_training_data",
+    "marked_up",
+    "parse_training_documents",
     "parse_training_yaml",
     "to_rasa_document",
     "to_rasa_yaml",
@@ -155,6 +157,15 @@ def _files_under(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     raise NluDataError(str(root), None, "no such file or directory")
+
+
+def parse_training_documents(documents: Sequence[tuple[str, str]]) -> TrainingData:
+    """Several documents' texts, each with its source for error messages, merged in order (as
+    ``load_training_data`` merges files)."""
+    builder = _Builder()
+    for text, source in documents:
+        builder.add_document(text, source)
+    return builder.finish(" + ".join(source for _, source in documents))
 
 
 def parse_training_yaml(text: str, source: str = "<string>") -> TrainingData:
@@ -414,7 +425,7 @@ def to_rasa_document(data: TrainingData, *, header: str = "") -> str:
         out.append(f"- intent: {_yaml_name(intent)}")
         if intent in data.intent_metadata:
             out.append(f"  metadata: {_flow(data.intent_metadata[intent])}")
-        marked = [_marked_up(example) for example in examples]
+        marked = [marked_up(example) for example in examples]
         if any(example.metadata is not None for example in examples):
             out.append("  examples:")  # the long form: one mapping per example
             for example, text in zip(examples, marked, strict=True):
@@ -437,7 +448,7 @@ def to_rasa_document(data: TrainingData, *, header: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
-def _marked_up(example: Example) -> str:
+def marked_up(example: Example) -> str:
     """The example's text with its entities annotated again."""
     text, cursor, parts = example.text, 0, []
     for span in sorted(example.entities, key=lambda s: s.start):

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 
 from bot.commands import CommandCall, Role
 from bot.dialogs import admin_gaps, admin_suggestions, replies
+from bot.dialogs.admin_intent import intent_verb
+from bot.dialogs.admin_kb import kb
 from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.desk_privacy import confirm_erasure
 
@@ -27,6 +29,8 @@ ADMIN_VERBS: dict[str, AdminHandler] = {
     "suggestions": admin_suggestions.list_suggestions,
     "accept": admin_suggestions.accept,
     "reject": admin_suggestions.reject,
+    "kb": kb,
+    "intent": intent_verb,
 }
 
 

@@ -40,7 +40,7 @@ from bot.dialogs.states import (
     State,
 )
 from bot.errors import UserFacingError
-from bot.escalation.routing import route
+from bot.escalation.routing import find_queue, route
 from bot.knowledge.rendering import message_limit, split_message
 from bot.messages import Button, ChannelRef, Inbound, Outbound, button_payload
 from bot.metrics import DEFLECTIONS_CONFIRMED
@@ -242,7 +242,9 @@ class CustomerCommands:
         data: dict[str, Any],
         author: str,
     ) -> Outcome:
-        queue = route(
+        # an intent's action may name the queue; else the routing rules decide
+        named = find_queue(self._desk, command.queue) if command.queue else None
+        queue = named or route(
             self._desk,
             intent=command.intent,
             priority=command.priority,

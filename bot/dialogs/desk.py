@@ -28,6 +28,7 @@ from bot.commands import (
 )
 from bot.config import DeskConfig
 from bot.dialogs import queue_access, replies
+from bot.dialogs.admin_kb import continue_prompt
 from bot.dialogs.admin_verbs import ADMIN_VERBS, allowed
 from bot.dialogs.dashboard_link import send_sign_in_link
 from bot.dialogs.desk_actions import ACTIONS
@@ -50,6 +51,7 @@ AGENT_VERBS = set(ACTIONS) | set(VIEWS) | set(ADMIN_VERBS)
 LONE_VERBS = {"dashboard"}
 # modals whose submission may name its verb (a form without one is the Reply modal)
 FORM_VERBS = {"reply", "transfer"}
+ADMIN_FORM_VERBS = {"kb"}  # the article form: its fields are the article
 
 
 class AgentDesk:
@@ -80,11 +82,14 @@ class AgentDesk:
                 # a reply to a line of the chain: answer in the case thread, at its root
                 inbound = replace(inbound, channel=owner.root)
             call = self._call(inbound, thread_case)
-            if call is None:
-                return
             ctx = DeskContext(
                 uow=uow, desk=self._desk, roles=self._roles, inbound=inbound, encoder=self._encoder
             )
+            if _may_answer_a_prompt(inbound, call) and await continue_prompt(ctx):
+                await uow.commit()  # the next step of an admin's guided ``kb`` prompt
+                return
+            if call is None:
+                return
             if call.verb == "stats":  # managers, who need not be agents
                 await self._stats(ctx, call)
                 return
@@ -151,6 +156,8 @@ class AgentDesk:
         if inbound.kind == InboundKind.ACTION:
             verb, case, arg = split_payload(f"{inbound.action}:{inbound.value}")
             return _with_case(verb, case, thread_case, arg)
+        if inbound.kind == InboundKind.FORM and inbound.action in ADMIN_FORM_VERBS:
+            return CommandCall(inbound.action, None, "")  # the article form: its fields
         if inbound.kind == InboundKind.FORM:  # the Reply / Transfer modal
             verb = inbound.action if inbound.action in FORM_VERBS else "reply"
             case = inbound.fields.get("case", "")
@@ -182,6 +189,12 @@ class AgentDesk:
         if call.case_number is None:
             raise InvalidCommand(f"Which case? Try '{hint(call.verb)} 12'.")
         await ACTIONS[call.verb](ctx, call.case_number, call.args)
+
+
+def _may_answer_a_prompt(inbound: Inbound, call: CommandCall | None) -> bool:
+    """A typed message that is no command (chatter, or a note in a case thread) may be the
+    answer an admin's guided prompt waits for."""
+    return inbound.kind == InboundKind.MESSAGE and (call is None or call.verb == "note")
 
 
 def _with_case(verb: str, case: str, thread_case: int | None, args: str) -> CommandCall:

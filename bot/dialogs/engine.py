@@ -24,6 +24,7 @@ from bot.dialogs import link_confirm, live_buttons, notify, replies
 from bot.dialogs.casework import CustomerCommands
 from bot.dialogs.keyed_locks import KeyedLocks
 from bot.dialogs.states import (
+    Act,
     Clicked,
     Decision,
     Policy,
@@ -133,7 +134,17 @@ class DialogEngine:
                 call = parse_command(text)
             except InvalidCommand as exc:
                 return None, exc.safe_message
-            if call.role != Role.CUSTOMER:
+            if call.role == Role.ADMIN:  # an admin verb where customers write: refused, logged
+                who = f"{inbound.platform}:{inbound.user_id}"
+                logger.warning("refused %s from %s (a customer conversation)", call.verb, who)
+                return None, replies.NOT_AN_ADMIN
+            if call.role != Role.CUSTOMER:  # an agent's verb, typed by a customer
+                logger.warning(
+                    "refused %s from %s:%s (a customer)",
+                    call.verb,
+                    inbound.platform,
+                    inbound.user_id,
+                )
                 return None, replies.HELP
             return Verb(call.verb, call.case_number, call.args, history=inbound.context), None
         if not text and not inbound.attachments:
@@ -157,6 +168,7 @@ class DialogEngine:
                 names_a_problem=understanding.names_a_problem,
                 urgent=understanding.urgent,
                 topic=understanding.topic,
+                action=Act(*understanding.action) if understanding.action else None,
             ),
             None,
         )

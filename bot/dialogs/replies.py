@@ -754,6 +754,110 @@ def case_header(
     return lines
 
 
+# The knowledge base from chat (``kb …``, admins only)
+KB_USAGE = (
+    f"Articles: '{hint('kb')} add', '{hint('kb')} edit SLUG', '{hint('kb')} preview SLUG', "
+    f"'{hint('kb')} publish SLUG', '{hint('kb')} retire SLUG', '{hint('kb')} history SLUG', "
+    f"'{hint('kb')} rollback SLUG [VERSION]', '{hint('kb')} list [drafts|retired|all]', "
+    f"'{hint('kb')} search WORDS', '{hint('kb')} promote N' (a resolved case's answer as a draft)."
+)
+KB_FORM_BUTTON = "Write the article"
+KB_EDIT_BUTTON = "Edit in a form"
+KB_PUBLISH_BUTTON = "Publish"
+KB_PREVIEW_BUTTON = "Preview"
+KB_OPEN_FORM = "Press the button to write the article in a form."
+KB_ASK_TITLE = "New article. What is its title? (Type 'cancel' at any step to stop.)"
+KB_ASK_BODY = (
+    "And the answer customers should get? Write it in one message (Markdown; '## Heading' "
+    "starts a section)."
+)
+KB_ASK_QUESTIONS = "Last: questions customers ask that this answers, one per line — or 'none'."
+KB_PROMPT_CANCELLED = "Stopped. Nothing was saved."
+KB_KEEP_HINT = "(Send '.' to keep it as it is.)"
+KB_NO_ARTICLES = "No articles there."
+KB_NOTHING_FOUND = "No article has all of those words."
+KB_PROMOTE_USAGE = f"Which case? Try '{hint('kb')} promote 12'."
+KB_NOT_RESOLVED = "Only a resolved case can become an article: its answer has to be final."
+KB_NO_AGENT_ANSWER = "That case has no answer from an agent to turn into an article."
+
+
+def kb_edit_step(field: str, current: str) -> str:
+    shown = current if len(current) <= 300 else current[:300] + "…"
+    return f"New {field}? Now: {shown or '(none)'} {KB_KEEP_HINT}"
+
+
+def kb_too_long(what: str, limit: int) -> str:
+    return f"That {what} is too long: keep it under {limit} characters and send it again."
+
+
+def kb_draft_saved(slug: str) -> str:
+    return (
+        f"Saved as draft '{slug}'. Customers don't see it until it is published: check it "
+        f"below, then '{hint('kb')} publish {slug}'."
+    )
+
+
+def kb_edit_saved(slug: str, number: int, live: bool) -> str:
+    if live:
+        return (
+            f"Saved as revision {number} of '{slug}', not live yet: customers still get the "
+            f"published text until '{hint('kb')} publish {slug}'."
+        )
+    return f"Saved revision {number} of '{slug}' (not published)."
+
+
+def kb_published(slug: str, number: int) -> str:
+    return f"Published '{slug}' (revision {number}). Customers get it from their next message."
+
+
+def kb_retired(slug: str, number: int) -> str:
+    return (
+        f"Retired '{slug}' (revision {number}): customers no longer get it. It stays in the "
+        f"history; '{hint('kb')} rollback {slug}' brings it back."
+    )
+
+
+def kb_rolled_back(slug: str, number: int, restored: int) -> str:
+    return f"'{slug}' is back to revision {restored}'s text, published as revision {number}."
+
+
+def kb_promoted(case: int, slug: str) -> str:
+    return f"Case #{case}'s answer is now draft '{slug}'."
+
+
+def kb_refused(reason: str, slug: str, detail: str) -> str:
+    """Why a ``kb`` change could not be made (``ArticleChangeRefused.reason``)."""
+    return {
+        "unknown": f"There is no article '{slug}'. Try '{hint('kb')} search WORDS'.",
+        "unchanged": f"That is what '{slug}' already says: nothing to save.",
+        "nothing_to_publish": f"'{slug}' is published and has no unpublished edit.",
+        "already_retired": f"'{slug}' is already retired.",
+        "no_earlier": f"'{slug}' has no earlier published text to go back to.",
+        "no_such_revision": f"'{slug}' has no revision {detail}. See '{hint('kb')} history "
+        f"{slug}'.",
+    }.get(reason, f"That change to '{slug}' could not be made.")
+
+
+def kb_preview(
+    slug: str, status: str, number: int, pending: bool, title: str, body: str, questions: str
+) -> str:
+    state = f"{status}, revision {number}" + (" — an unpublished edit" if pending else "")
+    asked = f"\n\nAnswers: {questions}" if questions else ""
+    return f"Preview of '{slug}' ({state}):\n\n{title}\n\n{body}{asked}"
+
+
+def kb_history_line(
+    number: int, at: datetime, action: str, status: str, actor: str, changes: str
+) -> str:
+    what = f" — {changes}" if changes else ""
+    return f"{number}. {at:%Y-%m-%d %H:%M} {action} ({status}) by {actor}{what}"
+
+
+def kb_list_line(slug: str, title: str, status: str, pending: bool) -> str:
+    edit = ", unpublished edit" if pending else ""
+    return f"{slug} — {title} ({status}{edit})"
+
+
 # --- knowledge gaps and intent-example suggestions (admins) ----------------------------------
 
 GAPS_USAGE = (
@@ -825,3 +929,63 @@ def suggestion_accepted(number: int, intent: str, added: int) -> str:
 
 def suggestion_rejected(number: int) -> str:
     return f"Suggestion {number} rejected; it will not be proposed again."
+
+
+# --- admins: intents (``intent …`` in the agents' or admins' channel) ------------------------
+
+INTENT_USAGE = (
+    "Intent commands: intent list · intent show NAME · intent create NAME · "
+    "intent add NAME example | another example · intent examples NAME add|remove example | … · "
+    "intent action NAME article SLUG|say TEXT|handoff QUEUE|route QUEUE|none · "
+    "intent retire NAME"
+)
+INTENT_RETRAINING = "Retraining the intent model now; the next messages use it once it is ready."
+
+
+def intent_list(rows: Sequence[tuple[str, int, str, str]], method: str) -> str:
+    """``rows``: (name, examples, accuracy as shown, notes) for each intent."""
+    lines = ["Intents (examples · held-out accuracy):"]
+    lines += [f"• {name} · {count} · {accuracy}{notes}" for name, count, accuracy, notes in rows]
+    if method:
+        lines.append(f"Accuracy: {method}, measured at the last training.")
+    return "\n".join(lines)
+
+
+def intent_details(
+    name: str, examples: Sequence[str], action: str, accuracy: str, *, builtin: bool
+) -> str:
+    kind = "built in (the dialog's own)" if builtin else f"does: {action or 'the default'}"
+    shown = "\n".join(f"  - {text}" for text in examples[:30])
+    more = f"\n  … and {len(examples) - 30} more" if len(examples) > 30 else ""
+    return (
+        f"Intent {name} — {kind} — held-out accuracy {accuracy}\n"
+        f"{len(examples)} examples:\n{shown}{more}"
+    )
+
+
+def intent_created(name: str, created: bool) -> str:
+    if not created:
+        return f"Intent {name} already exists."
+    return f"Intent {name} created. Give it examples: intent add {name} example | another"
+
+
+def intent_examples_added(name: str, added: int, already: Sequence[tuple[str, str]]) -> str:
+    said = f"Added {added} example{'s' if added != 1 else ''} to {name}."
+    for text, owner in already[:10]:
+        said += f"\nAlready an example of {owner}: {text}"
+    return said
+
+
+def intent_examples_removed(name: str, removed: int) -> str:
+    return f"Removed {removed} example{'s' if removed != 1 else ''} from {name}."
+
+
+def intent_retired(name: str, examples: int) -> str:
+    return (
+        f"Intent {name} retired: its {examples} examples no longer train the model "
+        f"(intent create {name} brings it back)."
+    )
+
+
+def intent_action_set(name: str, described: str) -> str:
+    return f"Intent {name} now {described}." if described else f"Intent {name}: default action."

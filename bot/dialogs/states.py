@@ -84,6 +84,16 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Act:
+    """What the message's intent does, as an admin set it (``bot.intents.actions``): ``say``
+    a canned response, answer with the ``article`` (the hit), ``handoff`` to a queue, or
+    ``route`` (only the queue a case about it goes to)."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Said:
     """The customer wrote something; this is what the bot understood of it."""
 
@@ -99,6 +109,7 @@ class Said:
     urgent: bool = False  # an urgent complaint
     topic: str | None = None  # the problem's intent, even when the top label is another
     attachments: tuple[str, ...] = ()  # names of the files sent with it (never kept)
+    action: Act | None = None  # what its intent does (None: the dialog's default)
 
 
 @dataclass(frozen=True)
@@ -185,6 +196,7 @@ class OpenCase:
     history: tuple[str, ...] = ()  # the customer's messages so far, oldest first
     suggested: str | None = None  # the article the bot last suggested
     tags: tuple[str, ...] = ()
+    queue: str | None = None  # set by an intent's action; else the routing rules decide
 
 
 @dataclass(frozen=True)
@@ -549,6 +561,17 @@ def _on_question(d: _Draft, said: Said, intent: str | None, answerable: bool) ->
         return d.say(replies.HELP)
 
     _remember(d, said, intent)
+    action = said.action if intent is not None else None
+    if action is not None:
+        if action.kind == "say":
+            d.data["misses"] = 0
+            return d.to(State.IDLE).say(action.value)
+        if action.kind in ("handoff", "route"):
+            d.data["queue"] = action.value
+        if action.kind == "handoff":
+            return _handoff(d)
+        if action.kind == "article" and said.hit is not None and said.hit.slug == action.value:
+            answerable = True  # the intent names its article: no score gate
     if answerable and said.hit is not None:
         d.data["misses"] = 0
         d.data["suggested"] = said.hit.slug
@@ -618,6 +641,7 @@ def _answered(d: _Draft) -> None:
     d.data.pop("suggested", None)
     d.data.pop("tags", None)
     d.data.pop("topic", None)
+    d.data.pop("queue", None)
 
 
 def _feedback(d: _Draft, *, helpful: bool) -> RecordFeedback:
@@ -658,8 +682,11 @@ def _open_case(d: _Draft, *, intent: str | None, priority: str) -> _Draft:
     subject = history[-1] if history else "Help requested"  # what they asked a person about
     suggested = d.data.get("suggested")
     tags = tuple(d.data.get("tags", []))
+    queue = d.data.get("queue")
     d.data = {"misses": 0}
-    command = OpenCase(subject, intent, priority, history=history, suggested=suggested, tags=tags)
+    command = OpenCase(
+        subject, intent, priority, history=history, suggested=suggested, tags=tags, queue=queue
+    )
     return d.to(State.CASE_OPEN).do(command)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,6 +31,9 @@ class Understanding:
     names_a_problem: bool = False  # ... and says what about
     urgent: bool = False
     topic: str | None = None  # the problem's intent among the top candidates
+    # what the intent does, as set by an admin: (kind, value), e.g. ("say", "…"); for an
+    # article, ``hit`` is that article
+    action: tuple[str, str] | None = None
 
 
 class Understander(Protocol):
@@ -58,8 +61,19 @@ class _Searcher(Protocol):
     def best_section(self, slug: str, vector: np.ndarray) -> str: ...
 
 
+class _Action(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def value(self) -> str: ...
+
+
 class EmbeddingUnderstander:
-    """The production understander: encoder + NLU model + knowledge search + language check."""
+    """The production understander: encoder + NLU model + knowledge search + language check.
+
+    ``refresh`` runs before each message (the live intent model catching up with changes made
+    in any process); ``actions`` names what an intent does (``bot.intents``)."""
 
     def __init__(
         self,
@@ -70,7 +84,15 @@ class EmbeddingUnderstander:
         supported_languages: Sequence[str] = ("en",),
         answer_threshold: float = 0.42,
         article_url: str | None = None,
+        refresh: Callable[[], Awaitable[None]] | None = None,
+        actions: Callable[[str | None], _Action | None] | None = None,
+        catch_up: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        """``catch_up`` is awaited before each message: the knowledge base reloads what an
+        admin changed since (``bot.knowledge.live``)."""
+        self._refresh = refresh
+        self._actions = actions
+        self._catch_up = catch_up
         self._answer_threshold = answer_threshold
         self._article_url = article_url or ""
         self.encoder = encoder  # shared with the knowledge-gap review, which groups by meaning
@@ -80,6 +102,10 @@ class EmbeddingUnderstander:
         self._supported = tuple(supported_languages)
 
     async def understand(self, text: str) -> Understanding:
+        if self._catch_up is not None:
+            await self._catch_up()
+        if self._refresh is not None:
+            await self._refresh()
         vector = await self._batcher.encode_one(text)
         return await asyncio.to_thread(self._interpret, text, vector)
 
@@ -111,6 +137,13 @@ class EmbeddingUnderstander:
         hit = self._hit(best, vector) if best is not None else None
         ranking = [(str(name), float(score)) for name, score in parse.ranking]
         intent = None if parse.out_of_scope else parse.intent
+        action = self._actions(intent) if self._actions is not None else None
+        if action is not None and action.kind == "article":
+            article = self._article_hit(action.value, vector, hits)
+            if article is None:  # the article is gone: answer as if the intent had no action
+                action = None
+            else:
+                hit = article
         entities = tuple(
             e.to_dict() if hasattr(e, "to_dict") else dict(vars(e)) for e in parse.entities
         )
@@ -134,4 +167,23 @@ class EmbeddingUnderstander:
             names_a_problem=names_a_problem(text),
             urgent=sounds_urgent(text, ranking),
             topic=None if parse.out_of_scope else topic_of(ranking),
+            action=(action.kind, action.value) if action is not None else None,
+        )
+
+    def _article_hit(self, slug: str, vector: np.ndarray, hits: list[Any]) -> Hit | None:
+        """The article an intent answers with, as a hit; its score is the search's for it (0
+        when the search did not find it): the dialog answers with it because of the intent."""
+        title = self._searcher.title_of(slug)
+        if title is None:
+            return None
+        sections = self._searcher.article_sections(slug)
+        section = self._searcher.best_section(slug, vector)
+        return Hit(
+            slug=slug,
+            title=title,
+            snippet=section_answer(sections, section) if sections else "",
+            reference=f"kb:{slug}",
+            score=next((float(h.score) for h in hits if h.slug == slug), 0.0),
+            body=section_answer(sections, section) if sections else "",
+            url=self._article_url.format(slug=slug) if self._article_url else "",
         )

@@ -6,6 +6,13 @@ With ``prune=True`` articles whose files are gone are deleted (an article whose 
 is currently malformed is kept, so a typo does not delete it, and articles imported from a
 spreadsheet are not files and are kept). ``upsert_articles`` is shared with the spreadsheet
 import (``bot.knowledge.sheet_import``); with ``dry_run`` both only report.
+
+The database is the source of truth once an article is in it (``docs/knowledge.md``). An
+article changed since the import that wrote it (edited, published, retired or rolled back from
+chat, or never imported) is not overwritten: the report lists it under ``conflicts`` and leaves
+it as it is, unless ``force`` says to take the file's version. Every article an import adds or
+changes gets a revision and bumps the articles content version, so running processes answer
+with it without a restart.
 """
 
 from __future__ import annotations
@@ -21,7 +28,18 @@ from sqlalchemy.orm import selectinload
 
 from bot.clock import Clock
 from bot.knowledge.articles import ArticleError, ParsedArticle, parse_article, slug_from_path
+from bot.knowledge.versions import (
+    Content,
+    Editor,
+    changed_since_import,
+    content_of,
+    record_import,
+    stamp_version,
+)
+from bot.storage.content import ARTICLES, bump_version, record_change
 from bot.storage.models import Article, ArticleChunk
+
+IMPORT = Editor(actor="import", platform="cli")
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +57,8 @@ class ImportReport:
     removed: list[str] = field(default_factory=list)
     errors: list[ArticleError] = field(default_factory=list)
     changes: dict[str, list[str]] = field(default_factory=dict)  # updated slug → what changed
+    # slug → why it was left alone: changed since it was imported (``force`` overwrites)
+    conflicts: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -49,6 +69,11 @@ class ImportReport:
             f"{len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
             f"{len(self.errors)} skipped with errors"
+            + (
+                f", {len(self.conflicts)} left alone (changed since import; --force overwrites)"
+                if self.conflicts
+                else ""
+            )
         )
 
 
@@ -93,10 +118,12 @@ async def import_articles(
     *,
     prune: bool = False,
     dry_run: bool = False,
+    force: bool = False,
+    editor: Editor = IMPORT,
 ) -> ImportReport:
     """Upsert the articles of ``directory``. Flushes but does not commit: the caller owns the
     transaction. With ``dry_run`` the report says what an import would do and nothing is
-    written."""
+    written; with ``force`` articles changed since their import are overwritten too."""
     report = ImportReport()
     files = await asyncio.to_thread(read_articles, directory)
     parsed: list[ParsedArticle] = []
@@ -109,7 +136,9 @@ async def import_articles(
             report.errors.append(result)
         else:
             parsed.append(result)
-    existing = await upsert_articles(session, parsed, clock, report, dry_run=dry_run)
+    existing = await upsert_articles(
+        session, parsed, clock, report, dry_run=dry_run, force=force, editor=editor
+    )
     if prune:
         for slug, article in sorted(existing.items()):
             # Only articles that came from article files: a spreadsheet's have none to miss.
@@ -117,6 +146,7 @@ async def import_articles(
             if slug not in present and from_file:
                 if not dry_run:
                     await session.delete(article)
+                    await _record_removal(session, slug, editor, clock)
                 report.removed.append(slug)
     if not dry_run:
         await session.flush()
@@ -130,32 +160,80 @@ async def upsert_articles(
     report: ImportReport,
     *,
     dry_run: bool = False,
+    force: bool = False,
+    editor: Editor = IMPORT,
 ) -> dict[str, Article]:
-    """Add or update ``articles`` by slug, noting each in ``report`` (with what changed);
-    the articles that were in the database before, by slug."""
+    """Add or update ``articles`` by slug, noting each in ``report`` (with what changed, or
+    why it was left alone); the articles that were in the database before, by slug."""
     existing = {
         a.slug: a
         for a in (
             await session.scalars(select(Article).options(selectinload(Article.chunks)))
         ).all()
     }
+    touched: list[Article] = []
     for parsed in articles:
         article = existing.get(parsed.slug)
         if article is None:
             if not dry_run:
-                session.add(_new_article(parsed, clock))
+                added = _new_article(parsed, clock)
+                session.add(added)
+                await record_import(session, added, [], editor, clock.now())
+                touched.append(added)
             report.added.append(parsed.slug)
-        elif (article.content_hash, article.source_path) == (
-            parsed.content_hash,
-            parsed.source_path,
-        ):
+        elif _same(article, parsed):
             report.unchanged.append(parsed.slug)
+        elif changed_since_import(article) and not force:
+            report.conflicts[parsed.slug] = _conflict(article)
         else:
-            report.changes[parsed.slug] = _differences(article, parsed)
+            changes = _differences(article, parsed)
+            report.changes[parsed.slug] = changes
             if not dry_run:
                 await _update_article(session, article, parsed, clock)
+                await record_import(session, article, changes, editor, clock.now())
+                touched.append(article)
             report.updated.append(parsed.slug)
+    await stamp_version(session, touched, editor, clock.now())
     return existing
+
+
+def _same(article: Article, parsed: ParsedArticle) -> bool:
+    """The file says what the database says: the same file again, or the same content
+    written out again (``kb export``, a move)."""
+    if (article.content_hash, article.source_path) == (parsed.content_hash, parsed.source_path):
+        return True
+    return content_of(article) == Content(
+        title=parsed.title,
+        body=parsed.body,
+        category=parsed.category,
+        tags=tuple(parsed.tags),
+        questions=tuple(parsed.questions),
+    )
+
+
+def _conflict(article: Article) -> str:
+    if article.draft_revision is not None:
+        return f"has an unpublished edit (revision {article.draft_revision})"
+    if article.imported_revision is None:
+        return f"was written in chat ({article.status}, revision {article.revision})"
+    return (
+        f"changed since its import ({article.status}, revision {article.revision}, "
+        f"imported as {article.imported_revision})"
+    )
+
+
+async def _record_removal(session: AsyncSession, slug: str, editor: Editor, clock: Clock) -> None:
+    """A pruned article: gone for every process (a version bump) and in the audit trail."""
+    at = clock.now()
+    await bump_version(session, ARTICLES, at=at, by=editor.actor)
+    record_change(
+        session,
+        at=at,
+        actor=editor.actor,
+        platform=editor.platform,
+        action="article.remove",
+        target=slug,
+    )
 
 
 def _differences(article: Article, parsed: ParsedArticle) -> list[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -137,8 +138,6 @@ def build_index(
     progress: Progress | None = None,
 ) -> IndexBuildReport:
     """Write the index for ``entries``, encoding only texts the embedding store lacks."""
-    import faiss
-
     index_dir.mkdir(parents=True, exist_ok=True)
     model_name = embedder.model_name
     store = _load_store(index_dir, model_name)
@@ -152,27 +151,8 @@ def build_index(
         if progress:
             progress(min(start + ENCODE_BATCH, len(missing)), len(missing), "embedding articles")
     dimension = len(next(iter(store.values()))) if store else int(embedder.dimension)
-    matrix = (
-        np.stack([store[h] for h in hashes]).astype(np.float32)
-        if hashes
-        else np.zeros((0, dimension), dtype=np.float32)
-    )
-    index = faiss.IndexFlatIP(dimension)
-    if len(matrix):
-        index.add(matrix)
-    live = {h: store[h] for h in dict.fromkeys(hashes)}  # forget vectors of deleted texts
-    _atomic(index_dir / EMBEDDINGS, lambda p: _save_store(p, live, model_name))
-    _atomic(index_dir / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
-    manifest = {
-        "model_name": model_name,
-        "dimension": dimension,
-        "fingerprint": fingerprint(entries, model_name),
-        "entries": [asdict(e) for e in entries],
-    }
-    _atomic(
-        index_dir / MANIFEST,
-        lambda p: p.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8"),
-    )
+    index = flat_index(entries, store, dimension)
+    write_index(index_dir, entries, index, store, model_name)
     return IndexBuildReport(
         entries=len(entries),
         encoded=len(missing),
@@ -180,6 +160,53 @@ def build_index(
         model_name=model_name,
         dimension=dimension,
         index_dir=index_dir,
+    )
+
+
+def flat_index(
+    entries: Sequence[IndexEntry], vectors: dict[str, np.ndarray], dimension: int
+) -> faiss.Index:
+    """An exact inner-product index over the entries' vectors (keyed by text hash), in entry
+    order."""
+    import faiss
+
+    hashes = [text_hash(e.text) for e in entries]
+    matrix = (
+        np.stack([vectors[h] for h in hashes]).astype(np.float32)
+        if hashes
+        else np.zeros((0, dimension), dtype=np.float32)
+    )
+    index = faiss.IndexFlatIP(dimension)
+    if len(matrix):
+        index.add(matrix)
+    return index
+
+
+def write_index(
+    index_dir: Path,
+    entries: Sequence[IndexEntry],
+    index: faiss.Index,
+    vectors: dict[str, np.ndarray],
+    model_name: str,
+) -> None:
+    """Write the three files of the index; the manifest last, so a reader that finds the
+    manifest of these entries finds their vectors."""
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    wanted = dict.fromkeys(text_hash(e.text) for e in entries)
+    live = {h: vectors[h] for h in wanted}  # forget vectors of deleted texts
+    _atomic(index_dir / EMBEDDINGS, lambda p: _save_store(p, live, model_name))
+    _atomic(index_dir / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
+    manifest = {
+        "model_name": model_name,
+        "dimension": int(index.d),
+        "fingerprint": fingerprint(entries, model_name),
+        "entries": [asdict(e) for e in entries],
+    }
+    _atomic(
+        index_dir / MANIFEST,
+        lambda p: p.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8"),
     )
 
 
@@ -245,6 +272,7 @@ def _save_store(path: Path, store: dict[str, np.ndarray], model_name: str) -> No
 
 def _atomic(target: Path, write: Callable[[Path], object]) -> None:
     """Write through a temporary file so a reader never sees half a file."""
-    tmp = target.with_name(f".{target.name}.tmp")
+    # a name of its own per writer: two processes of one desk may write the same index
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     write(tmp)
     os.replace(tmp, target)

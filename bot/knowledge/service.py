@@ -28,6 +28,7 @@ from bot.knowledge.index import (
     build_index,
     is_current,
 )
+from bot.knowledge.versions import PUBLISHED
 from bot.storage.locks import lock_for_setup
 from bot.storage.models import Article
 from nlu.embedding import Embedder
@@ -55,24 +56,31 @@ async def _session(sessions: Sessions) -> AsyncIterator[AsyncSession]:
 
 
 async def load_entries(session: AsyncSession) -> list[IndexEntry]:
-    """The index entries of every article in the database, in slug order."""
+    """The index entries of every published article in the database, in slug order (drafts
+    and retired articles are never answered)."""
     articles = (
         await session.scalars(
-            select(Article).options(selectinload(Article.chunks)).order_by(Article.slug)
+            select(Article)
+            .options(selectinload(Article.chunks))
+            .where(Article.status == PUBLISHED)
+            .order_by(Article.slug)
         )
     ).all()
     entries: list[IndexEntry] = []
     for article in articles:
-        entries.extend(
-            article_entries(
-                slug=article.slug,
-                title=article.title,
-                category=article.category,
-                questions=article.questions or [],
-                chunks=[(c.ordinal, c.section, c.text, c.content_hash) for c in article.chunks],
-            )
-        )
+        entries.extend(entries_of(article))
     return entries
+
+
+def entries_of(article: Article) -> list[IndexEntry]:
+    """The index entries of one article (its chunks loaded)."""
+    return article_entries(
+        slug=article.slug,
+        title=article.title,
+        category=article.category,
+        questions=article.questions or [],
+        chunks=[(c.ordinal, c.section, c.text, c.content_hash) for c in article.chunks],
+    )
 
 
 async def reindex(

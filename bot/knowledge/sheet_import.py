@@ -17,15 +17,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.knowledge.articles import ArticleError, ParsedArticle, parse_article_text
-from bot.knowledge.importer import ImportReport, upsert_articles
+from bot.knowledge.importer import IMPORT, ImportReport, upsert_articles
 from bot.knowledge.spreadsheet import SheetArticles, read_sheet
+from bot.knowledge.versions import Editor
 
 
 async def import_sheet(
-    session: AsyncSession, path: Path, clock: Clock, *, dry_run: bool = False
+    session: AsyncSession,
+    path: Path,
+    clock: Clock,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    editor: Editor = IMPORT,
 ) -> tuple[ImportReport, SheetArticles]:
     """Upsert the articles of the spreadsheet at ``path``; the report and what the sheet held.
-    Flushes but does not commit; with ``dry_run`` nothing is written."""
+    Flushes but does not commit; with ``dry_run`` nothing is written. Articles changed since
+    their import are left alone (reported as conflicts) unless ``force``."""
     sheet = await asyncio.to_thread(read_sheet, path)
     report = ImportReport()
     if sheet.failed:
@@ -44,7 +52,9 @@ async def import_sheet(
             report.errors.append(ArticleError(f"{path}, row {row.row}", exc.reason))
             continue
         parsed.append(dataclasses.replace(article, slug=row.slug, source_path=str(path)))
-    await upsert_articles(session, parsed, clock, report, dry_run=dry_run)
+    await upsert_articles(
+        session, parsed, clock, report, dry_run=dry_run, force=force, editor=editor
+    )
     if not dry_run:
         await session.flush()
     return report, sheet

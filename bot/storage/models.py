@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -174,9 +175,43 @@ class Article(Base):
     source_path: Mapped[str] = mapped_column(String(500), default="")
     content_hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+    # "draft" (never shown to customers), "published" (indexed and answered), "retired"
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    revision: Mapped[int] = mapped_column(Integer, default=1)  # the revision this row holds
+    # an edit of a published article waiting to be published (a revision number), or None
+    draft_revision: Mapped[int | None] = mapped_column(Integer)
+    # the revision the last import wrote: a later revision means the article changed since
+    imported_revision: Mapped[int | None] = mapped_column(Integer)
+    # the articles content version (``content_versions``) of its last change customers see:
+    # a process serving an older version reloads just the articles changed after it
+    changed_version: Mapped[int] = mapped_column(Integer, default=0, index=True)
     chunks: Mapped[list[ArticleChunk]] = relationship(
         back_populates="article", order_by="ArticleChunk.ordinal", cascade="all, delete-orphan"
     )
+
+
+class ArticleRevision(Base):
+    """One version of an article: its content as it was after a change, what the change was
+    (``action``: add, edit, publish, retire, rollback, import), who made it, when and from
+    which platform, and which fields it changed. Kept for history and rollback."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    action: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # the article's status after the change
+    title: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(100), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    body: Mapped[str] = mapped_column(Text)
+    changes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    actor: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
 
 
 class ArticleChunk(Base):
@@ -454,6 +489,23 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class AdminPrompt(Base):
+    """A guided prompt an admin is in the middle of (``kb add`` asked for a title, waits for
+    the answer), one per person and channel. Kept here, not in memory, so any process handles
+    the answer; it lapses at ``expires_at``."""
+
+    __tablename__ = "admin_prompts"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # e.g. "kb.add", "kb.edit"
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    expires_at: Mapped[datetime]
+
+
 class MissedQuestion(Base):
     """A customer's message the bot could not act on with confidence: no article above the
     answer floor and no topic intent. The knowledge-gap review clusters these (with the
@@ -509,3 +561,47 @@ class DashboardSignIn(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class IntentRecord(Base):
+    """One of the business's topic intents (the dialog's own are built in, not stored): the
+    source of truth the intent model trains on, seeded from ``<data dir>/nlu``. ``action`` is
+    what the intent does (``{"kind": "say", "value": "…"}``; empty: the dialog's default)."""
+
+    __tablename__ = "intents"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    action: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    retired_at: Mapped[datetime | None] = mapped_column(default=None)
+    retired_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class IntentExample(Base):
+    """A training example of a topic intent, in Rasa's markup (entity annotations kept).
+    ``text_key`` (the plain text, case-folded, hashed) is unique: one example, one intent."""
+
+    __tablename__ = "intent_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intent: Mapped[str] = mapped_column(ForeignKey("intents.name", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    text_key: Mapped[str] = mapped_column(String(64), unique=True)
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class IntentModelRecord(Base):
+    """A trained intent model, stored where every process of the desk can load it. The newest
+    row is the one served; ``evaluation`` is its held-out accuracy (overall and per intent)."""
+
+    __tablename__ = "intent_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trained_at: Mapped[datetime]
+    data_hash: Mapped[str] = mapped_column(String(64), index=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    examples: Mapped[int] = mapped_column(Integer, default=0)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    evaluation: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from bot.clock import FrozenClock
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles
 from bot.dialogs import replies
-from bot.dialogs.content_seams import DRAFTS, EXAMPLES
+from bot.intents.catalog import examples_of
 from bot.messages import ChannelRef, InboundKind
-from bot.storage.models import AuditEntry, MissedQuestion
+from bot.storage.models import Article, AuditEntry, MissedQuestion
 from tests.support.desk import Transcript, as_sent, build_transcript
 
 AGENTS = "fake:agents"
@@ -90,19 +90,43 @@ async def test_an_admin_sees_the_gaps_grouped_by_meaning_and_ranked(t: Transcrip
     assert as_sent(replies.gaps_listing(30, [first, second]), "fake") == listing
 
 
-async def test_a_gap_becomes_a_draft_or_intent_examples_in_one_step(t: Transcript) -> None:
+async def test_a_gap_becomes_a_draft_article_in_one_step(t: Transcript) -> None:
     await customers_ask(t)
     assert await admin(t, "gaps draft 1") == [as_sent(replies.GAPS_SHOW_FIRST)]
     await admin(t, "gaps")
-
     assert await admin(t, "gaps draft 3") == [replies.no_gap(3, 2)]
-    drafted = await admin(t, "gaps draft 1")
-    taught = await admin(t, "gaps examples 2 gift_cards")
 
-    # the article editor and the intent editor are wired through content_seams
-    missing = "This desk cannot {} from chat yet (it has no {}.{})."
-    assert drafted == [missing.format("make draft articles", *DRAFTS)]
-    assert taught == [missing.format("add intent examples", *EXAMPLES)]
+    (drafted,) = await admin(t, "gaps draft 1")
+
+    async with t.helpdesk.sessions() as s:
+        (article,) = await s.scalars(select(Article))
+        actions = [a.action for a in await s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert drafted == as_sent(replies.gap_drafted(1, article.slug, 3))
+    assert (article.status, article.title) == ("draft", "How do I recycle old bulbs")
+    assert article.questions == RECYCLING  # the customers' words, as example questions
+    assert "gap.draft" in actions
+
+
+async def test_a_gap_teaches_an_intent_its_questions_in_one_step(t: Transcript) -> None:
+    await customers_ask(t)
+    await admin(t, "intent create gift_cards")
+    await admin(t, "gaps")
+
+    assert await admin(t, "gaps examples 2 gift_cards") == [
+        as_sent(replies.gap_taught(2, "gift_cards", 2, 2))
+    ]
+    assert await admin(t, "gaps examples 2 gift_cards") == [  # once only
+        as_sent(replies.gap_taught(2, "gift_cards", 0, 2))
+    ]
+    async with t.helpdesk.sessions() as s:
+        examples = await examples_of(s, "gift_cards")
+        actions = [a.action for a in await s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert sorted(examples) == sorted(GIFT_CARDS)
+    assert actions.count("gap.examples") == 2
+    (refusal,) = await admin(t, "gaps examples 1 no_such_intent")
+    assert "no_such_intent" in refusal
+    async with t.helpdesk.sessions() as s:
+        assert await examples_of(s, "gift_cards") == examples  # nothing else changed
 
 
 async def test_a_missed_message_an_agent_handled_is_proposed_and_settled_once(
@@ -160,6 +184,30 @@ async def test_every_gap_and_suggestion_verb_is_refused_to_anyone_but_an_admin(
         assert all(q.review is None for q in await s.scalars(select(MissedQuestion)))
 
 
-async def test_a_customer_typing_an_admin_verb_in_their_chat_gets_the_help(t: Transcript) -> None:
+async def test_a_customer_typing_an_admin_verb_in_their_chat_is_refused_and_logged(
+    t: Transcript, caplog: pytest.LogCaptureFixture
+) -> None:
     for text in ("/gaps", "/suggestions", "/accept 1 x", "/reject 1"):
-        assert await t.say(text) == [as_sent(replies.HELP)]
+        with caplog.at_level(logging.WARNING, logger="bot.dialogs.engine"):
+            assert await t.say(text) == [replies.NOT_AN_ADMIN]
+        verb = text[1:].split()[0]
+        assert f"refused {verb} from fake:ada (a customer conversation)" in caplog.text
+
+
+async def test_an_accepted_suggestion_becomes_an_example_of_the_intent_named(
+    t: Transcript,
+) -> None:
+    await customers_ask(t)
+    await t.agent("claim 1")
+    await admin(t, "intent create recycling")
+    t.agents_saw()
+
+    assert await admin(t, "accept 1 recycling") == [replies.suggestion_accepted(1, "recycling", 1)]
+
+    assert await admin(t, "suggestions") == [replies.SUGGESTIONS_NONE]
+    async with t.helpdesk.sessions() as s:
+        assert await examples_of(s, "recycling") == [RECYCLING[0]]
+        question = await s.get_one(MissedQuestion, 1)
+        actions = [a.action for a in await s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert (question.review, question.reviewed_intent) == ("accepted", "recycling")
+    assert "suggestion.accept" in actions

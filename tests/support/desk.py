@@ -18,6 +18,7 @@ from bot.commands import render_hints
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
 from bot.dialogs.states import Hit
 from bot.dialogs.understanding import Understander, Understanding
+from bot.intents.live import LiveIntents
 from bot.messages import ChannelRef, Inbound, InboundKind, Outbound, OutboundKind, split_payload
 from bot.reports.gaps import Encoder
 from bot.storage.models import SentRefRecord
@@ -207,6 +208,7 @@ async def build_transcript(
     desk: DeskConfig | None = None,
     platforms: tuple[str, ...] = ("fake",),
     understander: Understander | None = None,
+    intents: LiveIntents | None = None,
     encoder: Encoder | None = None,
 ) -> Transcript:
     settings = Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=tmp_path)
@@ -218,6 +220,7 @@ async def build_transcript(
         encoder=encoder,
         clock=clock,
         desk=desk or test_desk(),
+        intents=intents,
     )
     return Transcript(helpdesk=helpdesk, channels=channels)
 
