@@ -318,7 +318,7 @@ async def _form_submitted(ctx: DeskContext) -> None:
     slug = fields.get("slug", "").strip()
     if not slug:
         if not (title and body):
-            raise InvalidCommand(replies.kb_too_long("title or answer (empty)", BODY_MAX_CHARS))
+            raise InvalidCommand(replies.KB_FORM_INCOMPLETE)
         new = await create_draft(
             ctx.uow,
             title=title,

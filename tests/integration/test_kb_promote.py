@@ -1,4 +1,5 @@
-"""``kb promote N``: an agent's answer in a resolved case becomes a draft article — the
+"""The guided prompt as the terminal sends it (every agent line a command), and ``kb promote
+N``: an agent's answer in a resolved case becomes a draft article — the
 case's subject its title, the agent's replies its answer, the customer's words its example
 questions — and it is not answered before an admin publishes it. On SQLite and PostgreSQL."""
 
@@ -70,3 +71,18 @@ async def test_promote_is_for_admins_only(t: Transcript) -> None:
     assert await t.agent("kb promote 1", channel=AGENTS) == [
         "Sorry, only administrators can do that."
     ]
+
+
+async def test_the_terminal_guided_prompt_saves_a_draft(t: Transcript) -> None:
+    """``helpdesk chat`` sends every ``/agent …`` line as a command: the prompt's answers too."""
+
+    async def line(text: str) -> list[str]:
+        return await t.agent(text, user="root", name="Root", kind=InboundKind.COMMAND)
+
+    assert "title" in (await line("kb add"))[0]
+    assert "answer" in (await line("Opening hours"))[0]
+    assert "questions" in (await line("We are open 9 to 5 on weekdays."))[0]
+    saved = await line("none")
+    assert saved[0].startswith("Saved as draft 'opening-hours'")
+    assert "We are open 9 to 5 on weekdays." in saved[1]
+    assert "I don't know the command" in (await line("Opening hours"))[0], "the prompt is over"
