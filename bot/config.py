@@ -61,6 +61,13 @@ class RoleMembers(BaseModel):
         return members
 
 
+def _members_by_platform(members: RoleMembers | None) -> dict[str, list[str]]:
+    if members is None:
+        return {}
+    named = {name: getattr(members, name) for name in type(members).model_fields}
+    return {p: ids for p, ids in {**named, **(members.model_extra or {})}.items() if ids}
+
+
 class Roles(BaseModel):
     model_config = {"extra": "forbid"}
 
@@ -400,6 +407,28 @@ class DeskConfig(BaseModel):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"queues: the name {duplicates[0]!r} is used twice")
+        return self
+
+    @model_validator(mode="after")
+    def _queue_members_are_agents(self) -> DeskConfig:
+        """A queue's members and managers work its cases, so each must be an agent of the desk
+        (``roles.agents``); a member missing there would be refused everything without a word
+        of why. Where the desk's agents are given by group the ids cannot be checked here."""
+        agents = self.roles.agents
+        for queue in self.queues:
+            for part in ("agents", "managers"):
+                members: RoleMembers | None = getattr(queue, part)
+                for platform, ids in _members_by_platform(members).items():
+                    desk_agents = agents.for_platform(platform)
+                    if any(agent.startswith("group:") for agent in desk_agents):
+                        continue
+                    strangers = [i for i in ids if not i.startswith("group:")]
+                    strangers = [i for i in strangers if i not in desk_agents]
+                    if strangers:
+                        raise ValueError(
+                            f"queues[{queue.name}].{part}.{platform}: {strangers[0]!r} is not "
+                            f"an agent of the desk; add it to roles.agents.{platform}"
+                        )
         return self
 
     @model_validator(mode="after")

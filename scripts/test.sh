@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command that installs the project and runs every check CI runs:
-#   install (editable, with the test extras) -> PostgreSQL up + a fresh test database ->
+#   install (editable, with the test extras) -> Chromium for the browser tests -> PostgreSQL up + a fresh test database ->
 #   ruff -> mypy -> import-linter -> pytest (SQLite and PostgreSQL).
 # Extra arguments go to pytest (e.g. scripts/test.sh tests/integration -x).
 # PGHOST / PGPORT / PGUSER point it at another PostgreSQL server (default 127.0.0.1:5432, postgres).
@@ -18,6 +18,17 @@ export TRANSFORMERS_OFFLINE=1
 
 step "Installing helpdesk-bot with its test tools (pip install -e '.[test]')"
 python -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[test]'
+
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    # the web widget's and dashboard's browser tests drive real headless Chromium
+    step "Installing Chromium and its driver (apt-get install chromium chromium-driver)"
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get install -y -qq chromium chromium-driver >/dev/null ||
+            { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+    else
+        echo "not root: install chromium and chromium-driver, or the browser tests are skipped" >&2
+    fi
+fi
 
 step "Checking PostgreSQL at ${PGHOST}:${PGPORT}"
 if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
@@ -59,7 +70,11 @@ lint-imports
 
 step "pytest (SQLite and PostgreSQL: ${HELPDESK_TEST_POSTGRES_URL})"
 status=0
-HF_HUB_OFFLINE=1 python -m pytest -q -p no:cacheprovider "$@" || status=$?
+# one worker per core (2 here), each file on one worker so module fixtures are built once;
+# the slowest tests are listed so a slow one is found before it adds up
+workers="${HELPDESK_TEST_WORKERS:-$(nproc)}"
+HF_HUB_OFFLINE=1 python -m pytest -q -p no:cacheprovider -n "$workers" --dist loadfile \
+    --durations=20 "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests: that is a failure" >&2
     exit 1

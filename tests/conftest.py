@@ -3,11 +3,12 @@ set), the real embedding model (loaded once per session) and a controllable cloc
 
 Database fixtures, each parametrized over both backends through ``database_url``:
 
-``database_url``   a fresh, empty database of its own for every test: a SQLite file in
-                   ``tmp_path``, or a uniquely named PostgreSQL database created beside the one
-                   in ``HELPDESK_TEST_POSTGRES_URL`` and dropped after the test. Without that
-                   variable the PostgreSQL case is skipped, except with ``CI=true``, where it fails.
-``migrated_url``   the same URL after ``upgrade_database`` (for code that builds its own engine).
+``database_url``   a database of its own for every test: a SQLite file in ``tmp_path``, or a
+                   PostgreSQL database beside the one in ``HELPDESK_TEST_POSTGRES_URL``. Empty,
+                   unless the test also asks for ``migrated_url``: then it comes migrated, with
+                   no rows (see ``tests.support.databases``). Without that variable the
+                   PostgreSQL case is skipped, except with ``CI=true``, where it fails.
+``migrated_url``   the same URL, migrated (for code that builds its own engine).
 ``engine``         an ``AsyncEngine`` on the migrated database (disposed after the test).
 ``sessions``       an ``async_sessionmaker`` on ``engine``.
 ``uow_factory``    ``lambda: UnitOfWork(sessions, clock)``.
@@ -18,13 +19,17 @@ Database fixtures, each parametrized over both backends through ``database_url``
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
+
+from tests.support.databases import MigratedDatabases
+from tests.support.pg_admin import admin_connection, with_database
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -55,27 +60,6 @@ def _postgres_base_url() -> str:
     return url
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _asyncpg_dsn(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"postgresql://{rest}" if scheme.startswith("postgres") else url
-
-
-async def _admin_connection(base_url: str) -> Any:
-    import asyncpg
-
-    dsn = _asyncpg_dsn(base_url)
-    try:
-        return await asyncpg.connect(dsn)
-    except asyncpg.InvalidCatalogNameError:
-        # The named database does not exist (yet): administer from the maintenance database.
-        return await asyncpg.connect(_with_database(dsn, "postgres"))
-
-
 @pytest.fixture
 def clock() -> FrozenClock:
     from bot.clock import FrozenClock
@@ -83,26 +67,58 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
+@pytest.fixture(scope="session")
+def migrated_databases(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[MigratedDatabases]:
+    """Migrated databases handed out to tests (see ``tests.support.databases``)."""
+    url = os.environ.get(POSTGRES_ENV, "").strip()
+    base_name = urlsplit(url).path.lstrip("/") or "helpdesk_test"
+    databases = MigratedDatabases(
+        prefix=f"{base_name[:40]}_m{uuid.uuid4().hex[:6]}",
+        base_url=url,
+        workdir=tmp_path_factory.mktemp("migrated"),
+    )
+    yield databases
+    if url:
+        asyncio.run(databases.close())
+
+
 @pytest.fixture(
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
-async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[str]:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Any, migrated_databases: MigratedDatabases
+) -> AsyncIterator[str]:
+    # a test that asks for a migrated database (directly or through engine, sessions …) gets
+    # one already migrated; any other test gets an empty one
+    migrated = "migrated_url" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'helpdesk.db'}"
+        path = tmp_path / "helpdesk.db"
+        if migrated:
+            await migrated_databases.sqlite_copy(path)
+        yield f"sqlite:///{path}"
         return
 
     base_url = _postgres_base_url()
+    if migrated:
+        name = await migrated_databases.take_postgres()
+        try:
+            yield with_database(base_url, name)
+        finally:
+            await migrated_databases.give_back_postgres(name)
+        return
     base_name = urlsplit(base_url).path.lstrip("/") or "helpdesk_test"
     name = f"{base_name[:40]}_{uuid.uuid4().hex[:12]}"
-    admin = await _admin_connection(base_url)
+    admin = await admin_connection(base_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
     try:
-        yield _with_database(base_url, name)
+        yield with_database(base_url, name)
     finally:
-        admin = await _admin_connection(base_url)
+        admin = await admin_connection(base_url)
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
@@ -111,9 +127,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIt
 
 @pytest.fixture
 async def migrated_url(database_url: str) -> str:
-    from bot.storage.migrate import upgrade_database
-
-    await upgrade_database(database_url)
+    """``database_url`` came migrated (it looks for this fixture among the test's)."""
     return database_url
 
 

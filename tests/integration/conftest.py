@@ -4,13 +4,15 @@ that needs another set-up defines a fixture of the same name."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import simcord
 
 from bot.config import PROJECT_ROOT
+from tests.support.browser import headless_chromium
 from tests.support.discord_sim import DiscordWorld, discord_world, simulated_discord
 from tests.support.telegram_api import TelegramApi, forum_with_admin_bot
 from tests.support.telegram_updates import AGENT_GROUP
@@ -36,6 +38,17 @@ def world(discord_env: simcord.Env) -> DiscordWorld:
     return discord_world(discord_env)
 
 
+E2E_TIMEOUT = 900  # seconds: the first of them in a worker trains the model and builds the index
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Any test on ``e2e_data_dir`` may be the one that builds it (which one depends on the
+    order and on how files are shared among workers), so each gets the longer hang guard."""
+    for item in items:
+        if "e2e_data_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(E2E_TIMEOUT))
+
+
 @pytest.fixture(scope="session")
 def e2e_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with the bundled sample (its articles, topic intents and wording),
@@ -46,3 +59,17 @@ def e2e_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("articles", "nlu", "replies.yml"):
         (data_dir / name).symlink_to(PROJECT_ROOT / "data" / name)
     return data_dir
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Real headless Chromium (see ``tests.support.browser``), a fresh profile per test."""
+    with headless_chromium() as driver:
+        yield driver
+
+
+@pytest.fixture
+def phone_browser() -> Iterator[Any]:
+    """The same, with a phone-sized window (390 × 844 CSS pixels)."""
+    with headless_chromium(width=390, height=844) as driver:
+        yield driver

@@ -5,7 +5,7 @@ records."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -52,34 +52,43 @@ async def t(migrated_url: str, clock: FrozenClock, tmp_path: Path) -> AsyncItera
     await transcript.helpdesk.close()
 
 
-async def open_case(t: Transcript, *, claimed_by: str | None = "dana") -> None:
+async def open_case(
+    t: Transcript, *, number: int = 1, claimed_by: str | None = "dana", channel: str = AGENTS
+) -> None:
+    """Case ``number`` opened by a customer (from the second on, a customer of its own, so a
+    desk can try one verb for every person in turn, each on a fresh case) and, by default,
+    claimed by dana."""
+    if number > 1:
+        t.customer = ChannelRef("fake", f"dm-c{number}")
+        t.customer_id, t.customer_name = f"c{number}", f"Customer {number}"
     await t.say("I forgot my password")
-    await t.click("Talk to a person")
+    (opened,) = await t.click("Talk to a person")
+    assert f"case #{number}" in opened
     if claimed_by:
-        await t.agent("claim 1", user=claimed_by, name=claimed_by.title())
-    t.agents_saw()
+        await t.agent(f"claim {number}", user=claimed_by, name=claimed_by.title(), channel=channel)
+    t.agents_saw(channel)
     t.new_for(t.customer)
 
 
-async def snapshot(t: Transcript) -> tuple[object, ...]:
+async def snapshot(t: Transcript, number: int = 1) -> tuple[object, ...]:
     async with t.helpdesk.sessions() as s:
-        case = await s.get_one(Case, 1)
+        case = await s.get_one(Case, number)
         events = await s.scalar(
-            select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == 1)
+            select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == number)
         )
         return (case.status, case.assignee, case.priority, case.queue, events)
 
 
 # verb -> what is typed after it (case #1)
 TYPED = {
-    "claim": "claim 1",
-    "release": "release 1",
-    "reply": "reply 1 Hello from the desk",
-    "note": "note 1 called them",
-    "pending": "pending 1",
-    "resolve": "resolve 1",
-    "priority": "priority 1 high",
-    "transfer": "transfer 1 billing",
+    "claim": "claim {n}",
+    "release": "release {n}",
+    "reply": "reply {n} Hello from the desk",
+    "note": "note {n} called them",
+    "pending": "pending {n}",
+    "resolve": "resolve {n}",
+    "priority": "priority {n} high",
+    "transfer": "transfer {n} billing",
 }
 # on a case claimed by dana: who may do each verb (docs/roles.md has the same table)
 ALLOWED = {
@@ -92,44 +101,50 @@ ALLOWED = {
     "priority": {"holder", "manager"},
     "transfer": {"holder", "manager"},
 }
-MATRIX = [(verb, who) for verb in TYPED for who in PEOPLE]
 
 
-@pytest.mark.parametrize(("verb", "who"), MATRIX, ids=[f"{v}-{w}" for v, w in MATRIX])
-async def test_authorization_matrix_on_a_claimed_case(t: Transcript, verb: str, who: str) -> None:
-    await open_case(t)
-    before = await snapshot(t)
-    user, name = PEOPLE[who]
-    await t.agent(TYPED[verb], user=user, name=name)
-    after = await snapshot(t)
-    if who in ALLOWED[verb]:
-        assert after != before, f"{who} could not {verb}"
-        return
-    assert after == before, f"{who} could {verb} a colleague's case"
-    answers = [o for o in t.sent_to(ChannelRef.parse(AGENTS)) if o.text]
-    assert answers[-1].private_to == user  # the refusal is theirs alone
-    assert t.new_for(t.customer) == []  # and the customer heard nothing
+async def each_person_tries(
+    t: Transcript, verb: str, act: Callable[[int, str, str], Awaitable[object]]
+) -> None:
+    """Each person in turn does ``act(case number, user, name)`` on a fresh case claimed by
+    dana: those ``ALLOWED`` change it; anyone else is refused, privately, and nothing changes
+    (the customer hears nothing)."""
+    for number, who in enumerate(PEOPLE, start=1):
+        await open_case(t, number=number)
+        before = await snapshot(t, number)
+        user, name = PEOPLE[who]
+        await act(number, user, name)
+        after = await snapshot(t, number)
+        if who in ALLOWED[verb]:
+            assert after != before, f"{who} could not {verb}"
+            continue
+        assert after == before, f"{who} could {verb} a colleague's case"
+        answers = [o for o in t.sent_to(ChannelRef.parse(AGENTS)) if o.text]
+        assert answers[-1].private_to == user, who  # the refusal is theirs alone
+        assert t.new_for(t.customer) == [], who  # and the customer heard nothing
+
+
+@pytest.mark.parametrize("verb", list(TYPED))
+async def test_authorization_matrix_on_a_claimed_case(t: Transcript, verb: str) -> None:
+    async def typed(number: int, user: str, name: str) -> object:
+        return await t.agent(TYPED[verb].format(n=number), user=user, name=name)
+
+    await each_person_tries(t, verb, typed)
 
 
 BUTTONS = ["claim", "release", "pending", "resolve"]
-BUTTON_MATRIX = [(verb, who) for verb in BUTTONS for who in PEOPLE]
 
 
-@pytest.mark.parametrize(("verb", "who"), BUTTON_MATRIX, ids=[f"{v}-{w}" for v, w in BUTTON_MATRIX])
-async def test_authorization_matrix_for_buttons(t: Transcript, verb: str, who: str) -> None:
+@pytest.mark.parametrize("verb", BUTTONS)
+async def test_authorization_matrix_for_buttons(t: Transcript, verb: str) -> None:
     """The same rules when the escalation post's buttons are pressed."""
-    await open_case(t)
-    before = await snapshot(t)
-    user, name = PEOPLE[who]
-    await t.agent("", user=user, name=name, kind=InboundKind.ACTION, action=verb, value="1:")
-    after = await snapshot(t)
-    if who in ALLOWED[verb]:
-        assert after != before, f"{who} could not press {verb}"
-        return
-    assert after == before, f"{who} could press {verb} on a colleague's case"
-    answers = [o for o in t.sent_to(ChannelRef.parse(AGENTS)) if o.text]
-    assert answers[-1].private_to == user
-    assert t.new_for(t.customer) == []
+
+    async def pressed(number: int, user: str, name: str) -> object:
+        return await t.agent(
+            "", user=user, name=name, kind=InboundKind.ACTION, action=verb, value=f"{number}:"
+        )
+
+    await each_person_tries(t, verb, pressed)
 
 
 @pytest.mark.parametrize("who", list(PEOPLE))
@@ -149,10 +164,10 @@ async def test_any_agent_may_act_on_an_unclaimed_case(t: Transcript, verb: str) 
     await open_case(t, claimed_by=None)
     before = await snapshot(t)
     if verb == "release":  # nothing to release: refused, privately, nothing changed
-        await t.agent(TYPED[verb], user="eve", name="Eve")
+        await t.agent(TYPED[verb].format(n=1), user="eve", name="Eve")
         assert await snapshot(t) == before
         return
-    await t.agent(TYPED[verb], user="eve", name="Eve")
+    await t.agent(TYPED[verb].format(n=1), user="eve", name="Eve")
     assert await snapshot(t) != before
 
 
@@ -306,41 +321,37 @@ async def vip(migrated_url: str, clock: FrozenClock, tmp_path: Path) -> AsyncIte
     await transcript.helpdesk.close()
 
 
-async def open_vip_case(t: Transcript, *, claimed_by: str | None = None) -> None:
-    await t.say("I forgot my password")
-    await t.click("Talk to a person")
-    if claimed_by:
-        await t.agent("claim 1", user=claimed_by, name=claimed_by.title(), channel=VIP)
-    t.agents_saw(VIP)
-    t.new_for(t.customer)
+async def open_vip_case(t: Transcript, *, number: int = 1, claimed_by: str | None = None) -> None:
+    await open_case(t, number=number, claimed_by=claimed_by, channel=VIP)
 
 
-VIP_TYPED = {**TYPED, "transfer": "transfer 1 default", "case": "case 1"}
+VIP_TYPED = {**TYPED, "transfer": "transfer {n} default", "case": "case {n}"}
 # on an unclaimed vip case: who may do each verb (docs/roles.md)
 VIP_WORKERS = {"member", "queue_manager", "manager"}
-VIP_MATRIX = [(verb, who) for verb in VIP_TYPED for who in VIP_PEOPLE if verb != "release"]
 
 
-@pytest.mark.parametrize(("verb", "who"), VIP_MATRIX, ids=[f"{v}-{w}" for v, w in VIP_MATRIX])
-async def test_a_queue_with_members_keeps_its_cases_to_them(
-    vip: Transcript, verb: str, who: str
-) -> None:
-    await open_vip_case(vip)
-    before = await snapshot(vip)
-    user, name = VIP_PEOPLE[who]
-    said = await vip.agent(VIP_TYPED[verb], user=user, name=name, channel=VIP)
-    after = await snapshot(vip)
-    if who in VIP_WORKERS:
-        if verb == "case":
-            assert any("#1" in line for line in said)
-        else:
-            assert after != before, f"{who} could not {verb}"
-        return
-    assert after == before, f"{who} could {verb} a vip case"
-    expected = replies.NOT_AN_AGENT if who == "customer" else replies.queue_members_only(1, "vip")
-    assert said == [expected]
-    assert vip.sent_to(ChannelRef.parse(VIP))[-1].private_to == user  # theirs alone
-    assert vip.new_for(vip.customer) == []
+@pytest.mark.parametrize("verb", [verb for verb in VIP_TYPED if verb != "release"])
+async def test_a_queue_with_members_keeps_its_cases_to_them(vip: Transcript, verb: str) -> None:
+    """Each person in turn tries ``verb`` on a fresh, unclaimed vip case."""
+    for number, who in enumerate(VIP_PEOPLE, start=1):
+        await open_vip_case(vip, number=number)
+        before = await snapshot(vip, number)
+        user, name = VIP_PEOPLE[who]
+        said = await vip.agent(VIP_TYPED[verb].format(n=number), user=user, name=name, channel=VIP)
+        after = await snapshot(vip, number)
+        if who in VIP_WORKERS:
+            if verb == "case":
+                assert any(f"#{number}" in line for line in said), who
+            else:
+                assert after != before, f"{who} could not {verb}"
+            continue
+        assert after == before, f"{who} could {verb} a vip case"
+        expected = (
+            replies.NOT_AN_AGENT if who == "customer" else replies.queue_members_only(number, "vip")
+        )
+        assert said == [expected], who
+        assert vip.sent_to(ChannelRef.parse(VIP))[-1].private_to == user  # theirs alone
+        assert vip.new_for(vip.customer) == [], who
 
 
 @pytest.mark.parametrize("verb", BUTTONS)

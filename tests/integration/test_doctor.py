@@ -271,6 +271,52 @@ async def test_telegram_bot_not_in_the_group(telegram: TelegramApi, tmp_path: Pa
         assert group.status is Status.FAIL and "add the bot to the group" in group.fix
 
 
+def webhook_settings(api: TelegramApi, tmp_path: Path, url: str) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        HELPDESK_DATA_DIR=tmp_path,
+        TELEGRAM_TOKEN=TOKEN,
+        TELEGRAM_API_URL=api.base_url,
+        TELEGRAM_WEBHOOK_URL=url,
+        TELEGRAM_WEBHOOK_SECRET="s3cret-token",
+    )
+
+
+async def test_telegram_webhook_telegram_has_on_record(
+    telegram: TelegramApi, tmp_path: Path
+) -> None:
+    """What Telegram itself reports (getWebhookInfo) against what the desk is set up for."""
+    desk, url = desk_on(f"telegram:{GROUP}"), "https://desk.example.test/telegram/webhook"
+    polling, webhook = (
+        telegram_settings(telegram, tmp_path),
+        webhook_settings(telegram, tmp_path, url),
+    )
+    assert the(await check_telegram(polling, desk), "webhook at Telegram").status is Status.OK
+    unregistered = the(await check_telegram(webhook, desk), "webhook at Telegram")
+    assert unregistered.status is Status.WARN and "no webhook" in unregistered.detail
+    assert "--role web" in unregistered.fix
+
+    telegram.webhook = {"url": url}  # the web role registered it
+    assert the(await check_telegram(webhook, desk), "webhook at Telegram").status is Status.OK
+    left_behind = the(await check_telegram(polling, desk), "webhook at Telegram")
+    assert left_behind.status is Status.WARN and url in left_behind.detail
+
+    telegram.webhook.update(last_error_date=1767603600, last_error_message="Connection refused")
+    failing = the(await check_telegram(webhook, desk), "webhook at Telegram")
+    assert failing.status is Status.WARN
+    assert "2026-01-05 09:00 UTC: Connection refused" in failing.detail
+
+
+async def test_telegram_webhook_on_a_port_telegram_does_not_deliver_to(
+    telegram: TelegramApi, tmp_path: Path
+) -> None:
+    url = "https://desk.example.test:8080/telegram/webhook"
+    findings = await check_telegram(
+        webhook_settings(telegram, tmp_path, url), desk_on(f"telegram:{GROUP}")
+    )
+    updates = the(findings, "updates")
+    assert updates.status is Status.FAIL and "port 8080" in updates.detail
+
+
 # --- Discord --------------------------------------------------------------------------------
 
 

@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.cli.doctor.findings import Status
+from bot.cli.doctor.rasa import check_rasa
+from bot.config import Settings
 from nlu.model import NluModel
 from nlu.rasa_http import RasaParser
 from nlu.train import train
@@ -205,3 +208,39 @@ def test_nlu_backend_rasa_puts_rasa_in_front_of_the_builtin_model(
     text = "hello LM-204518"
     assert with_rasa.parse_vector(text, vector_of(embedder, text)).intent == "order_status"
     assert without_url is model and builtin_only is model
+
+
+# --- helpdesk doctor ---------------------------------------------------------------------
+
+
+def _rasa_settings(tmp_path: Path, url: str) -> Settings:
+    return Settings(HELPDESK_DATA_DIR=tmp_path, NLU_BACKEND="rasa", RASA_URL=url)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict", "fix"),
+    [(200, Status.OK, ""), (401, Status.FAIL, "RASA_TOKEN"), (500, Status.FAIL, "model")],
+)
+async def test_the_doctor_asks_rasa_for_a_parse(
+    tmp_path: Path, status: int, verdict: Status, fix: str
+) -> None:
+    server = _Server(status)
+    try:
+        (finding,) = await check_rasa(_rasa_settings(tmp_path, server.url))
+    finally:
+        server.close()
+    assert finding.status is verdict, finding.detail
+    assert fix in finding.fix
+    if verdict is Status.OK:
+        assert "order_status" in finding.detail
+    else:
+        assert "built-in model" in finding.detail  # what the bot does meanwhile
+
+
+async def test_the_doctor_says_rasa_cannot_be_reached(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    (finding,) = await check_rasa(_rasa_settings(tmp_path, url))
+    assert finding.status is Status.FAIL and "could not reach Rasa" in finding.detail
+    assert await check_rasa(Settings(HELPDESK_DATA_DIR=tmp_path)) == []  # type: ignore[call-arg]

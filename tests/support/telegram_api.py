@@ -13,7 +13,9 @@ Texts over 4,096 UTF-16 units (or empty) and captions over 1,024 are refused wit
 own 400 errors. ``fail(method, error)`` makes the next call of a method fail with one of
 Telegram's error bodies (``RATE_LIMITED(n)``, ``BLOCKED``, ``NOT_ENOUGH_RIGHTS``);
 ``break_polling()`` makes the long poll in progress (or else the next one) answer 502 Bad
-Gateway at once, as Telegram's front end does when it loses its Bot API backend.
+Gateway at once, as Telegram's front end does when it loses its Bot API backend. A webhook set
+with ``setWebhook`` (https only, Telegram's secret-token alphabet) is reported by
+``getWebhookInfo``, and while it is set ``getUpdates`` is refused with Telegram's 409 Conflict.
 
 What it cannot prove: real permission checks, real rate limits, how clients render messages.
 """
@@ -24,6 +26,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import socket
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
@@ -63,6 +66,15 @@ def RATE_LIMITED(seconds: int) -> ApiError:
 
 BLOCKED = ApiError(
     403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+)
+WEBHOOK_ACTIVE = ApiError(
+    409,
+    {
+        "ok": False,
+        "error_code": 409,
+        "description": "Conflict: can't use getUpdates method while webhook is active; "
+        "use deleteWebhook to delete the webhook first",
+    },
 )
 BAD_GATEWAY = ApiError(502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
 NOT_ENOUGH_RIGHTS = ApiError(
@@ -136,6 +148,9 @@ class TelegramApi:
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.port = 0
+        # setWebhook's registration, as getWebhookInfo reports it (set ``last_error_*`` to play
+        # Telegram failing to deliver to it); while it has a url, getUpdates is refused
+        self.webhook: dict[str, Any] = {}
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -274,12 +289,35 @@ class TelegramApi:
         return self._bot_user()
 
     async def _api_deleteWebhook(self, _: dict[str, Any]) -> Any:
+        self.webhook = {}
         return True
 
-    async def _api_setWebhook(self, _: dict[str, Any]) -> Any:
+    async def _api_setWebhook(self, params: dict[str, Any]) -> Any:
+        url = str(params.get("url", ""))
+        if url and not url.startswith("https://"):
+            return _bad_request(
+                "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        secret = str(params.get("secret_token", ""))
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            return _bad_request("Bad Request: secret token contains unallowed characters")
+        self.webhook = {"url": url, "allowed_updates": params.get("allowed_updates")} if url else {}
         return True
+
+    async def _api_getWebhookInfo(self, _: dict[str, Any]) -> Any:
+        info: dict[str, Any] = {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        for key in ("last_error_date", "last_error_message", "allowed_updates"):
+            if self.webhook.get(key) is not None:
+                info[key] = self.webhook[key]
+        return info
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook.get("url"):
+            return WEBHOOK_ACTIVE
         offset = int(params.get("offset", 0) or 0)
         while self._updates and self._updates[0]["update_id"] < offset:
             self._updates.popleft()  # confirmed by the client's offset

@@ -41,6 +41,16 @@ def test_the_example_config_loads_and_routes_as_its_comments_say() -> None:
         ("privacy: {requests_queue: nowhere}\n", "privacy.requests_queue: no queue named"),
         ("retention: {closed_case_transcripts_months: 0}\n", "closed_case_transcripts_months"),
         ("help_center_url: https://help.example.com/kb\n", "help_center_url must contain"),
+        (
+            "roles: {agents: {slack: [U1, U2]}}\n"
+            "queues:\n  - {name: default, channel: 'slack:C1', agents: {slack: [U1, U9]}}\n",
+            r"queues\[default\]\.agents\.slack: 'U9' is not an agent of the desk",
+        ),
+        (
+            "roles: {agents: {slack: [U1]}}\n"
+            "queues:\n  - {name: default, channel: 'slack:C1', managers: {telegram: ['456']}}\n",
+            r"queues\[default\]\.managers\.telegram: '456' is not an agent",
+        ),
     ],
 )
 def test_queue_mistakes_name_the_key(tmp_path: Path, yaml_text: str, named: str) -> None:
@@ -48,3 +58,16 @@ def test_queue_mistakes_name_the_key(tmp_path: Path, yaml_text: str, named: str)
     path.write_text(yaml_text, encoding="utf-8")
     with pytest.raises(ConfigError, match=named):
         load_desk_config(path)
+
+
+def test_queue_members_given_by_group_or_among_group_agents_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "helpdesk.yml"
+    path.write_text(
+        "roles: {agents: {slack: [U1], telegram: ['group:-100']}}\n"
+        "queues:\n"
+        "  - {name: default, channel: 'slack:C1',\n"
+        "     agents: {slack: [U1, 'group:S0VIP'], telegram: ['456']}}\n",
+        encoding="utf-8",
+    )
+    (queue,) = load_desk_config(path).queues
+    assert queue.agents is not None and queue.agents.telegram == ["456"]

@@ -34,6 +34,7 @@ async def examine() -> list[Finding]:
 async def examine_with(settings: Settings) -> list[Finding]:
     from bot.cli.doctor.database import check_database
     from bot.cli.doctor.knowledge import check_encoder, check_intent_model
+    from bot.cli.doctor.rasa import check_rasa
     from bot.cli.doctor.setup import cross_check, load_desk
 
     desk, findings = load_desk(settings.config_file)
@@ -44,6 +45,7 @@ async def examine_with(settings: Settings) -> list[Finding]:
     encoder, model_name = check_encoder(settings)
     findings += encoder
     findings.append(check_intent_model(settings, model_name))
+    findings += await check_rasa(settings)
     if at_head:
         findings += await _knowledge(settings, model_name)
     else:
@@ -131,4 +133,6 @@ def _secrets(settings: Settings) -> list[str]:
         password = make_url(settings.effective_database_url).password
     except Exception:  # an unparsable URL is reported by the database check
         password = None
+    if settings.rasa_token:  # a plain setting, kept out of reprs
+        secrets.append(settings.rasa_token)
     return [*secrets, *([str(password)] if password else [])]

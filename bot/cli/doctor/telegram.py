@@ -1,9 +1,12 @@
 """Telegram: the token (``getMe``), privacy mode (``can_read_all_group_messages``), and in each
 agent group the bot's membership and rights (``getChat`` / ``getChatMember``: an admin, allowed
-to manage topics where the group has them) and Topics where helpdesk.yml names a topic. The
+to manage topics where the group has them), Topics where helpdesk.yml names a topic, and the
+webhook Telegram has on record (``getWebhookInfo``: where updates go now, its last error). The
 group facts come from the adapter's own start-up check (``telegram_checks.check_group``)."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
@@ -17,6 +20,7 @@ from bot.messages import ChannelRef
 
 AREA = "telegram"
 TIMEOUT_SECONDS = 10.0
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
 PRIVACY = "in @BotFather: /mybots → your bot → Bot Settings → Group Privacy → Turn off"
 
 
@@ -72,9 +76,52 @@ async def _bot_and_groups(
         if reads_all
         else ok(AREA, "privacy mode", "on (an admin bot still sees every group message)"),
     ]
+    findings.append(await _registration(bot, settings))
     for key, ref in agent_channels(desk, AREA):
         findings += _group(key, ref, await check_group(bot, ref.channel), reads_all)
     return findings
+
+
+async def _registration(bot: Bot, settings: Settings) -> Finding:
+    """What Telegram itself has on record (``getWebhookInfo``): where it sends updates now, and
+    its last failure to deliver them there."""
+    check = "webhook at Telegram"
+    try:
+        info = await bot.get_webhook_info()
+    except (TelegramError, OSError) as exc:
+        return warn(AREA, check, f"getWebhookInfo failed ({exc})", "run the doctor again")
+    wanted = settings.telegram_webhook_url or ""
+    waiting = f"{info.pending_update_count} update(s) waiting"
+    if not wanted:
+        if info.url:
+            return warn(
+                AREA,
+                check,
+                f"Telegram sends this bot's updates to the webhook {info.url}; the worker "
+                "deletes it when it starts polling, and whatever serves that URL stops receiving",
+                "if another deployment uses that webhook, give each deployment a bot of its own",
+            )
+        return ok(AREA, check, f"none: the worker polls ({waiting})")
+    if info.url != wanted:
+        return warn(
+            AREA,
+            check,
+            f"Telegram sends updates to {info.url or 'no webhook'}; the web role registers "
+            f"{wanted} when it starts",
+            "start the web role (helpdesk run --role web), or correct TELEGRAM_WEBHOOK_URL",
+        )
+    if info.last_error_message:
+        when = info.last_error_date
+        at = f" at {when:%Y-%m-%d %H:%M} UTC" if when is not None else ""
+        return warn(
+            AREA,
+            check,
+            f"Telegram last failed to deliver to {wanted}{at}: {info.last_error_message} "
+            f"({waiting})",
+            "make the web role reachable at that URL over HTTPS with a valid certificate "
+            f"(ports {', '.join(map(str, WEBHOOK_PORTS))})",
+        )
+    return ok(AREA, check, f"registered at {wanted} ({waiting})")
 
 
 def _group(key: str, ref: ChannelRef, status: GroupStatus, reads_all: bool) -> list[Finding]:
@@ -166,6 +213,17 @@ def _webhook(settings: Settings) -> list[Finding]:
                 "updates",
                 f"TELEGRAM_WEBHOOK_URL {url} is not https: Telegram sends webhooks only there",
                 "serve the web role behind HTTPS and use that URL",
+            )
+        ]
+    port = urlsplit(url).port or 443
+    if port not in WEBHOOK_PORTS:
+        return [
+            fail(
+                AREA,
+                "updates",
+                f"TELEGRAM_WEBHOOK_URL {url} uses port {port}: Telegram sends webhooks only to "
+                f"ports {', '.join(map(str, WEBHOOK_PORTS))}",
+                "serve the web role (or its proxy) on one of those ports",
             )
         ]
     return [ok(AREA, "updates", f"webhook to {url} (web)")]
