@@ -329,11 +329,13 @@ async def build_helpdesk(
 
 
 def agent_gate(roles: RoleBook) -> AgentGate:
-    """May this person use agent actions? What adapters ask before opening an agent form."""
+    """May this person use agent actions? What adapters ask before opening an agent form —
+    the article form (``kb``) is for admins."""
 
     def is_agent(inbound: Inbound) -> bool:
         groups = frozenset(inbound.groups)
-        return roles.has(Role.AGENT, inbound.platform, inbound.user_id, groups)
+        role = Role.ADMIN if inbound.action == "kb" else Role.AGENT
+        return roles.has(role, inbound.platform, inbound.user_id, groups)
 
     return is_agent
 

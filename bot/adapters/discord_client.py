@@ -208,18 +208,26 @@ class HelpdeskClient(discord.Client):
         )
 
     async def _submitted(
-        self, interaction: discord.Interaction[Any], payload: str, text: str
+        self,
+        interaction: discord.Interaction[Any],
+        payload: str,
+        text: str,
+        article: dict[str, str],
     ) -> None:
         if self.on_inbound is None:
             return
-        verb, case, _ = split_payload(payload)
+        verb, case, arg = split_payload(payload)
+        fields = {"case": case, "text": text}
+        if verb == "kb":  # the article form; an edit names its article in the payload
+            op, _, slug = arg.partition(" ")
+            fields = {**article, "slug": slug if op == "edit" else ""}
         await self.on_inbound(
             interaction_inbound(
                 interaction,
                 await self._interaction_ref(interaction),
                 kind=InboundKind.FORM,
                 action=verb,
-                fields={"case": case, "text": text},
+                fields=fields,
             )
         )
 

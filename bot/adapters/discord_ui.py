@@ -39,10 +39,11 @@ MAX_BUTTONS = 25
 FORM_DRAWING_SECONDS = 15 * 60
 _TEXT_INPUT, _ACTION_ROW, _LABEL = 4, 1, 18  # Discord component types
 
-# (interaction, payload) for a click; (interaction, payload, text) for a submitted form;
-# (interaction, payload) -> may this person open the form?
+# (interaction, payload) for a click; (interaction, payload, text, fields) for a submitted
+# form (fields: the article form's, else empty); (interaction, payload) -> may this person
+# open the form?
 ClickHandler = Callable[[discord.Interaction[Any], str], Awaitable[None]]
-FormHandler = Callable[[discord.Interaction[Any], str, str], Awaitable[None]]
+FormHandler = Callable[[discord.Interaction[Any], str, str, dict[str, str]], Awaitable[None]]
 FormGate = Callable[[discord.Interaction[Any], str], bool]
 
 
@@ -85,10 +86,55 @@ class PayloadButton(
             return
         on_click, _, may_open_form = handlers  # a form's submission: ``handle_form_submission``
         if self.opens_form and may_open_form(interaction, self.payload):
-            await interaction.response.send_modal(PayloadForm(self.payload))
+            await interaction.response.send_modal(form_for(self.payload))
             return
         await interaction.response.defer()
         await on_click(interaction, self.payload)
+
+
+# The article form (``kb::add``, ``kb::edit SLUG``): custom_id → (label, paragraph, limit).
+# Discord allows 5 components and 4,000 characters per input; the answer is held to 3,000 so
+# the same article fits a Slack modal and, with its title, one Telegram message.
+ARTICLE_FIELDS = {
+    "title": ("Title", False, 150),
+    "body": ("Answer (Markdown; ## starts a section)", True, 3000),
+    "questions": ("Questions it answers, one per line", True, 2000),
+}
+
+
+def form_for(payload: str) -> discord.ui.Modal:
+    """The modal a form button with ``payload`` opens."""
+    return ArticleForm(payload) if split_payload(payload)[0] == "kb" else PayloadForm(payload)
+
+
+class ArticleForm(discord.ui.Modal):
+    """The article form: a new draft, or an edit whose blank fields keep the article's text
+    (the adapter cannot read the article to fill them in; the preview above the button shows
+    it). Like ``PayloadForm`` it only draws: the submission is read from the interaction."""
+
+    def __init__(self, payload: str) -> None:
+        _, _, arg = split_payload(payload)
+        op, _, slug = arg.partition(" ")
+        editing = op == "edit" and bool(slug)
+        super().__init__(
+            title=(f"Edit {slug}" if editing else "New article")[:45],
+            custom_id=f"{FORM_PREFIX}{payload}"[:100],
+            timeout=FORM_DRAWING_SECONDS,
+        )
+        for name, (label, paragraph, limit) in ARTICLE_FIELDS.items():
+            self.add_item(
+                discord.ui.TextInput(
+                    label=label[:45],
+                    style=discord.TextStyle.paragraph if paragraph else discord.TextStyle.short,
+                    custom_id=name,
+                    max_length=limit,
+                    required=not editing and name != "questions",
+                    placeholder="Leave blank to keep it." if editing else None,
+                )
+            )
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        """Nothing here: answering twice would fail (see ``handle_form_submission``)."""
 
 
 class PayloadForm(discord.ui.Modal):
@@ -128,6 +174,12 @@ def form_submission(data: Mapping[str, Any] | None) -> tuple[str, str] | None:
     return payload, _field_value((data or {}).get("components") or (), TEXT_FIELD)
 
 
+def article_fields(data: Mapping[str, Any] | None) -> dict[str, str]:
+    """The article form's fields (``title``, ``body``, ``questions``) as submitted."""
+    components = (data or {}).get("components") or ()
+    return {name: _field_value(components, name) for name in ARTICLE_FIELDS}
+
+
 def _field_value(components: Sequence[Mapping[str, Any]], custom_id: str) -> str:
     """A text input's value, inside action rows (classic modals) or labels (newer ones)."""
     for component in components:
@@ -154,7 +206,9 @@ async def handle_form_submission(interaction: discord.Interaction[Any]) -> bool:
     if submitted is None or handlers is None:
         return False
     await interaction.response.defer()
-    await handlers[1](interaction, *submitted)
+    payload, text = submitted
+    fields = article_fields(interaction.data) if split_payload(payload)[0] == "kb" else {}
+    await handlers[1](interaction, payload, text, fields)
     return True
 
 

@@ -52,8 +52,10 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack_blocks import (
     ACTION_PREFIX,
+    ARTICLE_VIEW_ID,
     FORM_ACTION_PREFIX,
     REPLY_VIEW_ID,
+    article_modal,
     render,
     render_parts,
     reply_modal,
@@ -64,6 +66,7 @@ from bot.adapters.slack_inbound import (
     PLATFORM,
     clicked_channel,
     from_action,
+    from_article_view,
     from_command,
     from_mention,
     from_message,
@@ -86,6 +89,7 @@ from bot.messages import (
     OutboundKind,
     SentRef,
     ThreadLookup,
+    split_payload,
 )
 from bot.metrics import ADAPTER_RECONNECTS
 
@@ -347,9 +351,18 @@ class SlackChannel:
                     continue
                 opens_form = str(action.get("action_id", "")).startswith(FORM_ACTION_PREFIX)
                 if opens_form and await self._may_open_form(inbound):
-                    await self._open_reply_modal(body, action)
+                    await self._open_modal(body, action)
                     continue
                 await self._deliver(inbound)  # a refused Reply click: the core says why
+            await ack()
+
+        @app.view(ARTICLE_VIEW_ID)
+        async def on_article_view(ack: AsyncAck, body: dict[str, Any]) -> None:
+            inbound = from_article_view(body)
+            if inbound is None:
+                logger.warning("slack: an article modal came back without its channel; ignored")
+            else:
+                await self._deliver(inbound)
             await ack()
 
         @app.view(REPLY_VIEW_ID)
@@ -361,13 +374,16 @@ class SlackChannel:
                 await self._deliver(inbound)
             await ack()
 
-    async def _open_reply_modal(self, body: dict[str, Any], action: dict[str, Any]) -> None:
-        """Opened right here: the click's trigger id expires within seconds."""
+    async def _open_modal(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Opened right here: the click's trigger id expires within seconds. The article
+        button (``kb:…``) opens the article form, any other the Reply form."""
         where = clicked_channel(body, self._agent_channels)
+        payload = str(action.get("value", ""))
+        modal = article_modal if split_payload(payload)[0] == "kb" else reply_modal
         try:
             await self._client.views_open(
                 trigger_id=str(body.get("trigger_id", "")),
-                view=reply_modal(str(action.get("value", "")), where.channel, where.thread),
+                view=modal(payload, where.channel, where.thread),
             )
         except SlackApiError as exc:
             logger.warning("slack views.open failed: %s", exc.response.get("error"))

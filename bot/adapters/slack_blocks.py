@@ -23,6 +23,10 @@ FORM_ACTION_PREFIX = "helpdesk-form:"  # action_id of a button that opens the Re
 REPLY_VIEW_ID = "helpdesk_reply"  # callback_id of the Reply modal
 REPLY_BLOCK_ID = "reply"
 REPLY_INPUT_ID = "text"
+ARTICLE_VIEW_ID = "helpdesk_article"  # callback_id of the article modal (``kb add`` / ``kb edit``)
+# the article modal's fields (block_id = action_id) and their limits: Slack's plain-text
+# input holds at most 3,000 characters; the title and questions get less, as articles do
+ARTICLE_FIELDS = {"title": 150, "body": 3000, "questions": 2000}
 
 SECTION_MAX_CHARS = 3000  # Slack's limit for a section's text
 SECTIONS_PER_MESSAGE = 12  # 36,000 characters: under the 40,000 a message holds, and 50 blocks
@@ -100,4 +104,52 @@ def reply_modal(payload: str, channel: str, thread: str | None) -> dict[str, Any
                 },
             }
         ],
+    }
+
+
+_KEEP_HINT = {"type": "plain_text", "text": "Leave blank to keep it."}
+
+
+def article_modal(payload: str, channel: str, thread: str | None) -> dict[str, Any]:
+    """The modal an article button opens: ``kb::add`` a new draft, ``kb::edit SLUG`` an edit
+    (blank fields keep what the article says: the adapter cannot read the article to fill
+    them in, and the edit's preview above the button shows it)."""
+    _, _, arg = split_payload(payload)
+    op, _, slug = arg.partition(" ")
+    editing = op == "edit" and bool(slug)
+    metadata = json.dumps({"channel": channel, "thread": thread, "slug": slug if editing else ""})
+    labels = {
+        "title": "Title",
+        "body": "Answer (Markdown; '## Heading' starts a section)",
+        "questions": "Questions it answers, one per line",
+    }
+    blocks = [
+        {
+            "type": "input",
+            "block_id": name,
+            "optional": editing or name == "questions",
+            "label": {"type": "plain_text", "text": labels[name]},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": name,
+                "multiline": name != "title",
+                "max_length": limit,
+            },
+            **(
+                {"hint": {"type": "plain_text", "text": "Leave blank to keep it."}}
+                if editing
+                else {}
+            ),
+        }
+        for name, limit in ARTICLE_FIELDS.items()
+    ]
+    title = f"Edit {slug}" if editing else "New article"
+    return {
+        "type": "modal",
+        "callback_id": ARTICLE_VIEW_ID,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": title[:24]},
+        "submit": {"type": "plain_text", "text": "Save draft"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
     }

@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.adapters.slack_blocks import (
     ACTION_PREFIX,
+    ARTICLE_FIELDS,
     FORM_ACTION_PREFIX,
     REPLY_BLOCK_ID,
     REPLY_INPUT_ID,
@@ -220,6 +221,35 @@ def from_view(body: Body) -> Inbound | None:
         user_id=str(user.get("id", "")),
         action="reply",
         fields={"case": str(meta.get("case", "")), "text": text.strip()},
+        is_direct=False,
+        raw=body,
+    )
+
+
+def from_article_view(body: Body) -> Inbound | None:
+    """The article modal's ``view_submission`` → FORM ``kb`` with fields ``title``, ``body``,
+    ``questions`` and, for an edit, ``slug``."""
+    view: Body = body.get("view") or {}
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(meta, dict) or not meta.get("channel"):
+        return None
+    values: Body = (view.get("state") or {}).get("values") or {}
+    fields = {
+        name: str(((values.get(name) or {}).get(name) or {}).get("value") or "")
+        for name in ARTICLE_FIELDS
+    }
+    user: Body = body.get("user") or {}
+    thread = meta.get("thread")
+    return Inbound(
+        kind=InboundKind.FORM,
+        event_id=f"view:{view.get('id')}:{view.get('hash', '')}",
+        channel=ChannelRef(PLATFORM, str(meta["channel"]), str(thread) if thread else None),
+        user_id=str(user.get("id", "")),
+        action="kb",
+        fields={**fields, "slug": str(meta.get("slug") or "")},
         is_direct=False,
         raw=body,
     )

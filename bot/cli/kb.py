@@ -57,6 +57,15 @@ def _progress(done: int, total: int, label: str) -> None:
     typer.echo(f"\r{label}: {done}/{total}", nl=done >= total, err=True)
 
 
+def _editor() -> Any:
+    """Who changes articles from this command line, as the history and audit trail name it."""
+    import getpass
+
+    from bot.knowledge.versions import Editor
+
+    return Editor(actor=f"cli:{getpass.getuser()}", platform="cli")
+
+
 def _embedder() -> Any:
     from nlu.embedding import SentenceTransformerEmbedder
 
@@ -82,8 +91,19 @@ def import_(
             "--dry-run", help="Show what would be added, changed or skipped; change nothing."
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Also overwrite articles changed since their import (in chat: edited, "
+            "published, retired or rolled back). Their history keeps the old text.",
+        ),
+    ] = False,
 ) -> None:
-    """Import (upsert) articles from Markdown files with front matter or from a spreadsheet."""
+    """Import (upsert) articles from Markdown files with front matter or from a spreadsheet.
+
+    The database is the source of truth: an article changed since its import is left alone
+    and reported, unless --force."""
     from bot.clock import SystemClock
     from bot.knowledge.importer import import_articles
     from bot.knowledge.service import reindex as rebuild
@@ -109,7 +129,12 @@ def import_(
         async with sessions() as session:
             if is_sheet:
                 report, sheet = await import_sheet(
-                    session, path.resolve(), SystemClock(), dry_run=dry_run
+                    session,
+                    path.resolve(),
+                    SystemClock(),
+                    dry_run=dry_run,
+                    force=force,
+                    editor=_editor(),
                 )
                 rows = {a.slug: a.row for a in sheet.articles}
                 for note in sheet.notes:
@@ -118,7 +143,13 @@ def import_(
                     typer.echo(f"note: {sheet.blank_rows} blank row(s) skipped", err=True)
             else:
                 report = await import_articles(
-                    session, path, SystemClock(), prune=prune, dry_run=dry_run
+                    session,
+                    path,
+                    SystemClock(),
+                    prune=prune,
+                    dry_run=dry_run,
+                    force=force,
+                    editor=_editor(),
                 )
             if dry_run:
                 await session.rollback()
@@ -126,6 +157,8 @@ def import_(
                 await session.commit()
         for error in report.errors:
             typer.echo(f"skipped {error}", err=True)
+        for slug, why in sorted(report.conflicts.items()):
+            typer.echo(f"left alone {slug}: it {why} (--force overwrites)", err=True)
         if dry_run:
             for line in _plan(report, rows):
                 typer.echo(line)
@@ -181,6 +214,9 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
                     "chunks": len(a.chunks),
                     "updated_at": a.updated_at.isoformat(),
                     "source_path": a.source_path,
+                    "status": a.status,
+                    "revision": a.revision,
+                    "unpublished_edit": a.draft_revision,
                 }
                 for a in articles
             ]
@@ -192,10 +228,16 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("slug", "title", "category", "chunks", "questions")
+    table = Table("slug", "title", "status", "category", "chunks", "questions")
     for row in rows:
+        status = row["status"] + (" (edit waiting)" if row["unpublished_edit"] else "")
         table.add_row(
-            row["slug"], row["title"], row["category"], str(row["chunks"]), str(row["questions"])
+            row["slug"],
+            row["title"],
+            status,
+            row["category"],
+            str(row["chunks"]),
+            str(row["questions"]),
         )
     Console().print(table)
     if not rows:
@@ -258,3 +300,97 @@ def reindex() -> None:
         f"index: {report.entries} entries ({report.encoded} encoded, {report.reused} reused) "
         f"with {report.model_name} in {report.index_dir}"
     )
+
+
+@app.command("export")
+def export(
+    directory: Annotated[Path, typer.Argument(help="Where to write <slug>.md files.")],
+    drafts: Annotated[
+        bool, typer.Option("--drafts", help="Also drafts and retired articles (marked status).")
+    ] = False,
+) -> None:
+    """Write the knowledge base as Markdown with front matter, as 'kb import' reads it: the
+    database is the source of truth, and this is the way back to files."""
+    from bot.knowledge.export import ExportReport, export_articles
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> ExportReport:
+        async with sessions() as session:
+            return await export_articles(session, directory.expanduser(), with_drafts=drafts)
+
+    report = _run(work)
+    typer.echo(f"{len(report.written)} article(s) written to {directory}")
+    if report.left_out:
+        typer.echo(f"left out (--drafts to include): {', '.join(report.left_out)}", err=True)
+
+
+@app.command("history")
+def history(slug: Annotated[str, typer.Argument(help="The article.")]) -> None:
+    """An article's revisions: who changed what, when and where."""
+    from bot.knowledge.versions import history as revisions
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+        async with sessions() as session:
+            return [
+                f"{r.number}. {r.at:%Y-%m-%d %H:%M} {r.action} ({r.status}) by {r.actor} "
+                f"[{r.platform}] {', '.join(r.changes or [])}".rstrip()
+                for r in await revisions(session, slug)
+            ]
+
+    for line in _lifecycle(work):
+        typer.echo(line)
+
+
+@app.command("publish")
+def publish(slug: Annotated[str, typer.Argument(help="The article.")]) -> None:
+    """Publish a draft (or an article's waiting edit); running processes answer with it."""
+    from bot.knowledge.versions import publish as put_live
+
+    _change(lambda session, at: put_live(session, slug, _editor(), at), f"published {slug}")
+
+
+@app.command("retire")
+def retire(slug: Annotated[str, typer.Argument(help="The article.")]) -> None:
+    """Stop answering with an article (its history is kept)."""
+    from bot.knowledge.versions import retire as unpublish
+
+    _change(lambda session, at: unpublish(session, slug, _editor(), at), f"retired {slug}")
+
+
+@app.command("rollback")
+def rollback(
+    slug: Annotated[str, typer.Argument(help="The article.")],
+    version: Annotated[
+        int | None, typer.Argument(help="The revision to restore (default: the previous).")
+    ] = None,
+) -> None:
+    """Publish an earlier revision's text again, as a new revision."""
+    from bot.knowledge.versions import rollback as restore
+
+    _change(
+        lambda session, at: restore(session, slug, _editor(), at, to=version),
+        f"rolled back {slug}",
+    )
+
+
+def _change(change: Callable[[AsyncSession, Any], Awaitable[object]], done: str) -> None:
+    from bot.clock import SystemClock
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> object:
+        async with sessions() as session:
+            result = await change(session, SystemClock().now())
+            await session.commit()
+            return result
+
+    result = _lifecycle(work)
+    typer.echo(f"{done} (revision {result[0] if isinstance(result, tuple) else result})")
+
+
+def _lifecycle(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run a lifecycle command; a refused change is a clear error, not a traceback."""
+    from bot.knowledge.versions import ArticleChangeRefused
+
+    try:
+        return _run(work)
+    except ArticleChangeRefused as exc:
+        typer.echo(f"error: {exc.reason.replace('_', ' ')}: {exc.slug} {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc

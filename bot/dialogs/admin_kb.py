@@ -65,8 +65,14 @@ def editor(ctx: DeskContext) -> Editor:
     return Editor(actor=f"{ctx.agent} ({ctx.name})", platform=ctx.inbound.platform)
 
 
+def _offers_form(ctx: DeskContext) -> bool:
+    """Answer with a form button? Not to a click on one: the adapter did not open the form
+    (its agent gate said no, or the platform could not), so the guided prompt takes over."""
+    return ctx.inbound.platform in FORM_PLATFORMS and ctx.inbound.kind != InboundKind.ACTION
+
+
 async def _add(ctx: DeskContext, title: str) -> None:
-    if ctx.inbound.platform in FORM_PLATFORMS:
+    if _offers_form(ctx):
         form = Button(replies.KB_FORM_BUTTON, "kb::add", style="primary", opens_form=True)
         ctx.answer(replies.KB_OPEN_FORM, [form])
         return
@@ -82,7 +88,7 @@ async def _add(ctx: DeskContext, title: str) -> None:
 async def _edit(ctx: DeskContext, slug: str) -> None:
     article = await versions.article_by_slug(ctx.uow.session, _slug(slug))
     now = await versions.pending_content(ctx.uow.session, article)
-    if ctx.inbound.platform in FORM_PLATFORMS:
+    if _offers_form(ctx):
         buttons = _buttons((replies.KB_EDIT_BUTTON, f"kb::edit {article.slug}", True))
         ctx.answer(await _preview_text(ctx, article), buttons)
         return
@@ -312,7 +318,7 @@ async def _form_submitted(ctx: DeskContext) -> None:
     slug = fields.get("slug", "").strip()
     if not slug:
         if not (title and body):
-            raise InvalidCommand(replies.kb_too_long("title or answer (empty)", BODY_MAX_CHARS))
+            raise InvalidCommand(replies.KB_FORM_INCOMPLETE)
         new = await create_draft(
             ctx.uow,
             title=title,

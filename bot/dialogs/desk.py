@@ -192,9 +192,12 @@ class AgentDesk:
 
 
 def _may_answer_a_prompt(inbound: Inbound, call: CommandCall | None) -> bool:
-    """A typed message that is no command (chatter, or a note in a case thread) may be the
-    answer an admin's guided prompt waits for."""
-    return inbound.kind == InboundKind.MESSAGE and (call is None or call.verb == "note")
+    """Typed text that is no command — chatter, a note in a case thread, or (the terminal
+    sends every agent line as a command) a line naming no verb — may be the answer an
+    admin's guided prompt waits for."""
+    if inbound.kind not in (InboundKind.MESSAGE, InboundKind.COMMAND):
+        return False
+    return call is None or call.verb in ("note", "invalid")
 
 
 def _with_case(verb: str, case: str, thread_case: int | None, args: str) -> CommandCall:

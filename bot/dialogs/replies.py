@@ -778,6 +778,7 @@ KB_NO_ARTICLES = "No articles there."
 KB_NOTHING_FOUND = "No article has all of those words."
 KB_PROMOTE_USAGE = f"Which case? Try '{hint('kb')} promote 12'."
 KB_NOT_RESOLVED = "Only a resolved case can become an article: its answer has to be final."
+KB_FORM_INCOMPLETE = "A new article needs a title and an answer; nothing was saved."
 KB_NO_AGENT_ANSWER = "That case has no answer from an agent to turn into an article."
 
 

@@ -454,7 +454,17 @@ class SlackStandIn:
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "views.open":
-            return {"ok": True, "view": {"id": "V0REPLY0001", **(args.get("view") or {})}}
+            view = args.get("view") or {}
+            if isinstance(view, str):
+                view = json.loads(view)
+            problem = _view_problem(view)
+            if problem:
+                return {
+                    "ok": False,
+                    "error": "invalid_arguments",
+                    "response_metadata": {"messages": [problem]},
+                }
+            return {"ok": True, "view": {"id": "V0REPLY0001", **view}}
         if method == "users.info":
             user = str(args.get("user", ""))
             if user not in self.users:
@@ -517,3 +527,29 @@ def _block_errors(args: dict[str, Any]) -> str | None:
         if block.get("type") == "actions" and len(block.get("elements") or ()) > ELEMENTS_MAX:
             return "invalid_blocks"
     return None
+
+
+def _view_problem(view: dict[str, Any]) -> str:
+    """What Slack refuses in a modal (views.open): a title, submit or close text over 24
+    characters, more than 100 blocks, private_metadata over 3,000 characters, a plain-text
+    input's max_length over 3,000, an input label over 2,000."""
+    for key in ("title", "submit", "close"):
+        text = str((view.get(key) or {}).get("text", ""))
+        if len(text) > 24:
+            return f"[ERROR] must be less than 25 characters [json-pointer:/view/{key}/text]"
+    blocks = view.get("blocks") or []
+    if len(blocks) > 100:
+        return "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]"
+    if len(str(view.get("private_metadata", ""))) > 3000:
+        return "[ERROR] must be less than 3001 characters [json-pointer:/view/private_metadata]"
+    for n, block in enumerate(blocks):
+        element = block.get("element") or {}
+        if element.get("type") == "plain_text_input" and int(element.get("max_length", 0)) > 3000:
+            return (
+                f"[ERROR] must be at most 3000 [json-pointer:/view/blocks/{n}/element/max_length]"
+            )
+        if len(str((block.get("label") or {}).get("text", ""))) > 2000:
+            return (
+                f"[ERROR] must be less than 2001 characters [json-pointer:/view/blocks/{n}/label]"
+            )
+    return ""
