@@ -66,8 +66,9 @@ async def _seed(sessions: async_sessionmaker[AsyncSession]) -> None:
 
     settings = Settings()
     topics = settings.topic_nlu_data if settings.nlu_sources[1:] else None
-    async with sessions.begin() as session:
+    async with sessions() as session:
         await seed_if_empty(session, topics, at=_who()["at"])
+        await session.commit()
 
 
 async def _retrain(sessions: async_sessionmaker[AsyncSession]) -> None:

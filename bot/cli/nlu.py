@@ -289,8 +289,9 @@ def _export_database() -> str:
 
     async def main() -> tuple[str, str]:
         async with open_database() as sessions:
-            async with sessions.begin() as session:  # as the desk's first start would
+            async with sessions() as session:  # as the desk's first start would
                 await seed_if_empty(session, topics, at=SystemClock().now())
+                await session.commit()
             async with sessions() as session:
                 document = await export_document(session, topics, header=header)
                 trained_on = await training_data(session, topics)
