@@ -17,6 +17,7 @@ from bot.cli import digest as digest_cli
 from bot.cli import doctor as doctor_cli
 from bot.cli import inbox as inbox_cli
 from bot.cli import init as init_cli
+from bot.cli import intent as intent_cli
 from bot.cli import kb as kb_cli
 from bot.cli import nlu as nlu_cli
 from bot.cli import outbox as outbox_cli
@@ -43,6 +44,7 @@ app.add_typer(customers_cli.app, name="customers")
 app.add_typer(inbox_cli.app, name="inbox")
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(nlu_cli.app, name="nlu")
+app.add_typer(intent_cli.app, name="intent")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(outbox_cli.app, name="outbox")

@@ -239,7 +239,9 @@ def export_command(
     ] = None,
 ) -> None:
     """Write the intent data as one Rasa NLU file a Rasa assistant can train on (intents with
-    entity roles, groups and metadata, synonyms, regexes, lookup tables)."""
+    entity roles, groups and metadata — an intent's action too —, synonyms, regexes, lookup
+    tables). Without ``--data``: what the desk trains on, its intents from the database (the
+    source of truth) and its entities from <data dir>/nlu."""
     from nlu.errors import NluError
     from nlu.training_data import (
         describe,
@@ -248,15 +250,18 @@ def export_command(
         to_rasa_document,
     )
 
-    source = data or _paths(None, Path("."))[0]
     try:
-        loaded = load_training_data(source)
-        document = to_rasa_document(
-            loaded, header=f"Exported by `helpdesk nlu export` from {source}"
-        )
-        # what Rasa will read must be what the help desk trains on: checked, never assumed
-        if parse_training_yaml(document, "the export").fingerprint() != loaded.fingerprint():
-            raise NluError(f"the export of {source} would not read back the same")
+        if data is None:
+            document = _export_database()
+            loaded = parse_training_yaml(document, "the export")
+        else:
+            loaded = load_training_data(data)
+            document = to_rasa_document(
+                loaded, header=f"Exported by `helpdesk nlu export` from {data}"
+            )
+            # what Rasa will read must be what the help desk trains on: checked, never assumed
+            if parse_training_yaml(document, "the export").fingerprint() != loaded.fingerprint():
+                raise NluError(f"the export of {data} would not read back the same")
     except NluError as exc:
         raise _fail(str(exc), data, None) from exc
     if out is None:
@@ -265,3 +270,34 @@ def export_command(
     out.write_text(document, encoding="utf-8")
     counts = ", ".join(f"{n} {what}" for what, n in describe(loaded).items())
     typer.echo(f"wrote {out}: {counts}", err=True)
+
+
+def _export_database() -> str:
+    """The desk's training data from the database, checked to read back as what it trains on."""
+    import asyncio
+
+    from bot.cli.database import open_database
+    from bot.clock import SystemClock
+    from bot.config import Settings
+    from bot.intents.sources import export_document, seed_if_empty, training_data
+    from nlu.errors import NluError
+    from nlu.training_data import parse_training_yaml
+
+    settings = Settings()
+    topics = settings.topic_nlu_data if settings.nlu_sources[1:] else None
+    header = "Exported by `helpdesk nlu export` from the help desk's database"
+
+    async def main() -> tuple[str, str]:
+        async with open_database() as sessions:
+            async with sessions() as session:  # as the desk's first start would
+                await seed_if_empty(session, topics, at=SystemClock().now())
+                await session.commit()
+            async with sessions() as session:
+                document = await export_document(session, topics, header=header)
+                trained_on = await training_data(session, topics)
+        return document, trained_on.fingerprint()
+
+    document, fingerprint = asyncio.run(main())
+    if parse_training_yaml(document, "the export").fingerprint() != fingerprint:
+        raise NluError("the export of the database's intents would not read back the same")
+    return document

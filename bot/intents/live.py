@@ -120,7 +120,10 @@ class LiveIntents:
         async with self._refreshing:
             if version <= self.version:
                 return
-            await self._load_latest()
+            try:
+                await self._load_latest()
+            except LookupError:  # pruned between two reads by a newer one: the next message
+                logger.info("the newest intent model changed while loading; trying again later")
 
     async def _load_latest(self) -> None:
         async with self._sessions() as session:
@@ -143,8 +146,9 @@ class LiveIntents:
     async def start(self) -> None:
         """Seed the database from the files on a first start, then serve the stored model if it
         was trained on the current data, else this process's cached one, else train now."""
-        async with self._sessions.begin() as session:
+        async with self._sessions() as session:
             await sources.seed_if_empty(session, self._topics, at=self._clock.now())
+            await session.commit()
             await sources.warn_if_files_changed(session, self._topics)
         async with self._sessions() as session:
             data = await sources.training_data(session, self._topics)

@@ -26,6 +26,7 @@ from bot.errors import ConfigError, UserFacingError
 from bot.intents import catalog
 from bot.intents.actions import IntentAction, from_metadata
 from bot.storage.content import record_change
+from bot.storage.locks import lock_for_setup
 from bot.storage.models import AuditEntry, IntentExample, IntentRecord
 from nlu.errors import NluDataError
 from nlu.training_data import (
@@ -199,7 +200,10 @@ def _action_in(metadata: Any, where: str) -> IntentAction | None:
 
 
 async def seed_if_empty(session: AsyncSession, topics: Path | None, *, at: datetime) -> bool:
-    """On a desk's first start, load the files into the empty database. True if it did."""
+    """On a desk's first start, load the files into the empty database. True if it did.
+    Processes starting at once take turns under a set-up lock (its first statement: give it a
+    session with no transaction begun) held until the caller commits."""
+    await lock_for_setup(session, "intents-seed")
     if await session.scalar(select(IntentRecord.name).limit(1)) is not None:
         return False
     if await _last_import(session) is not None:
