@@ -1,7 +1,7 @@
 """missed questions (knowledge gaps and intent-example suggestions) and the gap listings shown
 
 Revision ID: 0012
-Revises: 0010, 0011
+Revises: 0011
 Create Date: 2026-11-30 09:10:00.000000
 """
 
@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-# joins the article lifecycle (0010) and the intents (0011), which both follow 0009
-down_revision: str | tuple[str, ...] | None = ("0010", "0011")
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
