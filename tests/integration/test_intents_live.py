@@ -9,6 +9,7 @@ and the first model are cached in one directory shared by the module's tests."""
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import threading
 from collections.abc import AsyncIterator
@@ -229,8 +230,12 @@ async def test_retiring_an_intent_takes_it_out_of_the_model(bakery: Bakery) -> N
     ]
     await retrained(t)
     assert "cake_order" not in t.helpdesk.intents.model.intents  # type: ignore[union-attr]
-    listing = (await admin(t, "intent list"))[0]
-    assert "cake_order · 6 · — · retired" in listing
+    await asyncio.wait_for(t.helpdesk.intents.evaluated(), timeout=120)  # type: ignore[union-attr]
+    listing = (await admin(t, "intent list"))[0].splitlines()
+    assert "• cake_order · 6 · — · retired · answers with the article cake-orders" in listing
+    # one of allergens' six examples held out, classified by a model fitted on the rest
+    assert any(re.fullmatch(r"• allergens · 6 · [01]/1", line) for line in listing), listing
+    assert listing[-1].startswith("Accuracy: held-out 20% of each intent with ≥ 5 examples")
 
 
 async def test_a_message_during_the_retrain_is_answered_by_the_old_model(bakery: Bakery) -> None:
