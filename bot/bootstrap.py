@@ -3,6 +3,7 @@ names concrete classes; everything else receives its collaborators."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,7 +25,7 @@ from bot.dialogs.intake import Intake
 from bot.dialogs.roles import RoleBook
 from bot.dialogs.sla_notices import apply_sla_events, run_sla_check
 from bot.dialogs.threads import follow, follows_thread, in_shared_thread
-from bot.dialogs.understanding import EmbeddingUnderstander, Understander
+from bot.dialogs.understanding import EmbeddingUnderstander, LoadingUnderstander, Understander
 from bot.dialogs.wording import load_wording, use_wording
 from bot.escalation.routing import agent_channels
 from bot.events import Event
@@ -68,6 +69,7 @@ class HelpDesk:
     intake: Intake
     sender: OutboxSender
     channels: Mapping[str, Channel]
+    loading: LoadingUnderstander | None = None  # the models, while they load in the background
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock)
@@ -84,6 +86,8 @@ class HelpDesk:
         return scrape(self.sessions, self.clock)
 
     async def close(self) -> None:
+        if self.loading is not None:
+            self.loading.cancel()
         self.intake.stop()
         self.sender.stop()
         await self.engine.dispose()
@@ -104,8 +108,6 @@ async def build_understander(
 ) -> Understander:
     """Load (training / indexing first if anything changed) the NLU model and the knowledge
     index on one shared, cached encoder."""
-    import asyncio
-
     from bot.knowledge.search import configured_search
     from bot.knowledge.service import ensure_ready
     from nlu.embedding import CachingEmbedder
@@ -140,9 +142,7 @@ async def build_understander(
         progress=kb_progress,
     )
     search = await asyncio.to_thread(configured_search, settings)
-    # the encoder loads on its first text; let that be here, not in the first customer's wait
-    await asyncio.to_thread(encoder.encode, ["hello"])
-    return EmbeddingUnderstander(
+    understander = EmbeddingUnderstander(
         encoder=encoder,
         parser=_intent_parser(settings, model),
         searcher=search,
@@ -150,6 +150,14 @@ async def build_understander(
         answer_threshold=desk.answer_threshold,
         article_url=desk.help_center_url,
     )
+    # the encoder and the language identifier load on first use; let that be here, not in the
+    # first customer's wait
+    if progress:
+        progress("getting ready", 0, 1)
+    await asyncio.to_thread(understander.warm_up)
+    if progress:
+        progress("getting ready", 1, 1)
+    return understander
 
 
 def _intent_parser(settings: Settings, model: NluModel) -> NluModel | RasaParser:
@@ -172,7 +180,10 @@ async def build_helpdesk(
     clock: Clock | None = None,
     desk: DeskConfig | None = None,
     progress: Progress | None = None,
+    load_in_background: bool = False,
 ) -> HelpDesk:
+    """``load_in_background``: return before the encoder and models are loaded; the load runs
+    as a task meanwhile (``HelpDesk.loading``) and a message that comes first waits for it."""
     clock = clock or SystemClock()
     desk = desk or load_desk_config(settings.desk_config_file)
     # the business's voice, checked before anything starts (a bad replies.yml names its key)
@@ -180,7 +191,11 @@ async def build_helpdesk(
     await prepare_database(settings)
     engine = create_engine(settings.effective_database_url)
     sessions = session_factory(engine)
-    if understander is None:
+    loading: LoadingUnderstander | None = None
+    if understander is None and load_in_background:
+        task = asyncio.create_task(build_understander(settings, desk, sessions, clock, progress))
+        understander = loading = LoadingUnderstander(task)
+    elif understander is None:
         understander = await build_understander(settings, desk, sessions, clock, progress)
     sender = OutboxSender(sessions=sessions, channels=channels, clock=clock)
     uow_factory = _uow_factory(sessions, clock, sender, desk)
@@ -215,6 +230,7 @@ async def build_helpdesk(
         intake=intake,
         sender=sender,
         channels=channels,
+        loading=loading,
     )
 
 

@@ -73,6 +73,7 @@ class EmbeddingUnderstander:
     ) -> None:
         self._answer_threshold = answer_threshold
         self._article_url = article_url or ""
+        self._encoder = encoder
         self._batcher = MicroBatcher(encoder)
         self._parser = parser
         self._searcher = searcher
@@ -81,6 +82,16 @@ class EmbeddingUnderstander:
     async def understand(self, text: str) -> Understanding:
         vector = await self._batcher.encode_one(text)
         return await asyncio.to_thread(self._interpret, text, vector)
+
+    def warm_up(self) -> None:
+        """Load everything a message needs (the encoder's weights, the language identifier, the
+        classifier's and the index's lazy parts) by understanding one message now, so that the
+        first customer never waits on a load. Blocking: run it off the event loop."""
+        from nlu import language
+
+        language.load()
+        text = "how do I reset my password?"
+        self._interpret(text, self._encoder.encode([text])[0])
 
     def whole_article(self, slug: str) -> tuple[str, str] | None:
         title = self._searcher.title_of(slug)
@@ -134,3 +145,30 @@ class EmbeddingUnderstander:
             urgent=sounds_urgent(text, ranking),
             topic=None if parse.out_of_scope else topic_of(ranking),
         )
+
+
+class LoadingUnderstander:
+    """An understander still loading in the background (``helpdesk chat`` shows its prompt at
+    once): the load starts when this is made, not on the first message; a message that
+    arrives before it ends waits for it. ``whole_article`` answers None until then."""
+
+    def __init__(self, loading: asyncio.Task[Understander]) -> None:
+        self._loading = loading
+
+    @property
+    def loaded(self) -> bool:
+        return self._loading.done() and not self._loading.cancelled()
+
+    async def ready(self) -> Understander:
+        return await asyncio.shield(self._loading)
+
+    async def understand(self, text: str) -> Understanding:
+        return await (await self.ready()).understand(text)
+
+    def whole_article(self, slug: str) -> tuple[str, str] | None:
+        if not self.loaded or self._loading.exception() is not None:
+            return None
+        return self._loading.result().whole_article(slug)
+
+    def cancel(self) -> None:
+        self._loading.cancel()
