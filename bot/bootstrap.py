@@ -44,7 +44,7 @@ from bot.messages import (
 from bot.metrics import count_case_events
 from bot.readiness import Readiness, readiness
 from bot.reports.scrape import Scrape, scrape
-from bot.storage.db import create_engine, session_factory
+from bot.storage.db import create_engine, pool_for, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -189,7 +189,9 @@ async def build_helpdesk(
     # the business's voice, checked before anything starts (a bad replies.yml names its key)
     use_wording(load_wording(settings.replies_file, desk.business))
     await prepare_database(settings)
-    engine = create_engine(settings.effective_database_url)
+    engine = create_engine(
+        settings.effective_database_url, **pool_for(settings.concurrent_conversations)
+    )
     sessions = session_factory(engine)
     loading: LoadingUnderstander | None = None
     if understander is None and load_in_background:
@@ -215,6 +217,7 @@ async def build_helpdesk(
         agent_channels=agent_channels(desk) | _managers_channels(desk),
         clock=clock,
         lease=timedelta(seconds=settings.inbox_lease_seconds),
+        concurrency=settings.concurrent_conversations,
         completers={
             platform: channel.complete
             for platform, channel in channels.items()

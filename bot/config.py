@@ -512,6 +512,12 @@ class Settings(BaseSettings):
     # how long a process holds an inbound it is handling (renewed while it works); after a
     # crash, another process or the restart takes the inbound over once this runs out
     inbox_lease_seconds: float = Field(default=30.0, gt=0, alias="HELPDESK_INBOX_LEASE_SECONDS")
+    # conversations one process handles at the same moment (others wait their turn, holding no
+    # database connection); the connection pool is sized from it. 32 fills the encoder's
+    # batches; more only queues on the encoder and the database.
+    concurrent_conversations: int = Field(
+        default=32, ge=1, le=1000, alias="HELPDESK_CONCURRENT_CONVERSATIONS"
+    )
     nlu_backend: str = Field(default="builtin", alias="NLU_BACKEND")
     # the sentence encoder: ``auto`` serves the ONNX export (made once, beside the intent model)
     # so serving never imports torch; ``torch`` or ``onnx`` forces one
