@@ -341,6 +341,55 @@ def pipeline(
     typer.echo(f"-> {path}")
 
 
+@app.command("roundtrips")
+def roundtrips(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="a scratch database (default: a new SQLite file in a temporary folder)",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            file_okay=False,
+            help="where the built intent model, index and encoder export are kept between runs "
+            "(default benchmarks/.cache/pipeline-data)",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Database statements and transactions per customer message, by kind (greeting, answer,
+    handoff, a returning customer's answer): handling and delivery, real models."""
+    import asyncio
+
+    from benchmarks.report import RESULTS_DIR, result_document, write_result
+    from benchmarks.roundtrips import run_roundtrips
+
+    root = data_dir or RESULTS_DIR.parent / ".cache" / "pipeline-data"
+    figures = asyncio.run(run_roundtrips(database_url=database_url, data_dir=root))
+    document = result_document(figures.pop("name"), "bundled sample: data/articles", [], **figures)
+    if database_url:  # the command is kept with the result: never its password
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(database_url).render_as_string(hide_password=True)
+        document["command"] = document["command"].replace(database_url, shown)
+    path = write_result(document["name"], document)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"round trips per message on {document['database']} (statements / transactions)")
+    for row in document["kinds"]:
+        parts = "  ".join(
+            f"{part} {row[part]['statements']} / {row[part]['transactions']}"
+            for part in ("handling", "delivery", "total")
+        )
+        typer.echo(f"  {row['kind']:<28} {parts}")
+    typer.echo(f"-> {path}")
+
+
 def _print_pipeline(document: dict[str, Any]) -> None:
     encoder, saturated, offered = (
         document["encoder"],
