@@ -140,6 +140,7 @@ async def build_understander(
         index_dir=settings.index_dir,
         clock=clock,
         progress=kb_progress,
+        flat_below=settings.index_flat_below,
     )
     search = await asyncio.to_thread(configured_search, settings)
     understander = EmbeddingUnderstander(

@@ -341,6 +341,57 @@ def pipeline(
     typer.echo(f"-> {path}")
 
 
+@app.command("kb-scale")
+def kb_scale(
+    encoded_articles: Annotated[
+        int, typer.Option("--encoded-articles", min=10, help="articles imported and encoded")
+    ] = 1_000,
+    articles: Annotated[
+        list[int] | None,
+        typer.Option("--articles", min=10, help="bigger sizes, vectors composed (repeatable)"),
+    ] = None,
+    flat_below: Annotated[
+        int | None,
+        typer.Option(
+            "--flat-below", min=1, help="the index type threshold (default: the product's)"
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Knowledge bases of real size, generated from StackFAQ and CovidFAQ: import time, index
+    size, search p50/p99 and recall@10 against exact search, flat and HNSW."""
+    from benchmarks.kb_scale import run_kb_scale, summary
+    from benchmarks.report import result_document, write_result
+    from bot.config import Settings
+    from bot.knowledge.index import FLAT_BELOW
+    from nlu.encoder_choice import select_embedder
+
+    settings = Settings()
+    root = _datasets_dir("stackfaq", "covidfaq")
+    embedder = select_embedder(settings.encoder_dir, settings.encoder)
+    figures = run_kb_scale(
+        datasets=root,
+        embedder=embedder,
+        encoded_articles=encoded_articles,
+        article_counts=articles if articles is not None else [10_000, 100_000],
+        flat_below=flat_below or FLAT_BELOW,
+        progress=lambda line: typer.echo(f"· {line}", err=True),
+    )
+    document = result_document(
+        "kb-scale",
+        "generated from StackFAQ (corpus_qa) + CovidFAQ",
+        [],
+        **figures,
+    )
+    path = write_result(document["name"], document)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    for line in summary(document):
+        typer.echo(line)
+    typer.echo(f"-> {path}")
+
+
 @app.command("roundtrips")
 def roundtrips(
     database_url: Annotated[

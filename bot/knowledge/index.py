@@ -2,7 +2,9 @@
 
 ``index_dir`` holds three files:
 
-- ``index.faiss`` — an ``IndexFlatIP`` over normalised vectors (inner product = cosine);
+- ``index.faiss`` — normalised vectors (inner product = cosine): an exact ``IndexFlatIP`` below
+  ``FLAT_BELOW`` vectors, an HNSW graph (approximate, recall@10 measured by
+  ``helpdesk bench kb-scale``) from there on, where an exact scan gets slow;
 - ``manifest.json`` — the model name, dimension, a fingerprint of the contents, and one entry
   per vector (row order): key, chunk key, slug, title, category, section, text, content hash,
   kind (``"chunk"``, or ``"question"`` for a front-matter example question, which points at the
@@ -36,6 +38,13 @@ MANIFEST = "manifest.json"
 FAISS_FILE = "index.faiss"
 EMBEDDINGS = "embeddings.npz"
 ENCODE_BATCH = 32
+# Index type by size (``helpdesk bench kb-scale``, benchmarks/results/kb-scale.json): exact
+# search while a scan stays fast, an HNSW graph above. Set by HELPDESK_INDEX_FLAT_BELOW.
+FLAT_BELOW = 50_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+IndexKind = Literal["flat", "hnsw"]
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, label)``: called while a long step runs."""
@@ -118,14 +127,21 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     return manifest
 
 
-def is_current(index_dir: Path, entries: Sequence[IndexEntry], model_name: str) -> bool:
-    """Whether the index on disk was built from exactly these entries with this model."""
+def is_current(
+    index_dir: Path,
+    entries: Sequence[IndexEntry],
+    model_name: str,
+    flat_below: int = FLAT_BELOW,
+) -> bool:
+    """Whether the index on disk was built from exactly these entries with this model, as the
+    index type their count calls for."""
     manifest = read_manifest(index_dir)
     return (
         manifest is not None
         and (index_dir / FAISS_FILE).exists()
         and manifest.get("model_name") == model_name
         and manifest.get("fingerprint") == fingerprint(entries, model_name)
+        and manifest.get("index_type", "flat") == index_kind(len(entries), flat_below)
     )
 
 
@@ -135,8 +151,10 @@ def build_index(
     index_dir: Path,
     *,
     progress: Progress | None = None,
+    flat_below: int = FLAT_BELOW,
 ) -> IndexBuildReport:
-    """Write the index for ``entries``, encoding only texts the embedding store lacks."""
+    """Write the index for ``entries``, encoding only texts the embedding store lacks; exact
+    below ``flat_below`` vectors, HNSW from there on."""
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -157,15 +175,15 @@ def build_index(
         if hashes
         else np.zeros((0, dimension), dtype=np.float32)
     )
-    index = faiss.IndexFlatIP(dimension)
-    if len(matrix):
-        index.add(matrix)
+    kind = index_kind(len(matrix), flat_below)
+    index = new_faiss_index(matrix, kind)
     live = {h: store[h] for h in dict.fromkeys(hashes)}  # forget vectors of deleted texts
     _atomic(index_dir / EMBEDDINGS, lambda p: _save_store(p, live, model_name))
     _atomic(index_dir / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
     manifest = {
         "model_name": model_name,
         "dimension": dimension,
+        "index_type": kind,
         "fingerprint": fingerprint(entries, model_name),
         "entries": [asdict(e) for e in entries],
     }
@@ -183,12 +201,34 @@ def build_index(
     )
 
 
+def index_kind(count: int, flat_below: int = FLAT_BELOW) -> IndexKind:
+    """Exact search for ``count`` vectors below ``flat_below``, a graph from there on."""
+    return "flat" if count < flat_below else "hnsw"
+
+
+def new_faiss_index(matrix: np.ndarray, kind: IndexKind) -> faiss.Index:
+    """A faiss index of ``kind`` holding ``matrix``'s rows (inner product on unit vectors)."""
+    import faiss
+
+    dimension = int(matrix.shape[1])
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dimension)
+    else:
+        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    if len(matrix):
+        index.add(matrix)
+    return index
+
+
 class KnowledgeIndex:
     """A loaded index: the faiss index, its entries and their vectors."""
 
     def __init__(
         self, *, faiss_index: faiss.Index, entries: list[IndexEntry], model_name: str
     ) -> None:
+        # reconstruct_n works on both kinds (HNSW keeps its vectors in a flat storage)
         if faiss_index.ntotal != len(entries):
             raise IndexUnavailable("index and manifest disagree; rebuild the index")
         self.faiss_index = faiss_index
@@ -213,6 +253,8 @@ class KnowledgeIndex:
             entries = [IndexEntry(**raw) for raw in manifest["entries"]]
         except (RuntimeError, KeyError, TypeError) as exc:
             raise IndexUnavailable(f"the knowledge index in {index_dir} is damaged: {exc}") from exc
+        if manifest.get("index_type") == "hnsw":
+            faiss.downcast_index(faiss_index).hnsw.efSearch = HNSW_EF_SEARCH
         return cls(faiss_index=faiss_index, entries=entries, model_name=manifest["model_name"])
 
     def nearest(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
