@@ -376,6 +376,9 @@ def kb_scale(
         article_counts=articles if articles is not None else [10_000, 100_000],
         flat_below=flat_below or FLAT_BELOW,
         progress=lambda line: typer.echo(f"· {line}", err=True),
+        checkpoint=lambda partial: write_result(
+            "kb-scale", result_document("kb-scale", "partial run", [], **partial)
+        ),
     )
     document = result_document(
         "kb-scale",
@@ -389,6 +392,34 @@ def kb_scale(
         return
     for line in summary(document):
         typer.echo(line)
+    typer.echo(f"-> {path}")
+
+
+@app.command("int8")
+def int8(as_json: JsonOption = False) -> None:
+    """The int8 ONNX encoder against the float one: speed, drift, bundled intents, StackFAQ."""
+    from benchmarks.int8 import run_int8
+    from benchmarks.report import result_document, write_result
+    from bot.config import Settings
+    from nlu.encoder_choice import select_embedder
+
+    settings = Settings()
+    root = _datasets_dir("stackfaq")
+    select_embedder(settings.encoder_dir, "onnx")  # makes the float export if it is missing
+    figures = run_int8(
+        float_dir=settings.encoder_dir,
+        nlu_sources=settings.nlu_sources,
+        datasets=root,
+        progress=lambda line: typer.echo(f"· {line}", err=True),
+    )
+    document = result_document(
+        figures.pop("name"), "bundled test file; StackFAQ (all queries)", [], **figures
+    )
+    path = write_result(document["name"], document)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    typer.echo(json.dumps({k: document[k] for k in figures}, indent=1))
     typer.echo(f"-> {path}")
 
 
