@@ -514,7 +514,7 @@ class Settings(BaseSettings):
     inbox_lease_seconds: float = Field(default=30.0, gt=0, alias="HELPDESK_INBOX_LEASE_SECONDS")
     # knowledge index: exact search below this many vectors, an HNSW graph from there on
     # (bot.knowledge.index.FLAT_BELOW; chosen by ``helpdesk bench kb-scale``)
-    index_flat_below: int = Field(default=50_000, ge=1, alias="HELPDESK_INDEX_FLAT_BELOW")
+    index_flat_below: int = Field(default=10_000, ge=1, alias="HELPDESK_INDEX_FLAT_BELOW")
     # conversations one process handles at the same moment (others wait their turn, holding no
     # database connection); the connection pool is sized from it. 32 fills the encoder's
     # batches; more only queues on the encoder and the database.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -145,7 +145,7 @@ async def _until_finished(finished: asyncio.Event, loading: LoadingUnderstander 
     """Wait for the end of the chat; a load that fails ends it with its error at once rather
     than on the first message."""
     ending = asyncio.create_task(finished.wait())
-    waits: list[asyncio.Future[object]] = [ending]
+    waits: list[asyncio.Future[Any]] = [ending]
     if loading is not None:
         waits.append(asyncio.ensure_future(loading.ready()))
     done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

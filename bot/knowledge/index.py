@@ -40,7 +40,7 @@ EMBEDDINGS = "embeddings.npz"
 ENCODE_BATCH = 32
 # Index type by size (``helpdesk bench kb-scale``, benchmarks/results/kb-scale.json): exact
 # search while a scan stays fast, an HNSW graph above. Set by HELPDESK_INDEX_FLAT_BELOW.
-FLAT_BELOW = 50_000
+FLAT_BELOW = 10_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
@@ -211,12 +211,14 @@ def new_faiss_index(matrix: np.ndarray, kind: IndexKind) -> faiss.Index:
     import faiss
 
     dimension = int(matrix.shape[1])
+    index: faiss.Index
     if kind == "flat":
         index = faiss.IndexFlatIP(dimension)
     else:
-        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+        graph = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        graph.hnsw.efSearch = HNSW_EF_SEARCH
+        index = graph
     if len(matrix):
         index.add(matrix)
     return index
@@ -254,7 +256,8 @@ class KnowledgeIndex:
         except (RuntimeError, KeyError, TypeError) as exc:
             raise IndexUnavailable(f"the knowledge index in {index_dir} is damaged: {exc}") from exc
         if manifest.get("index_type") == "hnsw":
-            faiss.downcast_index(faiss_index).hnsw.efSearch = HNSW_EF_SEARCH
+            graph: Any = faiss.downcast_index(faiss_index)
+            graph.hnsw.efSearch = HNSW_EF_SEARCH
         return cls(faiss_index=faiss_index, entries=entries, model_name=manifest["model_name"])
 
     def nearest(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

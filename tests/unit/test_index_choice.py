@@ -46,7 +46,7 @@ def entries(count: int) -> list[IndexEntry]:
 def test_the_type_follows_the_size() -> None:
     assert index_kind(9, flat_below=10) == "flat"
     assert index_kind(10, flat_below=10) == "hnsw"
-    assert Settings().index_flat_below == 50_000  # the default, from the kb-scale run
+    assert Settings().index_flat_below == 10_000  # the default, from the kb-scale run
 
 
 def test_above_the_threshold_a_graph_that_finds_what_exact_search_finds(tmp_path: Path) -> None:
