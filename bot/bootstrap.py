@@ -3,9 +3,10 @@ names concrete classes; everything else receives its collaborators."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from bot.dialogs.intake import Intake
 from bot.dialogs.roles import RoleBook
 from bot.dialogs.sla_notices import apply_sla_events, run_sla_check
 from bot.dialogs.threads import follow, follows_thread, in_shared_thread
-from bot.dialogs.understanding import EmbeddingUnderstander, Understander
+from bot.dialogs.understanding import EmbeddingUnderstander, LoadingUnderstander, Understander
 from bot.dialogs.wording import load_wording, use_wording
 from bot.escalation.routing import agent_channels
 from bot.events import Event
@@ -44,10 +45,12 @@ from bot.metrics import count_case_events
 from bot.readiness import Readiness, readiness
 from bot.reports.gaps import Encoder
 from bot.reports.scrape import Scrape, scrape
-from bot.storage.db import create_engine, session_factory
+from bot.storage.db import create_engine, pool_for, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from bot.adapters.rasa import RasaChannel
     from bot.intents.live import LiveIntents
     from bot.knowledge.live import LiveKnowledge
@@ -76,9 +79,14 @@ class HelpDesk:
     # the live intent model (None when the understander was given ready-made)
     intents: LiveIntents | None = None
     encoder: Encoder | None = None  # the bot's sentence encoder, when it loaded one
+    loading: LoadingUnderstander | None = None  # the models, while they load in the background
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock)
+
+    def live_intents(self) -> LiveIntents | None:
+        """The live intent model (None while a background load has not brought it yet)."""
+        return self.intents
 
     async def follows_thread(self, where: ChannelRef) -> bool:
         return await follows_thread(self.sessions, where)
@@ -92,6 +100,8 @@ class HelpDesk:
         return scrape(self.sessions, self.clock)
 
     async def close(self) -> None:
+        if self.loading is not None:
+            self.loading.cancel()
         self.intake.stop()
         self.sender.stop()
         if self.intents is not None:
@@ -167,8 +177,6 @@ async def build_live_understander(
     progress: Progress | None = None,
 ) -> tuple[Understander, LiveIntents]:
     """``build_understander``, and the live intent model it serves."""
-    import asyncio
-
     from nlu.embedding import CachingEmbedder
     from nlu.encoder_choice import select_embedder
 
@@ -190,8 +198,6 @@ async def build_live_understander(
     if progress:
         progress("intent model", 1, 1)
     knowledge = await _live_knowledge(settings, sessions, clock, encoder, kb_progress)
-    # the encoder loads on its first text; let that be here, not in the first customer's wait
-    await asyncio.to_thread(encoder.encode, ["hello"])
     understander = understander_for(
         settings,
         desk,
@@ -200,6 +206,13 @@ async def build_live_understander(
         searcher=knowledge,
         catch_up=knowledge.catch_up,
     )
+    # the encoder and the language identifier load on first use; let that be here, not in the
+    # first customer's wait
+    if progress:
+        progress("getting ready", 0, 1)
+    await asyncio.to_thread(understander.warm_up)
+    if progress:
+        progress("getting ready", 1, 1)
     return understander, intents
 
 
@@ -222,6 +235,7 @@ async def _live_knowledge(
         clock=clock,
         fusion=configured_fusion(settings),
         progress=progress,
+        flat_below=settings.index_flat_below,
     )
 
 
@@ -271,25 +285,39 @@ async def build_helpdesk(
     desk: DeskConfig | None = None,
     progress: Progress | None = None,
     intents: LiveIntents | None = None,
+    load_in_background: bool = False,
 ) -> HelpDesk:
     """The help desk. Without ``understander`` the real one is built (the live intent model,
     the knowledge index); a given one may come with its live ``intents``, to be retrained
-    after an admin's change."""
+    after an admin's change. ``load_in_background``: return before the encoder and models are
+    loaded; the load runs as a task meanwhile (``HelpDesk.loading``) and a message that comes
+    first waits for it."""
     clock = clock or SystemClock()
     desk = desk or load_desk_config(settings.desk_config_file)
     # the business's voice, checked before anything starts (a bad replies.yml names its key)
     use_wording(load_wording(settings.replies_file, desk.business))
     await prepare_database(settings)
-    engine = create_engine(settings.effective_database_url)
+    engine = create_engine(
+        settings.effective_database_url, **pool_for(settings.concurrent_conversations)
+    )
     sessions = session_factory(engine)
-    if understander is None:
+    background: _BackgroundLoad | None = None
+    if understander is None and load_in_background:
+        background = _BackgroundLoad(
+            asyncio.create_task(build_live_understander(settings, desk, sessions, clock, progress))
+        )
+        understander = background.understander
+        encoder = encoder or background.encoder()
+    elif understander is None:
         understander, intents = await build_live_understander(
             settings, desk, sessions, clock, progress
         )
     if encoder is None and isinstance(understander, EmbeddingUnderstander):
         encoder = understander.encoder  # the knowledge gaps group by the bot's own encoder
     sender = OutboxSender(sessions=sessions, channels=channels, clock=clock)
-    uow_factory = _uow_factory(sessions, clock, sender, desk, intents)
+    uow_factory = _uow_factory(
+        sessions, clock, sender, desk, background.intents if background else lambda: intents
+    )
     roles = RoleBook(desk.roles)
     for channel in channels.values():
         if isinstance(channel, GatesAgentActions):
@@ -308,13 +336,14 @@ async def build_helpdesk(
         agent_channels=agent_channels(desk) | _managers_channels(desk),
         clock=clock,
         lease=timedelta(seconds=settings.inbox_lease_seconds),
+        concurrency=settings.concurrent_conversations,
         completers={
             platform: channel.complete
             for platform, channel in channels.items()
             if isinstance(channel, CompletesInbounds)
         },
     )
-    return HelpDesk(
+    helpdesk = HelpDesk(
         settings=settings,
         desk=desk,
         clock=clock,
@@ -325,7 +354,11 @@ async def build_helpdesk(
         channels=channels,
         intents=intents,
         encoder=encoder,
+        loading=background.understander if background else None,
     )
+    if background is not None:  # the live intents arrive with the load
+        background.when_loaded(lambda live: setattr(helpdesk, "intents", live))
+    return helpdesk
 
 
 def agent_gate(roles: RoleBook) -> AgentGate:
@@ -418,28 +451,27 @@ def _uow_factory(
     clock: Clock,
     sender: OutboxSender,
     desk: DeskConfig,
-    intents: LiveIntents | None = None,
+    intents: Callable[[], LiveIntents | None] = lambda: None,
 ) -> UnitOfWorkFactory:
     """A unit of work per message or job: SLA event handlers run before each commit, and the
-    outbox sender wakes after it (and, after a change to the intents' examples, the intent
-    model retrains in the background)."""
+    outbox sender wakes after it (and, after a change to the intents' examples, the live intent
+    model ``intents()`` — when there is one — retrains in the background)."""
 
     def factory() -> UnitOfWork:
         uow = UnitOfWork(sessions, clock)
         uow.before_commit(lambda u: apply_sla_events(u, desk))
         uow.after_commit(sender.wake)
         uow.after_commit(lambda: _committed(uow.events))
-        if intents is not None:
-            uow.after_commit(lambda: _retrain_if_wanted(uow, intents))
+        uow.after_commit(lambda: _retrain_if_wanted(uow, intents()))
         return uow
 
     return factory
 
 
-def _retrain_if_wanted(uow: UnitOfWork, intents: LiveIntents) -> None:
+def _retrain_if_wanted(uow: UnitOfWork, intents: LiveIntents | None) -> None:
     from bot.intents.catalog import retraining_wanted
 
-    if retraining_wanted(uow.session):
+    if intents is not None and retraining_wanted(uow.session):
         intents.retrain()
 
 
@@ -449,10 +481,49 @@ def _committed(events: list[Event]) -> None:
     log_case_events(events)
 
 
+class _BackgroundLoad:
+    """The understander and live intents loading as a task (``helpdesk chat`` shows its prompt
+    meanwhile), and what they bring once it is done."""
+
+    def __init__(self, task: asyncio.Task[tuple[Understander, LiveIntents]]) -> None:
+        self._task = task
+        self.understander = LoadingUnderstander(asyncio.ensure_future(self._understander()))
+        self._loop = asyncio.get_running_loop()
+
+    async def _understander(self) -> Understander:
+        understander, _ = await self._task
+        return understander
+
+    def intents(self) -> LiveIntents | None:
+        if self._task.done() and not self._task.cancelled() and not self._task.exception():
+            return self._task.result()[1]
+        return None
+
+    def when_loaded(self, use: Callable[[LiveIntents], object]) -> None:
+        self._task.add_done_callback(lambda _: (live := self.intents()) and use(live))
+
+    def encoder(self) -> Encoder:
+        return _EncoderOnceLoaded(self.understander, self._loop)
+
+
+class _EncoderOnceLoaded:
+    """The background-loaded understander's encoder. ``encode`` is called in a worker thread
+    (the gap review encodes off the event loop), which waits there for the load to finish."""
+
+    def __init__(self, loading: LoadingUnderstander, loop: asyncio.AbstractEventLoop) -> None:
+        self._loading = loading
+        self._loop = loop
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        ready = asyncio.run_coroutine_threadsafe(self._loading.ready(), self._loop).result()
+        assert isinstance(ready, EmbeddingUnderstander)
+        return ready.encoder.encode(texts)
+
+
 def job_uow_factory(helpdesk: HelpDesk) -> UnitOfWorkFactory:
     """Units of work for scheduled jobs, wired like the ones for messages."""
     return _uow_factory(
-        helpdesk.sessions, helpdesk.clock, helpdesk.sender, helpdesk.desk, helpdesk.intents
+        helpdesk.sessions, helpdesk.clock, helpdesk.sender, helpdesk.desk, helpdesk.live_intents
     )
 
 

@@ -571,6 +571,15 @@ class Settings(BaseSettings):
     # how long a process holds an inbound it is handling (renewed while it works); after a
     # crash, another process or the restart takes the inbound over once this runs out
     inbox_lease_seconds: float = Field(default=30.0, gt=0, alias="HELPDESK_INBOX_LEASE_SECONDS")
+    # knowledge index: exact search below this many vectors, an HNSW graph from there on
+    # (bot.knowledge.index.FLAT_BELOW; chosen by ``helpdesk bench kb-scale``)
+    index_flat_below: int = Field(default=10_000, ge=1, alias="HELPDESK_INDEX_FLAT_BELOW")
+    # conversations one process handles at the same moment (others wait their turn, holding no
+    # database connection); the connection pool is sized from it. 32 fills the encoder's
+    # batches; more only queues on the encoder and the database.
+    concurrent_conversations: int = Field(
+        default=32, ge=1, le=1000, alias="HELPDESK_CONCURRENT_CONVERSATIONS"
+    )
     nlu_backend: str = Field(default="builtin", alias="NLU_BACKEND")
     # the sentence encoder: ``auto`` serves the ONNX export (made once, beside the intent model)
     # so serving never imports torch; ``torch`` or ``onnx`` forces one

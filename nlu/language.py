@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["COMMON_LANGUAGES", "detect_language", "is_unsupported"]
+__all__ = ["COMMON_LANGUAGES", "detect_language", "is_unsupported", "load", "loaded"]
 
 COMMON_LANGUAGES: tuple[str, ...] = (
     "en", "es", "fr", "de", "it", "pt", "nl", "sv", "da", "no", "fi", "pl",
@@ -41,6 +41,15 @@ def _get_identifier() -> Any:
             identifier.set_languages(list(COMMON_LANGUAGES))
             _identifier = identifier
         return _identifier
+
+
+def load() -> None:
+    """Load the identifier now (start-up), not on the first message that needs it."""
+    _get_identifier()
+
+
+def loaded() -> bool:
+    return _identifier is not None
 
 
 def detect_language(text: str) -> tuple[str, float]:

@@ -414,6 +414,137 @@ def pipeline(
     typer.echo(f"-> {path}")
 
 
+@app.command("kb-scale")
+def kb_scale(
+    encoded_articles: Annotated[
+        int, typer.Option("--encoded-articles", min=10, help="articles imported and encoded")
+    ] = 1_000,
+    articles: Annotated[
+        list[int] | None,
+        typer.Option("--articles", min=10, help="bigger sizes, vectors composed (repeatable)"),
+    ] = None,
+    flat_below: Annotated[
+        int | None,
+        typer.Option(
+            "--flat-below", min=1, help="the index type threshold (default: the product's)"
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Knowledge bases of real size, generated from StackFAQ and CovidFAQ: import time, index
+    size, search p50/p99 and recall@10 against exact search, flat and HNSW."""
+    from benchmarks.kb_scale import run_kb_scale, summary
+    from benchmarks.report import result_document, write_result
+    from bot.config import Settings
+    from bot.knowledge.index import FLAT_BELOW
+    from nlu.encoder_choice import select_embedder
+
+    settings = Settings()
+    root = _datasets_dir("stackfaq", "covidfaq")
+    embedder = select_embedder(settings.encoder_dir, settings.encoder)
+    figures = run_kb_scale(
+        datasets=root,
+        embedder=embedder,
+        encoded_articles=encoded_articles,
+        article_counts=articles if articles is not None else [10_000, 100_000],
+        flat_below=flat_below or FLAT_BELOW,
+        progress=lambda line: typer.echo(f"· {line}", err=True),
+        checkpoint=lambda partial: write_result(
+            "kb-scale", result_document("kb-scale", "partial run", [], **partial)
+        ),
+    )
+    document = result_document(
+        "kb-scale",
+        "generated from StackFAQ (corpus_qa) + CovidFAQ",
+        [],
+        **figures,
+    )
+    path = write_result(document["name"], document)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    for line in summary(document):
+        typer.echo(line)
+    typer.echo(f"-> {path}")
+
+
+@app.command("int8")
+def int8(as_json: JsonOption = False) -> None:
+    """The int8 ONNX encoder against the float one: speed, drift, bundled intents, StackFAQ."""
+    from benchmarks.int8 import run_int8
+    from benchmarks.report import result_document, write_result
+    from bot.config import Settings
+    from nlu.encoder_choice import select_embedder
+
+    settings = Settings()
+    root = _datasets_dir("stackfaq")
+    select_embedder(settings.encoder_dir, "onnx")  # makes the float export if it is missing
+    figures = run_int8(
+        float_dir=settings.encoder_dir,
+        nlu_sources=settings.nlu_sources,
+        datasets=root,
+        progress=lambda line: typer.echo(f"· {line}", err=True),
+    )
+    document = result_document(
+        figures.pop("name"), "bundled test file; StackFAQ (all queries)", [], **figures
+    )
+    path = write_result(document["name"], document)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    typer.echo(json.dumps({k: document[k] for k in figures}, indent=1))
+    typer.echo(f"-> {path}")
+
+
+@app.command("roundtrips")
+def roundtrips(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="a scratch database (default: a new SQLite file in a temporary folder)",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            file_okay=False,
+            help="where the built intent model, index and encoder export are kept between runs "
+            "(default benchmarks/.cache/pipeline-data)",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Database statements and transactions per customer message, by kind (greeting, answer,
+    handoff, a returning customer's answer): handling and delivery, real models."""
+    import asyncio
+
+    from benchmarks.report import RESULTS_DIR, result_document, write_result
+    from benchmarks.roundtrips import run_roundtrips
+
+    root = data_dir or RESULTS_DIR.parent / ".cache" / "pipeline-data"
+    figures = asyncio.run(run_roundtrips(database_url=database_url, data_dir=root))
+    document = result_document(figures.pop("name"), "bundled sample: data/articles", [], **figures)
+    if database_url:  # the command is kept with the result: never its password
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(database_url).render_as_string(hide_password=True)
+        document["command"] = document["command"].replace(database_url, shown)
+    path = write_result(document["name"], document)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"round trips per message on {document['database']} (statements / transactions)")
+    for row in document["kinds"]:
+        parts = "  ".join(
+            f"{part} {row[part]['statements']} / {row[part]['transactions']}"
+            for part in ("handling", "delivery", "total")
+        )
+        typer.echo(f"  {row['kind']:<28} {parts}")
+    typer.echo(f"-> {path}")
+
+
 def _print_pipeline(document: dict[str, Any]) -> None:
     encoder, saturated, offered = (
         document["encoder"],

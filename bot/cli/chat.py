@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bot.adapters.console import DEFAULT_AGENT_NAME, DEFAULT_CUSTOMER_NAME
+
+if TYPE_CHECKING:
+    from bot.dialogs.understanding import LoadingUnderstander
 
 # login names that are roles, not people: "Hi Root, this is Sam" reads wrong
 _ACCOUNT_NAMES = {"root", "admin", "administrator", "user", "ubuntu", "debian", "guest", "app"}
@@ -99,9 +102,15 @@ async def _chat(
     # the quick checks first: a broken file or database is reported before the model loads
     desk = load_desk_config(settings.desk_config_file)
     await ready_database(settings.effective_database_url)
-    with progress_reporter(quiet) as progress:
+    # the models load in the background while the prompt waits for the first line; a line
+    # typed before they are ready waits for them (it never starts a load of its own)
+    with progress_reporter(quiet, lines=True) as progress:
         helpdesk = await build_helpdesk(
-            settings, channels={"terminal": console}, desk=desk, progress=progress
+            settings,
+            channels={"terminal": console},
+            desk=desk,
+            progress=progress,
+            load_in_background=True,
         )
     retries = asyncio.create_task(helpdesk.intake.run())  # failed lines are tried again
     checks = None
@@ -121,7 +130,7 @@ async def _chat(
             await helpdesk.sender.drain()
 
         await console.start(on_inbound)
-        await console.finished.wait()
+        await _until_finished(console.finished, helpdesk.loading)
         await helpdesk.sender.drain()
     finally:
         if checks is not None:
@@ -130,3 +139,18 @@ async def _chat(
         helpdesk.intake.stop()
         await asyncio.gather(retries, return_exceptions=True)
         await helpdesk.close()
+
+
+async def _until_finished(finished: asyncio.Event, loading: LoadingUnderstander | None) -> None:
+    """Wait for the end of the chat; a load that fails ends it with its error at once rather
+    than on the first message."""
+    ending = asyncio.create_task(finished.wait())
+    waits: list[asyncio.Future[Any]] = [ending]
+    if loading is not None:
+        waits.append(asyncio.ensure_future(loading.ready()))
+    done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    if ending not in done:
+        waits[1].result()  # raises the load's error
+        await ending
+    for wait in waits:
+        wait.cancel()

@@ -166,7 +166,13 @@ def import_(
             return report
         typer.echo(report.summary())
         if reindex:
-            built = await rebuild(sessions, _embedder(), settings.index_dir, progress=_progress)
+            built = await rebuild(
+                sessions,
+                _embedder(),
+                settings.index_dir,
+                progress=_progress,
+                flat_below=settings.index_flat_below,
+            )
             typer.echo(f"index: {built.entries} entries, {built.encoded} encoded")
         return report
 
@@ -270,6 +276,7 @@ def search(
             index_dir=settings.index_dir,
             clock=SystemClock(),
             progress=_progress,
+            flat_below=settings.index_flat_below,
         )
     )
     search_mode = cast("SearchMode", mode)
@@ -293,7 +300,13 @@ def reindex() -> None:
     settings = _settings()
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> IndexBuildReport:
-        return await rebuild(sessions, _embedder(), settings.index_dir, progress=_progress)
+        return await rebuild(
+            sessions,
+            _embedder(),
+            settings.index_dir,
+            progress=_progress,
+            flat_below=settings.index_flat_below,
+        )
 
     report = _run(work)
     typer.echo(

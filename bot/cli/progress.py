@@ -12,11 +12,13 @@ ProgressFn = Callable[[str, int, int], None]
 
 
 @contextmanager
-def progress_reporter(quiet: bool = False) -> Iterator[ProgressFn]:
+def progress_reporter(quiet: bool = False, *, lines: bool = False) -> Iterator[ProgressFn]:
+    """``lines``: plain lines even on a terminal (a live bar would fight a prompt waiting for
+    input beside it)."""
     if quiet:
         yield lambda label, done, total: None
         return
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and not lines:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         with Progress(

@@ -194,21 +194,22 @@ class OutboxSender:
     async def _serve_about(self, conversation: str) -> tuple[int, bool]:
         if not await self._lease(conversation):
             return 0, False
-        sent, progressed, outcome = 0, False, ""
+        sent, progressed, outcome, holding = 0, False, "", True
         try:
-            while True:
-                outcome = await self._deliver_head(conversation)
+            while holding:
+                # each row's transaction also extends the lease for the next row, or gives it
+                # up when the conversation has nothing more to send now
+                outcome, holding = await self._deliver_head(conversation)
                 if outcome in ("sent", "retry", "parked"):  # committed: count it
                     OUTBOX_SENDS.labels(platform=_platform(conversation), outcome=outcome).inc()
                 if outcome not in ("sent", "parked"):
                     break
                 sent += outcome == "sent"
                 progressed = True
-                if not await self._lease(conversation):  # extend it for the next row
-                    break
         finally:
-            async with self._sessions.begin() as session:
-                await release_lease(session, conversation, self.name)
+            if holding:  # an error (or a lease lost) left it: give it up on its own
+                async with self._sessions.begin() as session:
+                    await release_lease(session, conversation, self.name)
         if outcome == "idle" and not progressed:
             # a row another process queued while we held the lease saw it taken and went to
             # sleep: look once more now that it is free
@@ -229,49 +230,68 @@ class OutboxSender:
         async with self._sessions.begin() as session:
             return await take_lease(session, conversation, self.name, self._clock.now(), LEASE)
 
-    async def _deliver_head(self, conversation: str) -> str:
+    async def _deliver_head(self, conversation: str) -> tuple[str, bool]:
+        """Deliver the conversation's head row; returns the outcome and whether the lease is
+        still ours. In the same transaction as the row's outcome: the lease extended when
+        another row waits behind it, released otherwise — one commit per row."""
         async with self._sessions() as session, session.begin():
-            row = await session.scalar(
-                select(OutboxMessage)
-                .where(OutboxMessage.conversation == conversation, OutboxMessage.status == PENDING)
-                .order_by(OutboxMessage.id)
-                .limit(1)
-                .with_for_update()
+            outcome = await self._deliver_head_in(session, conversation)
+            if outcome in ("sent", "parked") and await self._has_pending(session, conversation):
+                now = self._clock.now()
+                return outcome, await take_lease(session, conversation, self.name, now, LEASE)
+            await release_lease(session, conversation, self.name)
+            return outcome, False
+
+    @staticmethod
+    async def _has_pending(session: AsyncSession, conversation: str) -> bool:
+        """Whether the conversation has another row waiting (the one just sent is flushed)."""
+        query = select(OutboxMessage.id).where(
+            OutboxMessage.conversation == conversation, OutboxMessage.status == PENDING
+        )
+        return await session.scalar(query.limit(1)) is not None
+
+    async def _deliver_head_in(self, session: AsyncSession, conversation: str) -> str:
+        row = await session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.conversation == conversation, OutboxMessage.status == PENDING)
+            .order_by(OutboxMessage.id)
+            .limit(1)
+            .with_for_update()
+        )
+        now = self._clock.now()
+        if row is None or row.next_attempt_at > now:
+            return "idle"
+        if await is_unreachable(session, row.payload["channel"]):
+            park(session, row, "recipient unreachable (blocked the bot)", "unreachable", now)
+            return "parked"
+        try:
+            outbound = await self._resolve(session, row.payload)
+            async with asyncio.timeout(self._send_timeout):
+                ref = await self._channels[row.platform].send(outbound)
+        except TimeoutError:
+            return self._retry_later(
+                session, row, now, f"send timed out after {self._send_timeout:g}s", None
             )
-            now = self._clock.now()
-            if row is None or row.next_attempt_at > now:
-                return "idle"
-            if await is_unreachable(session, row.payload["channel"]):
-                park(session, row, "recipient unreachable (blocked the bot)", "unreachable", now)
-                return "parked"
-            try:
-                outbound = await self._resolve(session, row.payload)
-                async with asyncio.timeout(self._send_timeout):
-                    ref = await self._channels[row.platform].send(outbound)
-            except TimeoutError:
-                return self._retry_later(
-                    session, row, now, f"send timed out after {self._send_timeout:g}s", None
-                )
-            except RetryableSendError as exc:
-                return self._retry_later(session, row, now, str(exc), exc.retry_after)
-            except PermanentSendError as exc:
-                logger.error("outbox row %s parked: %s", row.id, exc)
-                row.attempts += 1
-                park(session, row, str(exc), "unreachable" if exc.recipient_gone else "failed", now)
-                if exc.recipient_gone:
-                    await mark_unreachable(session, row.payload["channel"], now)
-                return "parked"
-            except Exception as exc:  # an adapter bug or an unclassified error: retry, bounded
-                logger.exception("outbox row %s failed", row.id)
-                return self._retry_later(session, row, now, f"{type(exc).__name__}: {exc}", None)
-            row.status, row.sent_at, row.attempts = SENT, now, row.attempts + 1
-            row.sent_ref, row.failing_since = ref.to_dict(), None
-            if row.ref_key:
-                await remember_ref(session, row.ref_key, ref, now)
-            if row.payload.get("thread_key"):  # a reply to this line must find its thread
-                await remember_line(session, row.payload["thread_key"], ref, now)
-            tell_agents(session, row, "delivered", now)
-            return "sent"
+        except RetryableSendError as exc:
+            return self._retry_later(session, row, now, str(exc), exc.retry_after)
+        except PermanentSendError as exc:
+            logger.error("outbox row %s parked: %s", row.id, exc)
+            row.attempts += 1
+            park(session, row, str(exc), "unreachable" if exc.recipient_gone else "failed", now)
+            if exc.recipient_gone:
+                await mark_unreachable(session, row.payload["channel"], now)
+            return "parked"
+        except Exception as exc:  # an adapter bug or an unclassified error: retry, bounded
+            logger.exception("outbox row %s failed", row.id)
+            return self._retry_later(session, row, now, f"{type(exc).__name__}: {exc}", None)
+        row.status, row.sent_at, row.attempts = SENT, now, row.attempts + 1
+        row.sent_ref, row.failing_since = ref.to_dict(), None
+        if row.ref_key:
+            await remember_ref(session, row.ref_key, ref, now)
+        if row.payload.get("thread_key"):  # a reply to this line must find its thread
+            await remember_line(session, row.payload["thread_key"], ref, now)
+        tell_agents(session, row, "delivered", now)
+        return "sent"
 
     def _retry_later(
         self,

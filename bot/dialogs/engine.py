@@ -73,6 +73,11 @@ class DialogEngine:
         self._locks = KeyedLocks()
         self._commands = CustomerCommands(desk=desk, clock=clock, articles=understander)
 
+    @property
+    def conversations_in_hand(self) -> int:
+        """Conversations with a lock now (being handled or waited for); 0 when idle."""
+        return len(self._locks)
+
     async def handle(
         self, inbound: Inbound, *, uow_factory: UnitOfWorkFactory | None = None
     ) -> None:

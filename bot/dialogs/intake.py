@@ -109,6 +109,7 @@ class Intake:
         owner: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
         retry: RetryPolicy | None = None,
+        concurrency: int = 32,
         completers: Mapping[str, InboundCompleter] | None = None,
     ) -> None:
         self._sessions = sessions
@@ -127,6 +128,11 @@ class Intake:
         self._again: set[str] = set()
         self._wakeup = asyncio.Event()
         self._stopping = False
+        # rows in hand at once: a conversation waiting its turn holds no database connection,
+        # so a burst of customers never drains the pool that storing arrivals needs
+        self._slots = asyncio.Semaphore(concurrency)
+        self.most_in_hand = 0  # the most rows handled side by side so far
+        self._in_hand = 0
 
     async def receive(self, inbound: Inbound) -> bool:
         """Store and process one inbound (and any earlier ones of its conversation). False when
@@ -234,6 +240,19 @@ class Intake:
     async def _drain(self, conversation: str) -> int:
         handled = 0
         while not self._stopping:  # a stopping process finishes the row in hand, no more
+            async with self._slots:
+                outcome = await self._next_row(conversation)
+            if outcome is None:
+                return handled
+            handled += outcome
+        return handled
+
+    async def _next_row(self, conversation: str) -> int | None:
+        """Claim and handle the conversation's next row: 1 when one was handled, 0 to look
+        again, None when the conversation has nothing more (or could not be claimed)."""
+        self._in_hand += 1
+        self.most_in_hand = max(self.most_in_hand, self._in_hand)
+        try:
             self._again.discard(conversation)
             try:
                 claim = await inbox.claim_next(
@@ -245,14 +264,13 @@ class Intake:
                 )
             except Exception:  # the row stays pending; the run loop comes back to it
                 logger.exception("could not claim the next inbound of %s", conversation)
-                return handled
+                return None
             if claim is None:
-                if conversation in self._again:  # a row arrived while we looked
-                    continue
-                return handled
+                return 0 if conversation in self._again else None  # a row arrived as we looked
             await self._holding(claim, self._handle(claim))
-            handled += 1
-        return handled
+            return 1
+        finally:
+            self._in_hand -= 1
 
     async def _holding(self, claim: Claim, work: Awaitable[None]) -> None:
         """Run ``work`` while renewing the claim's lease, so a slow handler keeps its row."""

@@ -109,6 +109,16 @@ class EmbeddingUnderstander:
         vector = await self._batcher.encode_one(text)
         return await asyncio.to_thread(self._interpret, text, vector)
 
+    def warm_up(self) -> None:
+        """Load everything a message needs (the encoder's weights, the language identifier, the
+        classifier's and the index's lazy parts) by understanding one message now, so that the
+        first customer never waits on a load. Blocking: run it off the event loop."""
+        from nlu import language
+
+        language.load()
+        text = "how do I reset my password?"
+        self._interpret(text, self.encoder.encode([text])[0])
+
     def whole_article(self, slug: str) -> tuple[str, str] | None:
         title = self._searcher.title_of(slug)
         if title is None:
@@ -187,3 +197,30 @@ class EmbeddingUnderstander:
             body=section_answer(sections, section) if sections else "",
             url=self._article_url.format(slug=slug) if self._article_url else "",
         )
+
+
+class LoadingUnderstander:
+    """An understander still loading in the background (``helpdesk chat`` shows its prompt at
+    once): the load starts when this is made, not on the first message; a message that
+    arrives before it ends waits for it. ``whole_article`` answers None until then."""
+
+    def __init__(self, loading: asyncio.Task[Understander]) -> None:
+        self._loading = loading
+
+    @property
+    def loaded(self) -> bool:
+        return self._loading.done() and not self._loading.cancelled()
+
+    async def ready(self) -> Understander:
+        return await asyncio.shield(self._loading)
+
+    async def understand(self, text: str) -> Understanding:
+        return await (await self.ready()).understand(text)
+
+    def whole_article(self, slug: str) -> tuple[str, str] | None:
+        if not self.loaded or self._loading.exception() is not None:
+            return None
+        return self._loading.result().whole_article(slug)
+
+    def cancel(self) -> None:
+        self._loading.cancel()

@@ -2,7 +2,9 @@
 
 ``index_dir`` holds three files:
 
-- ``index.faiss`` — an ``IndexFlatIP`` over normalised vectors (inner product = cosine);
+- ``index.faiss`` — normalised vectors (inner product = cosine): an exact ``IndexFlatIP`` below
+  ``FLAT_BELOW`` vectors, an HNSW graph (approximate, recall@10 measured by
+  ``helpdesk bench kb-scale``) from there on, where an exact scan gets slow;
 - ``manifest.json`` — the model name, dimension, a fingerprint of the contents, and one entry
   per vector (row order): key, chunk key, slug, title, category, section, text, content hash,
   kind (``"chunk"``, or ``"question"`` for a front-matter example question, which points at the
@@ -37,6 +39,14 @@ MANIFEST = "manifest.json"
 FAISS_FILE = "index.faiss"
 EMBEDDINGS = "embeddings.npz"
 ENCODE_BATCH = 32
+
+# Index type by size (``helpdesk bench kb-scale``, benchmarks/results/kb-scale.json): exact
+# search while a scan stays fast, an HNSW graph above. Set by HELPDESK_INDEX_FLAT_BELOW.
+FLAT_BELOW = 10_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+IndexKind = Literal["flat", "hnsw"]
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, label)``: called while a long step runs."""
@@ -119,14 +129,21 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     return manifest
 
 
-def is_current(index_dir: Path, entries: Sequence[IndexEntry], model_name: str) -> bool:
-    """Whether the index on disk was built from exactly these entries with this model."""
+def is_current(
+    index_dir: Path,
+    entries: Sequence[IndexEntry],
+    model_name: str,
+    flat_below: int = FLAT_BELOW,
+) -> bool:
+    """Whether the index on disk was built from exactly these entries with this model, as the
+    index type their count calls for."""
     manifest = read_manifest(index_dir)
     return (
         manifest is not None
         and (index_dir / FAISS_FILE).exists()
         and manifest.get("model_name") == model_name
         and manifest.get("fingerprint") == fingerprint(entries, model_name)
+        and manifest.get("index_type", "flat") == index_kind(len(entries), flat_below)
     )
 
 
@@ -136,8 +153,10 @@ def build_index(
     index_dir: Path,
     *,
     progress: Progress | None = None,
+    flat_below: int = FLAT_BELOW,
 ) -> IndexBuildReport:
-    """Write the index for ``entries``, encoding only texts the embedding store lacks."""
+    """Write the index for ``entries``, encoding only texts the embedding store lacks; exact
+    below ``flat_below`` vectors, HNSW from there on."""
     index_dir.mkdir(parents=True, exist_ok=True)
     model_name = embedder.model_name
     store = _load_store(index_dir, model_name)
@@ -151,7 +170,7 @@ def build_index(
         if progress:
             progress(min(start + ENCODE_BATCH, len(missing)), len(missing), "embedding articles")
     dimension = len(next(iter(store.values()))) if store else int(embedder.dimension)
-    index = flat_index(entries, store, dimension)
+    index = vector_index(entries, store, dimension, flat_below)
     write_index(index_dir, entries, index, store, model_name)
     return IndexBuildReport(
         entries=len(entries),
@@ -163,20 +182,41 @@ def build_index(
     )
 
 
-def flat_index(
-    entries: Sequence[IndexEntry], vectors: dict[str, np.ndarray], dimension: int
-) -> faiss.Index:
-    """An exact inner-product index over the entries' vectors (keyed by text hash), in entry
-    order."""
-    import faiss
+def index_kind(count: int, flat_below: int = FLAT_BELOW) -> IndexKind:
+    """Exact search for ``count`` vectors below ``flat_below``, a graph from there on."""
+    return "flat" if count < flat_below else "hnsw"
 
+
+def vector_index(
+    entries: Sequence[IndexEntry],
+    vectors: dict[str, np.ndarray],
+    dimension: int,
+    flat_below: int = FLAT_BELOW,
+) -> faiss.Index:
+    """An inner-product index over the entries' vectors (keyed by text hash), in entry order:
+    exact below ``flat_below`` vectors, an HNSW graph from there on."""
     hashes = [text_hash(e.text) for e in entries]
     matrix = (
         np.stack([vectors[h] for h in hashes]).astype(np.float32)
         if hashes
         else np.zeros((0, dimension), dtype=np.float32)
     )
-    index = faiss.IndexFlatIP(dimension)
+    return new_faiss_index(matrix, index_kind(len(matrix), flat_below))
+
+
+def new_faiss_index(matrix: np.ndarray, kind: IndexKind) -> faiss.Index:
+    """A faiss index of ``kind`` holding ``matrix``'s rows (inner product on unit vectors)."""
+    import faiss
+
+    dimension = int(matrix.shape[1])
+    index: faiss.Index
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dimension)
+    else:
+        graph = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        graph.hnsw.efSearch = HNSW_EF_SEARCH
+        index = graph
     if len(matrix):
         index.add(matrix)
     return index
@@ -201,6 +241,7 @@ def write_index(
     manifest = {
         "model_name": model_name,
         "dimension": int(index.d),
+        "index_type": "hnsw" if isinstance(index, faiss.IndexHNSW) else "flat",
         "fingerprint": fingerprint(entries, model_name),
         "entries": [asdict(e) for e in entries],
     }
@@ -222,6 +263,7 @@ class KnowledgeIndex:
         self.entries = entries
         self.model_name = model_name
         self.dimension = int(faiss_index.d)
+        # reconstruct_n works on both kinds (HNSW keeps its vectors in a flat storage)
         self.vectors: np.ndarray = (
             faiss_index.reconstruct_n(0, faiss_index.ntotal)
             if faiss_index.ntotal
@@ -238,6 +280,9 @@ class KnowledgeIndex:
         try:
             faiss_index = faiss.read_index(str(index_dir / FAISS_FILE))
             entries = [IndexEntry(**raw) for raw in manifest["entries"]]
+            if manifest.get("index_type") == "hnsw":
+                graph: Any = faiss.downcast_index(faiss_index)
+                graph.hnsw.efSearch = HNSW_EF_SEARCH
         except (RuntimeError, KeyError, TypeError) as exc:
             raise IndexUnavailable(f"the knowledge index in {index_dir} is damaged: {exc}") from exc
         return cls(faiss_index=faiss_index, entries=entries, model_name=manifest["model_name"])

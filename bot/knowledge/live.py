@@ -26,7 +26,13 @@ from sqlalchemy.orm import selectinload
 
 from bot.clock import Clock
 from bot.knowledge.chunking import text_hash
-from bot.knowledge.index import IndexEntry, KnowledgeIndex, flat_index, write_index
+from bot.knowledge.index import (
+    FLAT_BELOW,
+    IndexEntry,
+    KnowledgeIndex,
+    vector_index,
+    write_index,
+)
 from bot.knowledge.search import Fusion, KnowledgeSearch, SearchHit
 from bot.knowledge.service import ensure_ready, entries_of
 from bot.knowledge.versions import PUBLISHED
@@ -49,8 +55,10 @@ class LiveKnowledge:
         sessions: async_sessionmaker[AsyncSession],
         embedder: Embedder,
         index_dir: Path | None = None,
+        flat_below: int = FLAT_BELOW,
     ) -> None:
         self._search = search
+        self._flat_below = flat_below
         self._version = version
         self._sessions = sessions
         self._embedder = embedder
@@ -117,7 +125,7 @@ class LiveKnowledge:
         entries = [e for slug in sorted(kept) for e in kept[slug]]
         vectors = {text_hash(e.text): old.vectors[row] for row, e in enumerate(old.entries)}
         _encode_missing(entries, vectors, self._embedder)
-        faiss_index = flat_index(entries, vectors, old.dimension)
+        faiss_index = vector_index(entries, vectors, old.dimension, self._flat_below)
         if self._index_dir is not None:
             try:
                 write_index(self._index_dir, entries, faiss_index, vectors, old.model_name)
@@ -159,6 +167,7 @@ async def live_knowledge(
     clock: Clock,
     fusion: Fusion | None = None,
     progress: Any = None,
+    flat_below: int = FLAT_BELOW,
 ) -> LiveKnowledge:
     """Set up the knowledge base (first import, index) and load it live. The version is read
     first: a change committed while loading is caught up on the first message."""
@@ -171,8 +180,14 @@ async def live_knowledge(
         index_dir=index_dir,
         clock=clock,
         progress=progress,
+        flat_below=flat_below,
     )
     search = await asyncio.to_thread(KnowledgeSearch.load, index_dir, fusion=fusion)
     return LiveKnowledge(
-        search=search, version=version, sessions=sessions, embedder=embedder, index_dir=index_dir
+        search=search,
+        version=version,
+        sessions=sessions,
+        embedder=embedder,
+        index_dir=index_dir,
+        flat_below=flat_below,
     )

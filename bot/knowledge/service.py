@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from bot.clock import Clock
 from bot.knowledge.importer import ImportReport, import_articles
 from bot.knowledge.index import (
+    FLAT_BELOW,
     IndexBuildReport,
     IndexEntry,
     Progress,
@@ -89,11 +90,14 @@ async def reindex(
     index_dir: Path,
     *,
     progress: Progress | None = None,
+    flat_below: int = FLAT_BELOW,
 ) -> IndexBuildReport:
     """Rebuild the index from the database, encoding only new or changed texts."""
     async with _session(sessions) as session:
         entries = await load_entries(session)
-    report = await asyncio.to_thread(build_index, entries, embedder, index_dir, progress=progress)
+    report = await asyncio.to_thread(
+        build_index, entries, embedder, index_dir, progress=progress, flat_below=flat_below
+    )
     logger.info(
         "knowledge index: %d entries, %d encoded, %d reused",
         report.entries,
@@ -111,6 +115,7 @@ async def ensure_ready(
     index_dir: Path,
     clock: Clock,
     progress: Progress | None = None,
+    flat_below: int = FLAT_BELOW,
 ) -> ReadyReport:
     """First-run setup: import ``articles_dir`` if the database has no articles, then rebuild
     the index if it does not match the database (or was built with another model).
@@ -123,9 +128,11 @@ async def ensure_ready(
         if not await _article_count(session):
             imported = await _first_import(session, articles_dir, clock, progress)
         entries = await load_entries(session)
-    if is_current(index_dir, entries, embedder.model_name):
+    if is_current(index_dir, entries, embedder.model_name, flat_below):
         return ReadyReport(imported=imported, built=None)
-    built = await asyncio.to_thread(build_index, entries, embedder, index_dir, progress=progress)
+    built = await asyncio.to_thread(
+        build_index, entries, embedder, index_dir, progress=progress, flat_below=flat_below
+    )
     return ReadyReport(imported=imported, built=built)
 
 

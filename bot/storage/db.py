@@ -54,8 +54,22 @@ def is_sqlite(url: str) -> bool:
     return async_database_url(url).startswith("sqlite")
 
 
+# connections beyond the conversations being handled: storing arrivals, renewing leases, the
+# outbox sender, scheduled jobs
+POOL_HEADROOM = 8
+
+
+def pool_for(concurrent_conversations: int) -> dict[str, int]:
+    """Pool settings for a process handling ``concurrent_conversations`` at once: one
+    connection each, plus headroom, so storing an arrival never waits on busy handlers."""
+    return {"pool_size": concurrent_conversations + POOL_HEADROOM, "max_overflow": POOL_HEADROOM}
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     async_url = async_database_url(url)
+    if async_url.endswith(":memory:") or async_url.endswith("://"):
+        for key in ("pool_size", "max_overflow"):  # one shared connection: no queue pool
+            kwargs.pop(key, None)
     if async_url.startswith("sqlite"):
         path = async_url.partition(":///")[2]
         if path and path != ":memory:":

@@ -4,6 +4,7 @@ kept for a conversation nobody is handling (a worker sees millions of them over 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from bot.dialogs.keyed_locks import KeyedLocks
 
@@ -58,3 +59,49 @@ async def test_a_failing_holder_still_releases_its_key() -> None:
     assert len(locks) == 0
     async with locks.hold("a"):  # and the key can be taken again
         assert len(locks) == 1
+
+
+async def test_the_dialog_engine_keeps_no_lock_per_conversation_it_has_handled() -> None:
+    """The engine's lock map, after many customers: empty, not one entry per conversation."""
+    from bot.clock import FrozenClock
+    from bot.dialogs.engine import DialogEngine
+    from bot.messages import ChannelRef, Inbound, InboundKind
+    from tests.support.desk import KeywordUnderstander, test_desk
+
+    def unused_uow() -> Any:
+        raise AssertionError("bad input is answered before any unit of work")
+
+    engine = DialogEngine(
+        uow_factory=unused_uow,
+        understander=KeywordUnderstander(),
+        desk=test_desk(),
+        clock=FrozenClock(),
+    )
+    seen: list[int] = []
+
+    class Recording:
+        async def __aenter__(self) -> Recording:
+            seen.append(engine.conversations_in_hand)
+            return self
+
+        async def __aexit__(self, *_: object) -> None:
+            return None
+
+        def send(self, *_: object, **__: object) -> None:
+            return None
+
+        async def commit(self) -> None:
+            return None
+
+    for n in range(100):
+        inbound = Inbound(
+            kind=InboundKind.MESSAGE,
+            event_id=f"e{n}",
+            channel=ChannelRef.parse(f"fake:dm-{n}"),
+            user_id=f"u{n}",
+            user_name="Someone",
+            text="",  # an empty message: answered at once, no database needed
+        )
+        await engine.handle(inbound, uow_factory=lambda: Recording())  # type: ignore[arg-type, return-value]
+    assert seen == [1] * 100  # each held its own lock while handled
+    assert engine.conversations_in_hand == 0

@@ -1,0 +1,135 @@
+"""Database round trips per customer message, by kind of message.
+
+    helpdesk bench roundtrips [--database-url URL]
+
+A new customer's greeting, a question the knowledge base answers, a request for a person (a case
+opens and the agents' channel is told), and a returning customer's second question, each sent
+alone through what ``helpdesk run`` runs (the adapter's ``on_inbound``, the intake, the dialog
+engine, the outbox sender), with the real encoder, intent model and bundled articles. For each:
+database statements and transactions (commits), counted by SQLAlchemy cursor and commit events
+on the help desk's engine, split into *handling* (storing the arrival, claiming it, the one
+transaction that holds the dialog, case, outbox rows and the inbox's "done" mark) and
+*delivery* (the outbox sender's work for the rows it wrote).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from benchmarks.pipeline import bench_desk, database_kind, prepare_data_dir
+from bot.adapters.fake import FakeChannel
+from bot.config import Settings
+from bot.messages import ChannelRef, Inbound, InboundKind
+
+# (kind, text, same customer as the message before)
+MESSAGES: tuple[tuple[str, str, bool], ...] = (
+    ("greeting", "hello there", False),
+    ("answer", "how do I reset my password?", False),
+    ("answer, returning customer", "how long does shipping take?", True),
+    ("handoff", "I need to talk to a person: my hub will not connect to the wifi", False),
+)
+
+
+@dataclass
+class Transactions:
+    """Statements and commits on an engine, each commit with the statements it closed."""
+
+    statements: int = 0
+    commits: list[list[str]] = field(default_factory=list)
+    _open: list[str] = field(default_factory=list)
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.statements += 1
+        self._open.append(" ".join(statement.split())[:60])
+
+    def _commit(self, _conn: Any) -> None:
+        self.commits.append(self._open)
+        self._open = []
+
+    @contextmanager
+    def watching(self, engine: AsyncEngine) -> Iterator[None]:
+        sync = engine.sync_engine
+        event.listen(sync, "before_cursor_execute", self._statement)
+        event.listen(sync, "commit", self._commit)
+        try:
+            yield
+        finally:
+            event.remove(sync, "before_cursor_execute", self._statement)
+            event.remove(sync, "commit", self._commit)
+
+
+async def count_message(helpdesk: Any, channel: FakeChannel, inbound: Inbound) -> dict[str, Any]:
+    """Send one inbound as its adapter would and let it be handled and delivered; the round
+    trips of each part."""
+    assert channel.on_inbound is not None
+    handling, delivery = Transactions(), Transactions()
+    with handling.watching(helpdesk.engine):
+        await channel.on_inbound(inbound)
+        await helpdesk.intake.wait_idle()
+    with delivery.watching(helpdesk.engine):
+        await helpdesk.sender.drain()
+    return {
+        "handling": {"statements": handling.statements, "transactions": len(handling.commits)},
+        "delivery": {"statements": delivery.statements, "transactions": len(delivery.commits)},
+        "total": {
+            "statements": handling.statements + delivery.statements,
+            "transactions": len(handling.commits) + len(delivery.commits),
+        },
+        "replies_delivered": len(channel.sent),
+        # what each handling transaction ran: the work and the inbox's mark commit together
+        "handling_transactions": handling.commits,
+    }
+
+
+async def run_roundtrips(
+    *, database_url: str | None, data_dir: Path, helpdesk_factory: Any = None
+) -> dict[str, Any]:
+    """Every message of ``MESSAGES`` through a fresh help desk; ``helpdesk_factory`` (tests)
+    builds it instead of the real models."""
+    from bot.bootstrap import build_helpdesk, start_channels
+
+    logging.getLogger("bot").setLevel(logging.WARNING)
+    prepare_data_dir(data_dir)
+    scratch = None if database_url else Path(tempfile.mkdtemp(prefix="bench-roundtrips-"))
+    url = database_url or f"sqlite:///{Path(str(scratch)) / 'helpdesk.db'}"
+    settings = Settings(DATABASE_URL=url, HELPDESK_DATA_DIR=data_dir)
+    channel = FakeChannel()
+    build = helpdesk_factory or build_helpdesk
+    helpdesk = await build(settings, channels={"fake": channel}, desk=bench_desk())
+    kinds: list[dict[str, Any]] = []
+    try:
+        await start_channels(helpdesk)
+        customer, run = 0, uuid.uuid4().hex[:8]  # a reused database has earlier runs' events
+        for n, (kind, text, same_customer) in enumerate(MESSAGES):
+            customer += 0 if same_customer else 1
+            channel.sent.clear()
+            inbound = Inbound(
+                kind=InboundKind.MESSAGE,
+                event_id=f"roundtrips-{run}-{n}",
+                channel=ChannelRef("fake", f"customer-{run}-{customer}"),
+                user_id=f"customer-{run}-{customer}",
+                user_name=f"Customer {customer}",
+                text=text,
+                is_direct=True,
+            )
+            kinds.append({"kind": kind, **await count_message(helpdesk, channel, inbound)})
+    finally:
+        await helpdesk.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return {
+        "name": f"roundtrips-{database_kind(url)}",
+        "database": database_kind(url),
+        "kinds": kinds,
+    }
