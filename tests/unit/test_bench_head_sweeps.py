@@ -62,6 +62,10 @@ def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _quiet(line: str) -> None:
+    """The sweeps' progress lines, unprinted."""
+
+
 @pytest.fixture(autouse=True)
 def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never write the fake vectors into the real embedding cache."""
@@ -78,7 +82,12 @@ def test_a_head_sweep_scores_every_setting_on_dev_data_only(
     assert not (datasets / "banking77" / "test.csv").exists()
 
     document = run(
-        name, datasets, HashingEmbedder(dimension=16), bundled_data=[bundled], folds=3, progress=str
+        name,
+        datasets,
+        HashingEmbedder(dimension=16),
+        bundled_data=[bundled],
+        folds=3,
+        progress=_quiet,
     )
 
     splits = {row["split"] for row in document["metrics"]}
@@ -109,10 +118,10 @@ def test_the_fixed_floor_sweep_reads_no_public_data(
     monkeypatch.setenv("HELPDESK_DATASETS_DIR", str(tmp_path / "nothing-here"))
 
     document = run_floor_sweep(
-        HashingEmbedder(dimension=16), data_path=[bundled], folds=3, progress=str
+        HashingEmbedder(dimension=16), data_path=[bundled], folds=3, progress=_quiet
     )
 
-    by_floor = {}
+    by_floor: dict[str, dict[str, float]] = {}
     for row in document["metrics"]:
         by_floor.setdefault(row["split"], {})[row["metric"]] = row["value"]
     assert "no floor" in by_floor and f"floor {FIXED_FLOOR:.2f}" in by_floor
