@@ -8,6 +8,7 @@ tested in ``test_web_chat_protocol``)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.web_desk import ServedDesk, served_desk
+
+# the first test of a run may train the intent model into the shared data directory
+pytestmark = pytest.mark.timeout(600)
 
 QUESTION = "How do I reset my password?"
 ARTICLE = "Reset your Lumio password"
@@ -33,12 +37,26 @@ def wait_until(driver: Any, condition: Callable[[Any], Any], timeout: float = 30
     return WebDriverWait(driver, timeout).until(condition)
 
 
+def _texts(driver: Any, selector: str) -> list[str]:
+    # read in one script: an edit (buttons retired after a click) replaces elements
+    script = "return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)"
+    return list(driver.execute_script(script, selector))
+
+
 def desk_texts(driver: Any) -> list[str]:
-    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".hdw-desk .hdw-text")]
+    return _texts(driver, ".hdw-desk .hdw-text")
 
 
 def visitor_texts(driver: Any) -> list[str]:
-    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".hdw-visitor .hdw-text")]
+    return _texts(driver, ".hdw-visitor .hdw-text")
+
+
+def screenshot(driver: Any, name: str) -> None:
+    """With HELPDESK_SCREENSHOTS set (a folder), keep what the visitor sees there: how the
+    README's pictures are made (``docs/images``)."""
+    folder = os.environ.get("HELPDESK_SCREENSHOTS")
+    if folder:
+        driver.save_screenshot(str(Path(folder) / name))
 
 
 def shown(driver: Any, words: str) -> bool:
@@ -91,6 +109,7 @@ def test_a_visitor_gets_an_article_then_a_person_whose_replies_arrive_live(
     desk.agent("claim 1")
     desk.agent("reply 1 Hi, I'm Dana. I've sent you a fresh reset link.")
     wait_until(browser, lambda d: shown(d, "I've sent you a fresh reset link"))
+    screenshot(browser, "widget-desktop.png")
     attribution = browser.find_elements(By.CSS_SELECTOR, ".hdw-desk .hdw-who")
     assert any("Dana" in who.text for who in attribution)
 
@@ -109,3 +128,41 @@ def test_a_visitor_gets_an_article_then_a_person_whose_replies_arrive_live(
     assert visitor_texts(browser).count(sneaky) == 1
     assert sum("fresh reset link" in text for text in desk_texts(browser)) == 1
     assert sum(ARTICLE in text for text in desk_texts(browser)) == 1
+
+
+def test_on_a_phone_a_dropped_connection_and_a_restart_lose_and_repeat_nothing(
+    phone_browser: Any, desk: ServedDesk
+) -> None:
+    browser = phone_browser
+    open_widget(browser, desk)
+    panel = browser.find_element(By.CSS_SELECTOR, ".hdw-panel")
+    assert panel.size["width"] == browser.execute_script("return window.innerWidth")
+
+    write(browser, QUESTION)
+    wait_until(browser, lambda d: shown(d, ARTICLE))
+    ask_for_a_person(browser)
+    desk.agent("claim 1")
+    desk.agent("reply 1 First: are you on the app or the website?")
+    wait_until(browser, lambda d: shown(d, "First: are you"))
+
+    # the web chat restarts; a reply is delivered while the widget cannot connect
+    desk.restart_web()
+    wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".hdw-status").text != "Online")
+    desk.agent("reply 1 Second: sent while you were away")
+    desk.resume_web()
+    wait_until(browser, lambda d: shown(d, "Second: sent while you were away"))
+
+    # the socket drops (closed by the server) and a reply follows at once
+    desk.call(desk.web.drop_connections())
+    desk.agent("reply 1 Third: after the drop")
+    wait_until(browser, lambda d: shown(d, "Third: after the drop"))
+    screenshot(browser, "widget-phone.png")
+    write(browser, "On the app")
+    wait_until(browser, lambda _: any("On the app" in text for text in desk.agents_saw()))
+
+    texts = desk_texts(browser)
+    for words in ("First: are you", "Second: sent", "Third: after", ARTICLE):
+        assert sum(words in text for text in texts) == 1, (words, texts)
+    where = [next(i for i, t in enumerate(texts) if w in t) for w in ("First", "Second", "Third")]
+    assert where == sorted(where), texts
+    assert visitor_texts(browser).count(QUESTION) == 1

@@ -17,18 +17,23 @@ from pathlib import Path
 from typing import TypeVar
 
 import uvicorn
+from sqlalchemy import func, select
 
 from bot.adapters.fake import FakeChannel
 from bot.adapters.web import WebChannel
+from bot.adapters.web_visit import RateLimit
 from bot.bootstrap import HelpDesk, build_helpdesk, start_channels
 from bot.config import DeskConfig, QueueConfig, RoleMembers, Roles, Settings
+from bot.dialogs.understanding import Understander
 from bot.messages import ChannelRef, Inbound, InboundKind
+from bot.storage.models import OutboxMessage
 from bot.web import create_web_app
 
 T = TypeVar("T")
 WEB_SECRET = "web-secret-for-tests"
 IDENTITY_SECRET = "site-secret-for-tests"
 AGENTS = "fake:agents"
+DELIVERY_TIMEOUT = 20.0
 
 
 def web_desk_config() -> DeskConfig:
@@ -56,7 +61,9 @@ class ServedDesk:
         return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)  # type: ignore[arg-type]
 
     def agent(self, text: str, *, user: str = "dana", name: str = "Dana") -> None:
-        """An agent types a command in the agents' channel; returns once it is stored."""
+        """An agent types a command in the agents' channel; returns once it is handled and
+        what it sent is delivered (to the web chat's log, whether or not a browser is
+        connected)."""
         inbound = Inbound(
             kind=InboundKind.COMMAND,
             event_id=f"agent-{next(self._events)}",
@@ -67,9 +74,34 @@ class ServedDesk:
             is_direct=False,
         )
         self.call(self.helpdesk.intake.accept(inbound))
+        self.call(self.helpdesk.intake.wait_idle())
+        self.call(_delivered(self.helpdesk))
+
+    def restart_web(self) -> None:
+        """The web chat stops (its sockets closed, new ones refused), as in a restart."""
+        self.call(self.web.stop())
+
+    def resume_web(self) -> None:
+        self.call(self.web.start(self.helpdesk.intake.accept))
 
     def agents_saw(self) -> list[str]:
         return self.call(_texts(self.agents))
+
+
+async def _delivered(helpdesk: HelpDesk) -> None:
+    """Wait until the outbox sender (running in the desk) has nothing pending: a condition
+    checked every few milliseconds, never a guessed delay."""
+    async with asyncio.timeout(DELIVERY_TIMEOUT):
+        while True:
+            async with helpdesk.sessions() as db:
+                pending = await db.scalar(
+                    select(func.count()).select_from(OutboxMessage).where(
+                        OutboxMessage.status == "pending"
+                    )
+                )
+            if not pending:
+                return
+            await asyncio.sleep(0.02)
 
 
 async def _texts(channel: FakeChannel) -> list[str]:
@@ -78,9 +110,15 @@ async def _texts(channel: FakeChannel) -> list[str]:
 
 @contextmanager
 def served_desk(
-    database_url: str, data_dir: Path, *, origins: tuple[str, ...] = ()
+    database_url: str,
+    data_dir: Path,
+    *,
+    origins: tuple[str, ...] = (),
+    understander: Understander | None = None,
+    limit: RateLimit | None = None,
 ) -> Iterator[ServedDesk]:
-    """Build the desk (the real model, from ``data_dir``), serve it, stop it afterwards."""
+    """Build the desk (the real model from ``data_dir`` unless ``understander`` is given),
+    serve it, stop it afterwards."""
     loop = asyncio.new_event_loop()
     ready: list[ServedDesk] = []
     started = threading.Event()
@@ -89,10 +127,15 @@ def served_desk(
 
     async def main() -> None:
         settings = Settings(DATABASE_URL=database_url, HELPDESK_DATA_DIR=data_dir)
-        web = WebChannel(secret=WEB_SECRET, identity_secret=IDENTITY_SECRET, origins=origins)
+        web = WebChannel(
+            secret=WEB_SECRET, identity_secret=IDENTITY_SECRET, origins=origins, limit=limit
+        )
         agents = FakeChannel()
         helpdesk = await build_helpdesk(
-            settings, channels={"web": web, "fake": agents}, desk=web_desk_config()
+            settings,
+            channels={"web": web, "fake": agents},
+            desk=web_desk_config(),
+            understander=understander,
         )
         tasks = [
             asyncio.create_task(helpdesk.intake.run()),
