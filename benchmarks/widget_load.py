@@ -107,8 +107,8 @@ async def replay(url: str, visitor: Visitor) -> dict[int, dict[str, Any]]:
         await ws.send(json.dumps({"type": "hello", "token": visitor.token, "last_seq": 0}))
         await _frames(ws)
         while True:
-            try:
-                async with asyncio.timeout(2.0):
+            try:  # the log follows the welcome at once; a quiet second means it has all come
+                async with asyncio.timeout(1.0):
                     frame = await _frames(ws)
             except TimeoutError:
                 return entries
@@ -208,7 +208,7 @@ async def run_widget_load(
         elapsed = time.perf_counter() - started
         load_after = os.getloadavg()
         progress("replaying every session's log")
-        replayed = [await replay(ws_url, v) for v in visitors]
+        replayed = await asyncio.gather(*(replay(ws_url, v) for v in visitors))
     finally:
         server.terminate()
         await server.wait()

@@ -40,6 +40,7 @@ from bot.messages import (
 logger = logging.getLogger(__name__)
 
 PLATFORM = "web"
+BUCKETS_KEPT = 10_000  # sessions whose rate limit is remembered before refilled ones go
 
 
 @dataclass
@@ -52,6 +53,8 @@ class RateLimit:
 
     def take(self, session: str, now: datetime) -> float:
         """0 when the session may send now, else the seconds until it may."""
+        if len(self._buckets) > BUCKETS_KEPT:
+            self._forget_full(now)
         tokens, since = self._buckets.get(session, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - since) / self.refill)
         if tokens < 1:
@@ -59,6 +62,11 @@ class RateLimit:
             return (1 - tokens) * self.refill.total_seconds()
         self._buckets[session] = (tokens - 1, now)
         return 0.0
+
+    def _forget_full(self, now: datetime) -> None:
+        """Drop the buckets that have refilled: a new one starts full anyway."""
+        full = now - self.refill * self.burst
+        self._buckets = {s: b for s, b in self._buckets.items() if b[1] > full}
 
 
 @dataclass(frozen=True)

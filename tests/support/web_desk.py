@@ -34,6 +34,7 @@ WEB_SECRET = "web-secret-for-tests"
 IDENTITY_SECRET = "site-secret-for-tests"
 AGENTS = "fake:agents"
 DELIVERY_TIMEOUT = 20.0
+START_TIMEOUT = 540.0  # a first start trains the intent model (minutes on shared cores)
 
 
 def web_desk_config() -> DeskConfig:
@@ -174,7 +175,8 @@ def served_desk(
 
     thread = threading.Thread(target=run, name="served-desk", daemon=True)
     thread.start()
-    started.wait(300)
+    if not started.wait(START_TIMEOUT):
+        raise TimeoutError(f"the desk did not start in {START_TIMEOUT:.0f} s")
     if failure:
         raise failure[0]
     try:

@@ -209,10 +209,7 @@
   }
 
   function fillMessage(item, entry) {
-    item.textContent = "";
-    if (entry.attribution) {
-      item.appendChild(el("span", "hdw-who", entry.attribution));
-    }
+    item.textContent = ""; // relayed replies carry their author in the text ("Dana (Support): …")
     var body = el("p", "hdw-text");
     textWithLinks(body, entry.text || "");
     item.appendChild(body);
