@@ -432,8 +432,8 @@ def widget(
     typer.echo(
         f"widget load on {document['database']}: {document['answered']}/"
         f"{document['questions']} answered by {document['sessions']} sessions in "
-        f"{document['seconds']} s ({document['answers_per_s']} answers/s); lost "
-        f"{document['lost']}, duplicated {document['duplicated']}"
+        f"{document['seconds']} s ({document['answers_per_s']} answers/s); late "
+        f"{document['late']}, lost {document['lost']}, duplicated {document['duplicated']}"
     )
     answer = " ".join(f"{k} {v} ms" for k, v in document["answer_ms"].items())
     connect = " ".join(f"{k} {v} ms" for k, v in document["connect_ms"].items())

@@ -27,5 +27,5 @@ async def test_a_few_sessions_are_all_answered_with_nothing_lost_or_repeated(
     )
     assert figures["questions"] == 6
     assert figures["answered"] == 6
-    assert figures["lost"] == 0 and figures["duplicated"] == 0
+    assert figures["lost"] == 0 and figures["duplicated"] == 0 and figures["late"] == 0
     assert set(figures["answer_ms"]) >= {"p50", "p95", "p99"}
