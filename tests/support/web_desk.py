@@ -96,9 +96,9 @@ async def _delivered(helpdesk: HelpDesk) -> None:
         while True:
             async with helpdesk.sessions() as db:
                 pending = await db.scalar(
-                    select(func.count()).select_from(OutboxMessage).where(
-                        OutboxMessage.status == "pending"
-                    )
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.status == "pending")
                 )
             if not pending:
                 return
