@@ -38,15 +38,24 @@ class Follower:
     session: str
     last_seq: int
     deliver: Callable[[LoggedMessage], Awaitable[None]]
+    retry_seconds: float = 1.0
     woken: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def pump(self, log: SessionLog) -> None:
-        """Deliver every entry after ``last_seq``, now and whenever woken, until cancelled."""
+        """Deliver every entry after ``last_seq``, now and whenever woken, until cancelled. A
+        failed read of the log (a database busy under load) is tried again: a pump that died
+        would leave its browser connected and deaf."""
         self.woken.set()
         while True:
             await self.woken.wait()
             self.woken.clear()
-            entries = await log.since(self.session, self.last_seq, PAGE)
+            try:
+                entries = await log.since(self.session, self.last_seq, PAGE)
+            except Exception:
+                logger.warning("web chat: reading a session log failed; trying again")
+                await asyncio.sleep(self.retry_seconds)
+                self.woken.set()
+                continue
             for entry in entries:
                 await self.deliver(entry)
                 self.last_seq = entry.seq
