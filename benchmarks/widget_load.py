@@ -12,9 +12,10 @@ cases open).
 
 Figures: connect-to-welcome and question-to-answer latency (p50/p95/p99, from sending the
 frame to the first desk entry after it), answers per second over the whole run, the load
-average before and after. Then every session connects again from ``last_seq`` 0 and its log is
-compared with what it was shown live (see ``_count``): ``lost`` and ``duplicated`` must be 0;
-``late`` counts answers that came after a visitor stopped waiting (slow, not lost).
+average before and after. Then every session's log is read from the database (what a reloaded
+page is sent) and compared with what it was shown live (see ``_count``): ``lost`` and
+``duplicated`` must be 0; ``late`` counts answers that came after a visitor stopped waiting
+(slow, not lost).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -105,20 +107,28 @@ async def visit(url: str, visitor: Visitor) -> None:
                 visitor.shown[frame["seq"]] = frame
 
 
-async def replay(url: str, visitor: Visitor) -> dict[int, dict[str, Any]]:
-    """The session's whole log, as a reloaded page asks for it."""
-    entries: dict[int, dict[str, Any]] = {}
-    async with connect(url) as ws:
-        await ws.send(json.dumps({"type": "hello", "token": visitor.token, "last_seq": 0}))
-        await _frames(ws)
-        while True:
-            try:  # the log follows the welcome at once; a quiet second means it has all come
-                async with asyncio.timeout(1.0):
-                    frame = await _frames(ws)
-            except TimeoutError:
-                return entries
-            if frame["type"] == "entry":
-                entries[frame["seq"]] = frame
+async def stored_logs(
+    database_url: str, visitors: list[Visitor]
+) -> list[dict[int, dict[str, Any]]]:
+    """Every session's whole log as the database holds it (what a reloaded page is sent), read
+    through the product's own ``DatabaseSessionLog``."""
+    from bot.adapters.web_tokens import SessionSigner
+    from bot.clock import SystemClock
+    from bot.storage.db import create_engine, session_factory
+    from bot.storage.web_chat_log import DatabaseSessionLog
+
+    signer = SessionSigner(SECRET, lifetime=timedelta(days=1))
+    engine = create_engine(database_url)
+    try:
+        log = DatabaseSessionLog(sessions=session_factory(engine), clock=SystemClock())
+        logs = []
+        for visitor in visitors:
+            session = signer.verify(visitor.token, datetime.now(UTC)).session_id
+            entries = await log.since(session, 0, 10_000)
+            logs.append({e.seq: dict(e.body) for e in entries})
+        return logs
+    finally:
+        await engine.dispose()
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -224,8 +234,8 @@ async def run_widget_load(
         await asyncio.gather(*(visit(ws_url, v) for v in visitors))
         elapsed = time.perf_counter() - started
         load_after = os.getloadavg()
-        progress("replaying every session's log")
-        replayed = await asyncio.gather(*(replay(ws_url, v) for v in visitors))
+        progress("reading every session's log")
+        replayed = await stored_logs(url, visitors)
     finally:
         server.terminate()
         await server.wait()
