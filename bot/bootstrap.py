@@ -39,6 +39,7 @@ from bot.messages import (
     FollowsThreads,
     GatesAgentActions,
     Inbound,
+    KeepsSessionLog,
     SaysNotices,
 )
 from bot.metrics import count_case_events
@@ -47,6 +48,7 @@ from bot.reports.gaps import Encoder
 from bot.reports.scrape import Scrape, scrape
 from bot.storage.db import create_engine, pool_for, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
+from bot.storage.web_chat_log import DatabaseSessionLog
 
 if TYPE_CHECKING:
     import numpy as np
@@ -324,6 +326,8 @@ async def build_helpdesk(
             channel.use_agent_gate(agent_gate(roles))
         if isinstance(channel, SaysNotices):
             channel.use_notices(AdapterNotices(thread_unavailable=replies.THREAD_UNAVAILABLE))
+        if isinstance(channel, KeepsSessionLog):
+            channel.use_session_log(DatabaseSessionLog(sessions=sessions, clock=clock))
     intake = Intake(
         sessions=sessions,
         uow_factory=uow_factory,
@@ -411,6 +415,7 @@ _CHANNEL_BUILDERS: list[ChannelBuilder] = [
     _lazy_builder("bot.adapters.slack"),
     _lazy_builder("bot.adapters.discord"),
     _lazy_builder("bot.adapters.rasa"),
+    _lazy_builder("bot.adapters.web"),
 ]
 
 

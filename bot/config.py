@@ -597,6 +597,15 @@ class Settings(BaseSettings):
     # signs the managers' dashboard sessions; without it the web process serves no dashboard
     dashboard_secret: SecretStr | None = Field(default=None, alias="HELPDESK_DASHBOARD_SECRET")
 
+    # the web chat (``bot.adapters.web``): the server secret that signs visitors' session
+    # tokens (the channel is on when it is set), the secret a site signs its logged-in
+    # visitors' identities with, and the sites (origins) allowed to embed the widget
+    web_secret: SecretStr | None = Field(default=None, alias="HELPDESK_WEB_SECRET")
+    web_identity_secret: SecretStr | None = Field(
+        default=None, alias="HELPDESK_WEB_IDENTITY_SECRET"
+    )
+    web_origins: str = Field(default="", alias="HELPDESK_WEB_ORIGINS")
+
     # Slack
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
@@ -613,6 +622,11 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
     discord_api_url: str = Field(default="", alias="DISCORD_API_URL")
     discord_gateway_url: str = Field(default="", alias="DISCORD_GATEWAY_URL")
+
+    @property
+    def web_origin_list(self) -> tuple[str, ...]:
+        """``HELPDESK_WEB_ORIGINS``: comma- or space-separated, e.g. ``https://shop.example``."""
+        return tuple(o for o in self.web_origins.replace(",", " ").split() if o)
 
     def secret_values(self) -> list[str]:
         """Every secret's value, for log formatters to blank out."""

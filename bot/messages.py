@@ -12,7 +12,7 @@ one string form used in configuration, logs and the database::
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -292,6 +292,42 @@ class HoldsConnection(Protocol):
     def failure(self) -> str | None: ...
 
     async def wait_lost(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class LoggedMessage:
+    """One entry of a web chat session's log: ``seq`` orders a session's entries and is what a
+    reconnecting browser names as the last one it saw."""
+
+    seq: int
+    session: str
+    body: Mapping[str, Any]
+
+
+class SessionLog(Protocol):
+    """The durable per-session log of the web chat (what the visitor wrote, what was sent to
+    them), kept in the database so any web process, after any restart, can replay it."""
+
+    async def append(self, session: str, body: Mapping[str, Any], *, client_id: str = "") -> int:
+        """Store one entry and return its ``seq``; an entry with a ``client_id`` already stored
+        for the session is not stored twice (its first ``seq`` is returned)."""
+        ...
+
+    async def since(self, session: str, after: int, limit: int) -> list[LoggedMessage]:
+        """The session's entries with ``seq > after``, oldest first."""
+        ...
+
+    async def latest(self, sessions: Collection[str]) -> dict[str, int]:
+        """The newest ``seq`` of each of ``sessions`` that has entries."""
+        ...
+
+
+@runtime_checkable
+class KeepsSessionLog(Protocol):
+    """An adapter that keeps its conversations in a ``SessionLog`` (the web chat); the
+    composition root hands it the database-backed one."""
+
+    def use_session_log(self, log: SessionLog) -> None: ...
 
 
 @runtime_checkable

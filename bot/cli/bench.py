@@ -575,3 +575,75 @@ def _print_pipeline(document: dict[str, Any]) -> None:
         f"the first attempt · {once['delivered']} deliveries of {once['outbox_rows']} outbox rows"
     )
     typer.echo(f"  peak memory    {document['peak_rss_mb']} MB")
+
+
+@app.command("widget")
+def widget(
+    sessions: Annotated[
+        int, typer.Option("--sessions", min=1, help="web chat visitors connected at once")
+    ] = 200,
+    messages: Annotated[
+        int, typer.Option("--messages", min=1, help="questions each visitor asks in turn")
+    ] = 2,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="a scratch database (default: a new SQLite file in a temporary folder)",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            file_okay=False,
+            help="where the built intent model and index are kept between runs "
+            "(default benchmarks/.cache/pipeline-data)",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Web chat visitors at once over WebSockets against one `helpdesk run --role web`
+    process (real model, bundled articles): answer latency percentiles, answers/s, and every
+    session's log replayed to count lost and duplicated messages (both must be 0)."""
+    import asyncio
+
+    from benchmarks.report import RESULTS_DIR, result_document, write_result
+    from benchmarks.widget_load import run_widget_load
+
+    root = data_dir or RESULTS_DIR.parent / ".cache" / "pipeline-data"
+    figures = asyncio.run(
+        run_widget_load(
+            sessions=sessions,
+            messages=messages,
+            database_url=database_url,
+            data_dir=root,
+            progress=lambda line: typer.echo(f"· {line}", err=True),
+        )
+    )
+    document = result_document(
+        figures.pop("name"), "bundled sample: bundled-kb-queries.yml", [], **figures
+    )
+    if database_url:  # the command is kept with the result: never its password
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(database_url).render_as_string(hide_password=True)
+        document["command"] = document["command"].replace(database_url, shown)
+    path = write_result(document["name"], document)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    typer.echo(
+        f"widget load on {document['database']}: {document['answered']}/"
+        f"{document['questions']} answered by {document['sessions']} sessions in "
+        f"{document['seconds']} s ({document['answers_per_s']} answers/s); late "
+        f"{document['late']}, lost {document['lost']}, duplicated {document['duplicated']}"
+    )
+    answer = " ".join(f"{k} {v} ms" for k, v in document["answer_ms"].items())
+    connect = " ".join(f"{k} {v} ms" for k, v in document["connect_ms"].items())
+    typer.echo(f"  answer   {answer}\n  connect  {connect}")
+    typer.echo(
+        f"  load average before {document['load_average_before']} after "
+        f"{document['load_average_after']}"
+    )
+    typer.echo(f"-> {path}")

@@ -605,3 +605,21 @@ class IntentModelRecord(Base):
     examples: Mapped[int] = mapped_column(Integer, default=0)
     blob: Mapped[bytes] = mapped_column(LargeBinary)
     evaluation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WebChatEntry(Base):
+    """One entry of a web chat session's log: a visitor's message (``client_id`` is the
+    browser's own message id, so a resend after a reconnect is stored once) or a message sent
+    to the visitor. ``id`` is the sequence a reconnecting browser resumes after."""
+
+    __tablename__ = "web_chat_log"
+    __table_args__ = (
+        Index("ix_web_chat_log_session_id", "session", "id"),
+        UniqueConstraint("session", "client_id", name="uq_web_chat_log_session_client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]

@@ -111,11 +111,18 @@ def _discord() -> PlatformCheck:
     return check_discord
 
 
+def _web() -> PlatformCheck:
+    from bot.cli.doctor.web import check_web
+
+    return check_web
+
+
 # each platform's SDK is imported only when that platform is configured
 _PLATFORM_CHECKS: dict[str, Callable[[], PlatformCheck]] = {
     "slack": _slack,
     "telegram": _telegram,
     "discord": _discord,
+    "web": _web,
 }
 
 

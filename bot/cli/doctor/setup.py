@@ -53,6 +53,7 @@ def configured_platforms(settings: Settings) -> list[str]:
         "slack": settings.slack_bot_token,
         "telegram": settings.telegram_token,
         "discord": settings.discord_token,
+        "web": settings.web_secret,
     }
     return [name for name, token in tokens.items() if token and token.get_secret_value()]
 
@@ -79,7 +80,8 @@ def agent_channels(desk: DeskConfig, platform: str) -> list[tuple[str, ChannelRe
 
 def cross_check(settings: Settings, desk: DeskConfig) -> list[Finding]:
     """The settings and helpdesk.yml against each other."""
-    platforms = configured_platforms(settings)
+    # the web chat is for customers: agents are never there
+    platforms = [p for p in configured_platforms(settings) if p != "web"]
     findings: list[Finding] = []
     for key, ref in desk_channels(desk):
         token = TOKENS.get(ref.platform)
