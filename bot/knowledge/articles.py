@@ -32,6 +32,8 @@ from typing import Any
 from bot.errors import HelpdeskError
 from bot.knowledge.chunking import HEADING, Chunk, chunk_article, text_hash
 
+STATUSES = ("published", "draft", "retired")  # as bot.knowledge.versions names them
+
 
 class ArticleError(HelpdeskError):
     """An article file that cannot be imported; ``path`` and ``reason`` say which and why."""
@@ -56,6 +58,8 @@ class ParsedArticle:
     content_hash: str  # of the whole file: any edit, metadata included, changes it
     updated: datetime | None = None
     chunks: list[Chunk] = field(default_factory=list)
+    # front matter ``status``: an exported draft or retired article stays one when imported
+    status: str = "published"
 
 
 def slug_from_path(path: Path) -> str:
@@ -97,6 +101,9 @@ def parse_article_text(raw: bytes, path: Path) -> ParsedArticle:
     category = meta.get("category") or ""
     if not isinstance(category, str):
         raise ArticleError(path, "'category' must be a string")
+    status = meta.get("status") or "published"
+    if status not in STATUSES:
+        raise ArticleError(path, f"'status' must be one of {', '.join(STATUSES)}")
     return ParsedArticle(
         slug=slug_from_path(path),
         title=title,
@@ -108,6 +115,7 @@ def parse_article_text(raw: bytes, path: Path) -> ParsedArticle:
         content_hash=text_hash(text),
         updated=_as_datetime(meta.get("updated"), path),
         chunks=chunk_article(title, body),
+        status=status,
     )
 
 

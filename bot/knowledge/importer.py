@@ -178,10 +178,10 @@ async def upsert_articles(
             if not dry_run:
                 added = _new_article(parsed, clock)
                 session.add(added)
-                await record_import(session, added, [], editor, clock.now())
+                await record_import(session, added, [], editor, clock.now(), parsed.status)
                 touched.append(added)
             report.added.append(parsed.slug)
-        elif _same(article, parsed):
+        elif _same(article, parsed) and article.status == parsed.status:
             report.unchanged.append(parsed.slug)
         elif changed_since_import(article) and not force:
             report.conflicts[parsed.slug] = _conflict(article)
@@ -190,7 +190,7 @@ async def upsert_articles(
             report.changes[parsed.slug] = changes
             if not dry_run:
                 await _update_article(session, article, parsed, clock)
-                await record_import(session, article, changes, editor, clock.now())
+                await record_import(session, article, changes, editor, clock.now(), parsed.status)
                 touched.append(article)
             report.updated.append(parsed.slug)
     await stamp_version(session, touched, editor, clock.now())
@@ -248,6 +248,8 @@ def _differences(article: Article, parsed: ParsedArticle) -> list[str]:
     changed = [name for name, (old, new) in fields.items() if old != new]
     if article.source_path != parsed.source_path:
         changed.append(f"source (was {article.source_path})")
+    if article.status != parsed.status:
+        changed.append(f"status ({article.status} → {parsed.status})")
     return changed or ["formatting"]
 
 

@@ -219,16 +219,22 @@ async def find_articles(session: AsyncSession, words: str, limit: int = 10) -> l
 
 
 async def record_import(
-    session: AsyncSession, article: Article, changes: list[str], editor: Editor, at: datetime
+    session: AsyncSession,
+    article: Article,
+    changes: list[str],
+    editor: Editor,
+    at: datetime,
+    status: str = PUBLISHED,
 ) -> None:
     """The revision of an article an import added (``changes`` empty) or changed: imports
-    are published at once, like the files they come from. The caller stamps the version
-    (``stamp_version``) once for the whole import."""
+    are published at once, like the files they come from, unless the file says otherwise
+    (``status: draft`` or ``retired``, as ``kb export --drafts`` writes). The caller stamps
+    the version (``stamp_version``) once for the whole import."""
     await session.flush()  # a new article needs its id
     number = 1 if not changes else await _next_number(session, article)
     article.revision = article.imported_revision = number
-    article.status, article.draft_revision = PUBLISHED, None
-    _log(session, article, number, "import", PUBLISHED, content_of(article), changes, editor, at)
+    article.status, article.draft_revision = status, None
+    _log(session, article, number, "import", status, content_of(article), changes, editor, at)
 
 
 async def stamp_version(

@@ -86,6 +86,47 @@ async def test_an_export_imports_back_unchanged_here_and_elsewhere(
     await engine.dispose()
 
 
+async def test_an_export_with_drafts_keeps_drafts_and_retired_articles_so_elsewhere(
+    sessions: Sessions, clock: FrozenClock, tmp_path: Path
+) -> None:
+    async with sessions.begin() as session:
+        await import_articles(session, folder_of_articles(tmp_path), clock)
+        await create_draft(
+            session,
+            title="Gift cards",
+            body="Not sold yet.",
+            questions=["do you sell gift cards"],
+            actor=ANA.actor,
+            platform=ANA.platform,
+            at=clock.now(),
+        )
+        await versions.retire(session, "shipping", ANA, clock.now())
+    before = await contents(sessions)
+    assert {slug: status for slug, (status, _) in before.items()} == {
+        "password": "published",
+        "gift-cards": "draft",
+        "shipping": "retired",
+    }
+    exported = tmp_path / "exported"
+    async with sessions() as session:
+        await export_articles(session, exported, with_drafts=True)
+    async with sessions.begin() as session:  # the same desk: nothing to do
+        again = await import_articles(session, exported, clock)
+    assert sorted(again.unchanged) == sorted(before) and again.conflicts == {}
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    elsewhere = session_factory(engine)
+    async with elsewhere.begin() as session:
+        await import_articles(session, exported, clock)
+    assert await contents(elsewhere) == before  # the draft is no customer's answer there
+    async with elsewhere() as session:
+        indexed = {entry.slug for entry in await load_entries(session)}
+    assert indexed == {"password"}
+    await engine.dispose()
+
+
 async def test_an_import_leaves_articles_changed_in_chat_alone_unless_forced(
     sessions: Sessions, clock: FrozenClock, tmp_path: Path
 ) -> None:
