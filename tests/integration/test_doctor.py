@@ -15,6 +15,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -467,6 +468,62 @@ async def test_model_missing(database_url: str, tmp_path: Path) -> None:
     articles = the(findings, "articles")
     assert articles.status is Status.FAIL and "`helpdesk kb import`" in articles.fix
     assert not healthy(findings)
+
+
+async def test_the_intent_model_is_checked_against_the_databases_intents(
+    migrated_url: str, tmp_path: Path
+) -> None:
+    """Once the intents live in the database, the stored model is checked against them (not
+    against the files), and files changed since they were loaded are named."""
+    import shutil
+
+    from bot.cli.doctor.knowledge import check_intents
+    from bot.intents import catalog, sources, store
+    from bot.storage.db import session_factory
+
+    shutil.copytree(PROJECT_ROOT / "tests" / "fixtures" / "bakery" / "nlu", tmp_path / "nlu")
+    settings = Settings(HELPDESK_DATA_DIR=tmp_path, DATABASE_URL=migrated_url)  # type: ignore[call-arg]
+    topics, encoder, at = settings.topic_nlu_data, "all-MiniLM-L6-v2@onnx", datetime.now(UTC)
+    engine = create_engine(migrated_url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions.begin() as session:
+            await sources.seed_if_empty(session, topics, at=at)
+            fingerprint = (await sources.training_data(session, topics)).fingerprint()
+            await store.store(
+                session,
+                blob=b"model",
+                data_hash=fingerprint,
+                model_name=encoder,
+                examples=1,
+                evaluation={},
+                at=at,
+            )
+        (current,) = await check_intents(settings, sessions, encoder)
+        assert current.status is Status.OK and "database's current intents" in current.detail
+        (other_encoder,) = await check_intents(settings, sessions, "another-encoder")
+        assert other_encoder.status is Status.WARN
+
+        async with sessions.begin() as session:  # an admin's example, not yet retrained
+            await catalog.add_examples(
+                session,
+                "allergens",
+                ["is there soy in the rye bread"],
+                actor="t",
+                platform="t",
+                at=at,
+            )
+        (behind,) = await check_intents(settings, sessions, encoder)
+        assert behind.status is Status.WARN and "other intents" in behind.detail
+        assert "nlu train" not in behind.fix  # the files are not what it trains on
+
+        (tmp_path / "nlu" / "topics.yml").write_text(
+            (tmp_path / "nlu" / "topics.yml").read_text() + "    - gluten free cake please\n"
+        )
+        files = the(await check_intents(settings, sessions, encoder), "intent data")
+        assert files.status is Status.WARN and "`helpdesk intent import`" in files.fix
+    finally:
+        await engine.dispose()
 
 
 # --- the command ----------------------------------------------------------------------------

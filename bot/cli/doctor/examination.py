@@ -44,12 +44,12 @@ async def examine_with(settings: Settings) -> list[Finding]:
     findings += database
     encoder, model_name = check_encoder(settings)
     findings += encoder
-    findings.append(check_intent_model(settings, model_name))
-    findings += await check_rasa(settings)
     if at_head:
         findings += await _knowledge(settings, model_name)
     else:
+        findings.append(check_intent_model(settings, model_name))
         findings.append(skip("model", "articles and index", "needs the database at head"))
+    findings += await check_rasa(settings)
     if desk is None:
         return [*findings, skip("platforms", "every platform", "needs a valid helpdesk.yml")]
     return findings + await check_platforms(settings, desk)
@@ -83,12 +83,14 @@ async def _guarded(platform: str, settings: Settings, desk: DeskConfig) -> list[
 async def _knowledge(settings: Settings, model_name: str) -> list[Finding]:
     from sqlalchemy.pool import NullPool
 
-    from bot.cli.doctor.knowledge import check_knowledge
+    from bot.cli.doctor.knowledge import check_intents, check_knowledge
     from bot.storage.db import create_engine, session_factory
 
     engine = create_engine(settings.effective_database_url, poolclass=NullPool)
     try:
-        return await check_knowledge(settings, session_factory(engine), model_name)
+        sessions = session_factory(engine)
+        intents = await check_intents(settings, sessions, model_name)
+        return intents + await check_knowledge(settings, sessions, model_name)
     finally:
         await engine.dispose()
 

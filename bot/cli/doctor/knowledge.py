@@ -55,7 +55,73 @@ def check_encoder(settings: Settings) -> tuple[list[Finding], str]:
     ], DEFAULT_MODEL_NAME
 
 
+async def check_intents(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], model_name: str
+) -> list[Finding]:
+    """The intent model the desk serves: the newest one stored in the database, trained on the
+    database's intents (their source of truth once seeded) with this encoder. Before the first
+    start has seeded them, the files' model is checked instead (the start seeds from them)."""
+    from sqlalchemy import func, select
+
+    from bot.intents import store
+    from bot.intents.sources import files_changed, training_data
+    from bot.storage.models import IntentRecord
+    from nlu.errors import NluError
+
+    topics = settings.topic_nlu_data if settings.nlu_sources[1:] else None
+    try:
+        async with sessions() as session:
+            if not await session.scalar(select(func.count()).select_from(IntentRecord)):
+                return [check_intent_model(settings, model_name)]
+            newest = await store.latest(session)
+            fingerprint = (await training_data(session, topics)).fingerprint()
+            changed = await files_changed(session, topics)
+    except NluError as exc:
+        return [fail(AREA, "intent data", f"{topics}: {exc}", "fix the training data")]
+    findings: list[Finding] = []
+    if newest is None:
+        findings.append(
+            warn(
+                AREA,
+                "intent model",
+                "no intent model is stored in the database yet",
+                "start the desk: it trains one before it takes messages (minutes)",
+            )
+        )
+    elif (newest.data_hash, newest.model_name) != (fingerprint, model_name):
+        findings.append(
+            warn(
+                AREA,
+                "intent model",
+                "the stored intent model was trained on other intents or another encoder",
+                "start the desk: it retrains before it takes messages (an admin's change in "
+                "chat retrains at once)",
+            )
+        )
+    else:
+        findings.append(
+            ok(
+                AREA,
+                "intent model",
+                f"trained on the database's current intents "
+                f"({newest.trained_at:%Y-%m-%d %H:%M} UTC), stored there for every process",
+            )
+        )
+    if changed:
+        findings.append(
+            warn(
+                AREA,
+                "intent data",
+                f"{topics} changed since it was loaded into the database, the intents' source "
+                "of truth: the desk does not train on the files' changes",
+                "`helpdesk intent import` takes the files' new intents and examples in",
+            )
+        )
+    return findings
+
+
 def check_intent_model(settings: Settings, model_name: str) -> Finding:
+    """The files' model (``helpdesk nlu train``), before the database holds the intents."""
     from nlu.errors import NluError
     from nlu.model import read_model_document
     from nlu.train import is_current
