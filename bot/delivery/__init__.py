@@ -33,7 +33,7 @@ import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -103,6 +103,7 @@ class OutboxSender:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wakeup = asyncio.Event()
         self._stopping = False
+        self._serving: dict[str, _Turns] = {}
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -187,9 +188,21 @@ class OutboxSender:
         return sent, progressed
 
     async def _serve(self, conversation: str) -> tuple[int, bool]:
-        """Under a lease, send the conversation's rows head first until one has to wait."""
-        with about(conversation=conversation, platform=_platform(conversation)):
-            return await self._serve_about(conversation)
+        """Under a lease, send the conversation's rows head first until one has to wait.
+
+        The lease keeps other senders off the conversation, but this sender's own drains (the
+        run loop, a caller's ``drain()``) share its name and so its lease: they take turns on
+        a conversation here, or two could send the same row (SQLite has no row locks)."""
+        turns = self._serving.setdefault(conversation, _Turns())
+        turns.wanted += 1
+        try:
+            async with turns.lock:
+                with about(conversation=conversation, platform=_platform(conversation)):
+                    return await self._serve_about(conversation)
+        finally:
+            turns.wanted -= 1
+            if not turns.wanted:  # nobody else waits: forget it (the map must not grow forever)
+                del self._serving[conversation]
 
     async def _serve_about(self, conversation: str) -> tuple[int, bool]:
         if not await self._lease(conversation):
@@ -330,6 +343,14 @@ class OutboxSender:
                 thread = ref.thread or ref.message_id
                 outbound = replace(outbound, channel=outbound.channel.in_thread(thread))
         return outbound
+
+
+@dataclass
+class _Turns:
+    """A conversation this sender is serving: its drains take turns on it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    wanted: int = 0  # drains serving it or waiting to
 
 
 def _platform(conversation: str) -> str:

@@ -291,3 +291,35 @@ async def test_a_database_outage_does_not_end_the_sender(clock: FrozenClock, tmp
     finally:
         await gone.dispose()
     assert waits == [POLL_SECONDS, POLL_SECONDS]
+
+
+class SlowChannel(FakeChannel):
+    """A platform that takes its time to accept a message (until ``accept`` is set)."""
+
+    def __init__(self) -> None:
+        super().__init__(platform="fake")
+        self.accept = asyncio.Event()
+        self.sending = asyncio.Event()
+
+    async def send(self, outbound: Outbound) -> SentRef:
+        self.sending.set()
+        await self.accept.wait()
+        return await super().send(outbound)
+
+
+async def test_two_drains_of_one_sender_at_once_send_each_message_once(
+    sessions: async_sessionmaker[AsyncSession], uow_factory: UnitOfWorkFactory, clock: FrozenClock
+) -> None:
+    """A process drains from more than one place (each Rasa webhook call, the terminal after
+    each line, the run loop): they share the sender's lease, so only the sender itself can keep
+    them from sending the same row twice."""
+    await queue(uow_factory, ("fake:a", "only once"), ("fake:a", "and this once"))
+    slow = SlowChannel()
+    sender = OutboxSender(sessions=sessions, channels={"fake": slow}, clock=clock)
+    first = asyncio.create_task(sender.drain())
+    await slow.sending.wait()  # the first drain is in the middle of sending
+    second = asyncio.create_task(sender.drain())
+    slow.accept.set()
+    delivered = await asyncio.gather(first, second)
+    assert slow.texts() == ["only once", "and this once"]
+    assert sum(delivered) == 2
