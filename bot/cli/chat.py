@@ -90,6 +90,7 @@ async def _chat(
     from bot.config import Settings, load_desk_config
     from bot.dialogs.replies import TERMINAL_AGENT_HELP
     from bot.messages import Inbound
+    from nlu.training_data import load_training_data
 
     assert isinstance(settings, Settings)
     customer_name, agent_name = names
@@ -102,6 +103,7 @@ async def _chat(
     # the quick checks first: a broken file or database is reported before the model loads
     desk = load_desk_config(settings.desk_config_file)
     await ready_database(settings.effective_database_url)
+    await asyncio.to_thread(load_training_data, settings.nlu_sources)  # readable, or named
     # the models load in the background while the prompt waits for the first line; a line
     # typed before they are ready waits for them (it never starts a load of its own)
     with progress_reporter(quiet, lines=True) as progress:
