@@ -12,9 +12,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.commands import CommandCall
-from bot.dialogs import content_seams, notify, replies
+from bot.dialogs import notify, replies
 from bot.dialogs.desk_context import DeskContext
 from bot.errors import InvalidCommand
+from bot.intents.catalog import add_examples
+from bot.knowledge.drafts import create_draft
 from bot.reports.gap_signals import texts_of
 from bot.reports.gap_text import gap_list
 from bot.reports.gaps import top_gaps
@@ -92,7 +94,7 @@ async def _draft(ctx: DeskContext, args: str) -> None:
     number, texts = await _picked(ctx, args.strip())
     now = ctx.uow.clock.now()
     title = texts[0][:1].upper() + texts[0][1:].rstrip("?!. ")
-    slug = await content_seams.create_draft(
+    slug = await create_draft(
         ctx.uow.session,
         title=title,
         body=replies.GAP_DRAFT_BODY.format(count=len(texts)),
@@ -121,7 +123,7 @@ async def _examples(ctx: DeskContext, args: str) -> None:
         raise InvalidCommand(replies.GAPS_USAGE)
     number, texts = await _picked(ctx, number_text)
     now = ctx.uow.clock.now()
-    added = await content_seams.add_examples(
+    added = await add_examples(
         ctx.uow.session,
         intent,
         texts,

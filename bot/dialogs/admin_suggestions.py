@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from bot.commands import CommandCall, case_number_in
 from bot.config import DeskConfig
-from bot.dialogs import content_seams, notify, replies
+from bot.dialogs import notify, replies
 from bot.dialogs.desk_context import DeskContext
 from bot.dialogs.states import NOT_TOPICS
 from bot.errors import ConfigError, InvalidCommand
+from bot.intents.catalog import add_examples
 from bot.messages import Button, button_payload
 from bot.reports import suggestions
 from bot.reports.gap_text import quote
@@ -63,7 +64,7 @@ async def accept(ctx: DeskContext, call: CommandCall) -> None:
     if not intent or " " in intent:
         raise InvalidCommand(replies.suggestion_needs_intent(s.number))
     now = ctx.uow.clock.now()
-    added = await content_seams.add_examples(
+    added = await add_examples(
         ctx.uow.session, intent, [s.text], actor=ctx.agent, platform=ctx.inbound.platform, at=now
     )
     await suggestions.review(
