@@ -385,7 +385,7 @@ def pipeline(
     import asyncio
 
     from benchmarks.pipeline import run_pipeline
-    from benchmarks.report import RESULTS_DIR, result_document, write_result
+    from benchmarks.report import RESULTS_DIR, result_document
 
     root = data_dir or RESULTS_DIR.parent / ".cache" / "pipeline-data"
     figures = asyncio.run(
@@ -401,12 +401,7 @@ def pipeline(
     document = result_document(
         figures.pop("name"), "bundled sample: data/articles, bundled-kb-queries.yml", [], **figures
     )
-    if database_url:  # the command is kept with the result: never its password
-        from sqlalchemy.engine import make_url
-
-        shown = make_url(database_url).render_as_string(hide_password=True)
-        document["command"] = document["command"].replace(database_url, shown)
-    path = write_result(document["name"], document)
+    path = _keep(document, database_url)
     if as_json:
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
@@ -520,18 +515,13 @@ def roundtrips(
     handoff, a returning customer's answer): handling and delivery, real models."""
     import asyncio
 
-    from benchmarks.report import RESULTS_DIR, result_document, write_result
+    from benchmarks.report import RESULTS_DIR, result_document
     from benchmarks.roundtrips import run_roundtrips
 
     root = data_dir or RESULTS_DIR.parent / ".cache" / "pipeline-data"
     figures = asyncio.run(run_roundtrips(database_url=database_url, data_dir=root))
     document = result_document(figures.pop("name"), "bundled sample: data/articles", [], **figures)
-    if database_url:  # the command is kept with the result: never its password
-        from sqlalchemy.engine import make_url
-
-        shown = make_url(database_url).render_as_string(hide_password=True)
-        document["command"] = document["command"].replace(database_url, shown)
-    path = write_result(document["name"], document)
+    path = _keep(document, database_url)
     if as_json:
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
@@ -608,7 +598,7 @@ def widget(
     session's log replayed to count lost and duplicated messages (both must be 0)."""
     import asyncio
 
-    from benchmarks.report import RESULTS_DIR, result_document, write_result
+    from benchmarks.report import RESULTS_DIR, result_document
     from benchmarks.widget_load import run_widget_load
 
     root = data_dir or RESULTS_DIR.parent / ".cache" / "pipeline-data"
@@ -624,12 +614,7 @@ def widget(
     document = result_document(
         figures.pop("name"), "bundled sample: bundled-kb-queries.yml", [], **figures
     )
-    if database_url:  # the command is kept with the result: never its password
-        from sqlalchemy.engine import make_url
-
-        shown = make_url(database_url).render_as_string(hide_password=True)
-        document["command"] = document["command"].replace(database_url, shown)
-    path = write_result(document["name"], document)
+    path = _keep(document, database_url)
     if as_json:
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
@@ -647,3 +632,16 @@ def widget(
         f"{document['load_average_after']}"
     )
     typer.echo(f"-> {path}")
+
+
+def _keep(document: dict[str, Any], database_url: str | None) -> Path:
+    """Write a run's result under benchmarks/results; the command kept with it never shows
+    the database's password."""
+    from benchmarks.report import write_result
+
+    if database_url:
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(database_url).render_as_string(hide_password=True)
+        document["command"] = document["command"].replace(database_url, shown)
+    return write_result(document["name"], document)
