@@ -50,6 +50,22 @@ BackgroundOption = Annotated[
         "messages instead of the default (results get a -background / -no-background name)",
     ),
 ]
+ScratchDatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="a scratch database (default: a new SQLite file in a temporary folder)",
+    ),
+]
+PipelineDataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        file_okay=False,
+        help="where the built intent model, index and encoder export are kept between runs "
+        "(default benchmarks/.cache/pipeline-data)",
+    ),
+]
 
 
 def _datasets_dir(*needed: str) -> Path:
@@ -350,13 +366,7 @@ def sweep_mean_weight(as_json: JsonOption = False) -> None:
 
 @app.command("pipeline")
 def pipeline(
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            "--database-url",
-            help="a scratch database (default: a new SQLite file in a temporary folder)",
-        ),
-    ] = None,
+    database_url: ScratchDatabaseOption = None,
     customers: Annotated[
         int, typer.Option("--customers", min=1, help="saturation: new customers asking at once")
     ] = 400,
@@ -366,15 +376,7 @@ def pipeline(
     rate_messages: Annotated[
         int, typer.Option("--rate-messages", min=1, help="latency: how many messages at --rate")
     ] = 500,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir",
-            file_okay=False,
-            help="where the built intent model, index and encoder export are kept between runs "
-            "(default benchmarks/.cache/pipeline-data)",
-        ),
-    ] = None,
+    data_dir: PipelineDataOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The whole pipeline beside its limit, in one run: the raw encoder at batch 1 and 32,
@@ -493,22 +495,8 @@ def int8(as_json: JsonOption = False) -> None:
 
 @app.command("roundtrips")
 def roundtrips(
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            "--database-url",
-            help="a scratch database (default: a new SQLite file in a temporary folder)",
-        ),
-    ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir",
-            file_okay=False,
-            help="where the built intent model, index and encoder export are kept between runs "
-            "(default benchmarks/.cache/pipeline-data)",
-        ),
-    ] = None,
+    database_url: ScratchDatabaseOption = None,
+    data_dir: PipelineDataOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Database statements and transactions per customer message, by kind (greeting, answer,
@@ -575,22 +563,8 @@ def widget(
     messages: Annotated[
         int, typer.Option("--messages", min=1, help="questions each visitor asks in turn")
     ] = 2,
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            "--database-url",
-            help="a scratch database (default: a new SQLite file in a temporary folder)",
-        ),
-    ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir",
-            file_okay=False,
-            help="where the built intent model and index are kept between runs "
-            "(default benchmarks/.cache/pipeline-data)",
-        ),
-    ] = None,
+    database_url: ScratchDatabaseOption = None,
+    data_dir: PipelineDataOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Web chat visitors at once over WebSockets against one `helpdesk run --role web`
