@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -93,6 +96,9 @@ async def _chat(
     from nlu.training_data import load_training_data
 
     assert isinstance(settings, Settings)
+    # the models load in the background; a chat that ends meanwhile (/quit, Ctrl-C) must not
+    # wait for that load's thread (see DaemonThreads)
+    asyncio.get_running_loop().set_default_executor(DaemonThreads())
     customer_name, agent_name = names
     console = ConsoleChannel(
         lines=lines,
@@ -156,3 +162,28 @@ async def _until_finished(finished: asyncio.Event, loading: LoadingUnderstander 
         await ending
     for wait in waits:
         wait.cancel()
+
+
+class DaemonThreads(ThreadPoolExecutor):
+    """Runs each blocking call in a daemon thread of its own, so leaving the chat never waits
+    for one: a model still training or an encoder still exporting in the background when the
+    person quits is abandoned, not awaited. That is safe because every file they write is
+    written to a temporary name and renamed, and every row in a transaction — an abandoned
+    load leaves nothing half-done, and the next start does it again."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # handed to whoever awaits the call
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="chat-blocking-call", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to wait for: the threads are daemons, and each ends with its call."""

@@ -10,12 +10,15 @@ import os
 import pty
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from bot.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.model
 
@@ -130,6 +133,42 @@ def read_until(leader: int, marker: str, seen: str = "", *, within: float = 600)
             assert chunk, f"the terminal closed before {marker!r}:\n{seen[-2000:]}"
             seen += chunk.decode("utf-8", errors="replace")
     return seen
+
+
+def test_ctrl_c_while_the_models_still_load_leaves_without_waiting_for_them(
+    tmp_path: Path,
+) -> None:
+    """A first start shows the prompt at once and trains behind it; leaving then must not wait
+    for the training (it is abandoned: nothing of it is stored, the next start does it)."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    for name in ("articles", "nlu", "replies.yml"):
+        (data_dir / name).symlink_to(PROJECT_ROOT / "data" / name)
+    database = tmp_path / "helpdesk.db"
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--quiet", "--name", "Priya"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=chat_env(data_dir, database),
+    )
+    os.close(follower)
+    try:
+        read_until(leader, "you> ")
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(leader)
+    assert process.returncode == 130
+    # the encoder's export (the load's first step, seconds long) was abandoned, not awaited; a
+    # chat that waited for the load would have finished it (and stored a model)
+    assert not (data_dir / "models" / "encoder-onnx").exists()
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM intent_models").fetchone() == (0,)
 
 
 def test_ctrl_c_at_the_prompt_leaves_at_once(e2e_data_dir: Path, tmp_path: Path) -> None:
