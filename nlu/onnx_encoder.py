@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -162,6 +163,7 @@ def export_onnx(
     # A scratch directory of this process's own: two processes starting on a fresh data dir
     # may both export, and neither must delete the other's half-written files.
     directory.parent.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_exports(directory)
     work = Path(tempfile.mkdtemp(prefix=f".{directory.name}.partial-", dir=directory.parent))
     try:
         if progress:
@@ -188,6 +190,26 @@ def export_onnx(
     except Exception as exc:  # the exporter fails in many library-specific ways
         shutil.rmtree(work, ignore_errors=True)
         raise EncoderExportError(f"could not export the encoder to ONNX: {exc}") from exc
+
+
+ABANDONED_AFTER_SECONDS = 3600.0  # far longer than an export takes, even on a busy machine
+
+
+def remove_abandoned_exports(directory: Path, *, now: float | None = None) -> list[Path]:
+    """Remove the scratch folders of exports into ``directory`` that were abandoned (a process
+    stopped halfway: a chat left during its first start); a folder touched within the last
+    hour may be another process's export in progress and is left alone."""
+    now = time.time() if now is None else now
+    removed = []
+    for scratch in directory.parent.glob(f".{directory.name}.partial-*"):
+        try:
+            if now - scratch.stat().st_mtime < ABANDONED_AFTER_SECONDS:
+                continue
+        except OSError:  # gone already
+            continue
+        shutil.rmtree(scratch, ignore_errors=True)
+        removed.append(scratch)
+    return removed
 
 
 def _move_into_place(work: Path, directory: Path) -> None:
