@@ -127,41 +127,48 @@ async def claim_next(
     sessions: Sessions, conversation: str, *, owner: str, now: datetime, lease: timedelta
 ) -> Claim | None:
     """Claim the head of ``conversation`` if it is claimable now; None otherwise (nothing left,
-    waiting for a retry, or held by a live process)."""
+    waiting for a retry, or held by a live process). One statement: the conditional UPDATE of
+    the conversation's oldest unfinished row returns the row it took."""
+    head = (
+        select(InboxMessage.id)
+        .where(InboxMessage.conversation == conversation)
+        .where(InboxMessage.status.in_(UNFINISHED))
+        .order_by(InboxMessage.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     async with sessions() as session:
-        head = await session.scalar(
-            select(InboxMessage.id)
-            .where(InboxMessage.conversation == conversation)
-            .where(InboxMessage.status.in_(UNFINISHED))
-            .order_by(InboxMessage.id)
-            .limit(1)
-        )
-        if head is None:
-            return None
-        taken = await session.execute(
-            update(InboxMessage)
-            .where(InboxMessage.id == head, _claimable(now), _is_head())
-            .values(
-                status=PROCESSING,
-                claimed_by=owner,
-                lease_until=now + lease,
-                attempts=InboxMessage.attempts + 1,
+        taken = (
+            await session.execute(
+                update(InboxMessage)
+                .where(InboxMessage.id == head, _claimable(now), _is_head())
+                .values(
+                    status=PROCESSING,
+                    claimed_by=owner,
+                    lease_until=now + lease,
+                    attempts=InboxMessage.attempts + 1,
+                )
+                .returning(
+                    InboxMessage.id,
+                    InboxMessage.payload,
+                    InboxMessage.conversation,
+                    InboxMessage.attempts,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        )
-        if _rowcount(taken) != 1:
+        ).one_or_none()
+        if taken is None:
             await session.rollback()
             return None
-        row = await session.get_one(InboxMessage, head)
-        claim = Claim(
-            row_id=row.id,
-            inbound=inbound_from_dict(row.payload),
-            conversation=row.conversation,
-            attempts=row.attempts,
-            owner=owner,
-        )
         await session.commit()
-        return claim
+    row_id, payload, claimed_conversation, attempts = taken
+    return Claim(
+        row_id=row_id,
+        inbound=inbound_from_dict(payload),
+        conversation=claimed_conversation,
+        attempts=attempts,
+        owner=owner,
+    )
 
 
 async def claimable_conversations(sessions: Sessions, now: datetime, limit: int) -> list[str]:

@@ -30,7 +30,8 @@ async def test_an_answered_message_takes_three_transactions_and_two_to_deliver(
     assert answer["delivery"]["transactions"] == 2  # leased, sent (and the lease given up)
     stored, claimed, handled = answer["handling_transactions"]
     assert any(s.startswith("INSERT INTO inbox") for s in stored)
-    assert any(s.startswith("UPDATE inbox") for s in claimed)
+    # the claim is one conditional UPDATE that returns the row: no look-up before, no read after
+    assert len(claimed) == 1 and claimed[0].startswith("UPDATE inbox")
     # exactly once: the answer, the dialog and the "done" mark are one transaction
     assert any(s.startswith("INSERT INTO outbox") for s in handled)
     assert any(s.startswith("UPDATE dialog_sessions") for s in handled)
