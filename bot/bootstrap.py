@@ -46,6 +46,7 @@ from bot.metrics import count_case_events
 from bot.readiness import Readiness, readiness
 from bot.reports.gaps import Encoder
 from bot.reports.scrape import Scrape, scrape
+from bot.storage.content import ARTICLES, INTENTS, CatchUp, catching_up
 from bot.storage.db import create_engine, pool_for, session_factory
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 from bot.storage.web_chat_log import DatabaseSessionLog
@@ -153,11 +154,16 @@ def understander_for(
     encoder: Embedder,
     intents: LiveIntents,
     searcher: KnowledgeSearch | LiveKnowledge,
-    catch_up: Callable[[], Awaitable[object]] | None = None,
+    sessions: async_sessionmaker[AsyncSession],
+    articles_catch_up: CatchUp | None = None,
 ) -> EmbeddingUnderstander:
-    """The understander that serves ``intents`` (refreshed before each message) and their
-    actions, beside knowledge search (``catch_up``: the live knowledge base reloading what an
-    admin changed, before each message), on one encoder."""
+    """The understander that serves ``intents`` and their actions, beside knowledge search, on
+    one encoder. Before each message one read of the content versions brings the intent model
+    and (``articles_catch_up``: the live knowledge base) the articles up to what an admin
+    changed in any process."""
+    parts: dict[str, CatchUp] = {INTENTS: intents.refresh}
+    if articles_catch_up is not None:
+        parts[ARTICLES] = articles_catch_up
     return EmbeddingUnderstander(
         encoder=encoder,
         parser=_intent_parser(settings, intents),
@@ -165,9 +171,8 @@ def understander_for(
         supported_languages=desk.supported_languages,
         answer_threshold=desk.answer_threshold,
         article_url=desk.help_center_url,
-        refresh=intents.refresh,
         actions=intents.action_for,
-        catch_up=catch_up,
+        catch_up=catching_up(sessions, parts),
     )
 
 
@@ -206,7 +211,8 @@ async def build_live_understander(
         encoder=encoder,
         intents=intents,
         searcher=knowledge,
-        catch_up=knowledge.catch_up,
+        sessions=sessions,
+        articles_catch_up=knowledge.catch_up,
     )
     # the encoder and the language identifier load on first use; let that be here, not in the
     # first customer's wait
@@ -261,7 +267,7 @@ async def knowledge_understander(
         supported_languages=desk.supported_languages,
         answer_threshold=desk.answer_threshold,
         article_url=desk.help_center_url,
-        catch_up=knowledge.catch_up,
+        catch_up=catching_up(sessions, {ARTICLES: knowledge.catch_up}),
     )
 
 

@@ -72,8 +72,7 @@ class _Action(Protocol):
 class EmbeddingUnderstander:
     """The production understander: encoder + NLU model + knowledge search + language check.
 
-    ``refresh`` runs before each message (the live intent model catching up with changes made
-    in any process); ``actions`` names what an intent does (``bot.intents``)."""
+    ``actions`` names what an intent does (``bot.intents``)."""
 
     def __init__(
         self,
@@ -84,13 +83,11 @@ class EmbeddingUnderstander:
         supported_languages: Sequence[str] = ("en",),
         answer_threshold: float = 0.42,
         article_url: str | None = None,
-        refresh: Callable[[], Awaitable[None]] | None = None,
         actions: Callable[[str | None], _Action | None] | None = None,
         catch_up: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
-        """``catch_up`` is awaited before each message: the knowledge base reloads what an
-        admin changed since (``bot.knowledge.live``)."""
-        self._refresh = refresh
+        """``catch_up`` is awaited before each message: the intent model and the knowledge
+        base reload what an admin changed since (``bot.storage.content.catching_up``)."""
         self._actions = actions
         self._catch_up = catch_up
         self._answer_threshold = answer_threshold
@@ -104,8 +101,6 @@ class EmbeddingUnderstander:
     async def understand(self, text: str) -> Understanding:
         if self._catch_up is not None:
             await self._catch_up()
-        if self._refresh is not None:
-            await self._refresh()
         vector = await self._batcher.encode_one(text)
         return await asyncio.to_thread(self._interpret, text, vector)
 

@@ -111,10 +111,12 @@ class LiveIntents:
     def action_for(self, intent: str | None) -> IntentAction | None:
         return self._actions.get(intent) if intent else None
 
-    async def refresh(self) -> None:
-        """Load the newest model and actions if another process (or this one) changed them."""
-        async with self._sessions() as session:
-            version = await current_version(session, INTENTS)
+    async def refresh(self, version: int | None = None) -> None:
+        """Load the newest model and actions if another process (or this one) changed them
+        (the intents' ``version`` when the caller has just read it)."""
+        if version is None:
+            async with self._sessions() as session:
+                version = await current_version(session, INTENTS)
         if version <= self.version:
             return
         async with self._refreshing:

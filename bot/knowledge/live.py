@@ -74,12 +74,14 @@ class LiveKnowledge:
     def search(self) -> KnowledgeSearch:
         return self._search
 
-    async def catch_up(self) -> bool:
-        """Reload the articles changed since the version served, if the database has moved on;
-        True when it did. A failure is logged and answering goes on with what is loaded."""
+    async def catch_up(self, latest: int | None = None) -> bool:
+        """Reload the articles changed since the version served, if the database has moved on
+        (to ``latest`` when the caller has just read it); True when it did. A failure is logged
+        and answering goes on with what is loaded."""
         try:
-            async with self._sessions() as session:
-                latest = await current_version(session, ARTICLES)
+            if latest is None:
+                async with self._sessions() as session:
+                    latest = await current_version(session, ARTICLES)
             if latest <= self._version:
                 return False
             async with self._lock:  # one reload at a time; the others find it done

@@ -9,6 +9,8 @@ message bus.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import AuditEntry, ContentVersion
 from bot.storage.upsert import insert_unless_exists
+
+logger = logging.getLogger(__name__)
 
 ARTICLES = "articles"
 INTENTS = "intents"
@@ -28,6 +32,38 @@ async def current_version(session: AsyncSession, kind: str) -> int:
         select(ContentVersion.version).where(ContentVersion.kind == kind)
     )
     return version or 0
+
+
+async def current_versions(session: AsyncSession, kinds: list[str]) -> dict[str, int]:
+    """The versions of ``kinds`` now committed, in one statement; 0 for a kind never changed."""
+    rows = await session.execute(
+        select(ContentVersion.kind, ContentVersion.version).where(ContentVersion.kind.in_(kinds))
+    )
+    found = {kind: version for kind, version in rows}
+    return {kind: found.get(kind) or 0 for kind in kinds}
+
+
+CatchUp = Callable[[int], Awaitable[object]]
+
+
+def catching_up(
+    sessions: Callable[[], AsyncSession], parts: Mapping[str, CatchUp]
+) -> Callable[[], Awaitable[None]]:
+    """What runs before each message: one read of every kind's version, each live part (the
+    knowledge base, the intent model) handed its own, so it reloads only when it is behind. A
+    failed read is logged and the message is answered with what is loaded."""
+
+    async def catch_up() -> None:
+        try:
+            async with sessions() as session:
+                versions = await current_versions(session, list(parts))
+        except Exception:
+            logger.exception("could not read the content versions; answering as before")
+            return
+        for kind, part in parts.items():
+            await part(versions[kind])
+
+    return catch_up
 
 
 async def bump_version(session: AsyncSession, kind: str, *, at: datetime, by: str = "") -> int:

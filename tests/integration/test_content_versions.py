@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import FrozenClock
-from bot.storage.content import ARTICLES, INTENTS, bump_version, current_version, record_change
+from bot.storage.content import (
+    ARTICLES,
+    INTENTS,
+    bump_version,
+    catching_up,
+    current_version,
+    record_change,
+)
 from bot.storage.db import is_sqlite
 from bot.storage.models import AuditEntry
 
@@ -53,3 +60,34 @@ async def test_concurrent_changes_get_distinct_versions(
     else:
         versions = list(await asyncio.gather(*(change() for _ in range(5))))
     assert sorted(versions) == [1, 2, 3, 4, 5]
+
+
+async def test_before_each_message_one_read_brings_every_live_part_its_version(
+    sessions: Sessions, clock: FrozenClock, engine: AsyncEngine
+) -> None:
+    """The knowledge base and the intent model each learn their own version from one statement
+    (a customer's message pays one round trip for both, not one session each)."""
+    async with sessions.begin() as session:
+        await bump_version(session, INTENTS, at=clock.now())
+        await bump_version(session, INTENTS, at=clock.now())
+    handed: dict[str, int] = {}
+
+    async def part(kind: str, version: int) -> None:
+        handed[kind] = version
+
+    catch_up = catching_up(
+        sessions,
+        {ARTICLES: lambda v: part(ARTICLES, v), INTENTS: lambda v: part(INTENTS, v)},
+    )
+    statements: list[str] = []
+
+    def counted(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", counted)
+    try:
+        await catch_up()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", counted)
+    assert handed == {ARTICLES: 0, INTENTS: 2}
+    assert len(statements) == 1

@@ -129,6 +129,7 @@ class Bakery:
             encoder=self.embedder,
             intents=intents,
             searcher=await asyncio.to_thread(configured_search, settings),
+            sessions=sessions,
         )
         t = await build_transcript(
             self.url,
