@@ -465,13 +465,14 @@ def _uow_factory(
     intents: Callable[[], LiveIntents | None] = lambda: None,
 ) -> UnitOfWorkFactory:
     """A unit of work per message or job: SLA event handlers run before each commit, and the
-    outbox sender wakes after it (and, after a change to the intents' examples, the live intent
-    model ``intents()`` — when there is one — retrains in the background)."""
+    outbox sender delivers what it queued right after it (and, after a change to the intents'
+    examples, the live intent model ``intents()`` — when there is one — retrains in the
+    background)."""
 
     def factory() -> UnitOfWork:
         uow = UnitOfWork(sessions, clock)
         uow.before_commit(lambda u: apply_sla_events(u, desk))
-        uow.after_commit(sender.wake)
+        uow.after_commit(lambda: sender.deliver(uow.queued))
         uow.after_commit(lambda: _committed(uow.events))
         uow.after_commit(lambda: _retrain_if_wanted(uow, intents()))
         return uow

@@ -10,9 +10,14 @@ order per conversation, however many senders (processes) run.
   ``retry_after``) for ``RetryPolicy.give_up_after`` since the first failure, then the row is
   parked (kept for ``helpdesk outbox retry``). Permanent failures are parked at once and never
   block the rows after them. Every send has a timeout; a timeout is retried.
-- **Sleeps until the next due head.** Woken by new rows (``wake()``); otherwise it waits for the
-  earliest head-of-conversation row to fall due — rows behind a waiting head are not due — or
-  ``POLL_SECONDS`` at most, for rows other processes queued.
+- **Delivers what this process just queued at once.** A committed transaction hands its
+  conversations to ``deliver()``, which serves each on a task of its own (at most
+  ``DIRECT_AT_ONCE`` at a time) while the run loop runs: no look over every pending row first,
+  and one conversation's slow platform does not hold up another's answer.
+- **Sleeps until the next due head.** Woken by new rows (``wake()``) and by retries scheduled
+  on a direct delivery; otherwise it waits for the earliest head-of-conversation row to fall
+  due — rows behind a waiting head are not due — or ``POLL_SECONDS`` at most, for rows other
+  processes queued.
 - **Tells the agent.** A row whose payload carries ``notify`` (an agent's reply to case N) writes
   a line to the case thread, in the same transaction, when it is delivered, parked, or finds the
   customer unreachable. The words come with the row (``bot.dialogs.replies`` wrote them).
@@ -69,6 +74,8 @@ LEASE = timedelta(minutes=2)
 # Rows queued by another process (a scheduler without tokens, ``helpdesk outbox retry``) wake
 # no one here: look at least this often.
 POLL_SECONDS = 15.0
+# Conversations delivered at once on the direct path; the rest wait for a turn.
+DIRECT_AT_ONCE = 16
 
 Waiter = Callable[[asyncio.Event, float | None], Awaitable[None]]
 
@@ -103,13 +110,42 @@ class OutboxSender:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wakeup = asyncio.Event()
         self._stopping = False
+        self._running = False
         self._serving: dict[str, _Turns] = {}
+        self._direct: set[asyncio.Task[None]] = set()
+        self._direct_slots = asyncio.Semaphore(DIRECT_AT_ONCE)
 
     def wake(self) -> None:
         self._wakeup.set()
 
+    def deliver(self, conversations: set[str]) -> None:
+        """Deliver the rows a transaction just queued for ``conversations`` now, each on a task
+        of its own. Only while the run loop runs (a one-off command's sender leaves them to
+        ``drain()``); rows for platforms this process has no channel for are left to theirs."""
+        if not self._running or self._stopping:
+            self.wake()
+            return
+        for conversation in conversations:
+            if _platform(conversation) in self._channels:
+                task = asyncio.create_task(self._deliver_now(conversation))
+                self._direct.add(task)
+                task.add_done_callback(self._direct.discard)
+
+    async def _deliver_now(self, conversation: str) -> None:
+        async with self._direct_slots:
+            try:
+                await self._serve(conversation)
+            except Exception:  # the rows wait in the database: the run loop tries again
+                logger.exception("direct delivery to %s failed; the run loop retries", conversation)
+                self.wake()
+
     async def drain(self) -> int:
         """Send every row that is due now, in order; returns how many were delivered."""
+        if self._direct:  # what was handed to ``deliver`` goes first
+            await asyncio.gather(*self._direct, return_exceptions=True)
+        return await self._drain_due()
+
+    async def _drain_due(self) -> int:
         delivered = 0
         while True:
             sent, progressed = await self._pass()
@@ -119,10 +155,19 @@ class OutboxSender:
 
     async def run(self) -> None:
         """Deliver until ``stop()``: drain, then wait for a wake-up or the next due head."""
+        self._running = True
+        try:
+            await self._run()
+        finally:
+            self._running = False
+            if self._direct:  # deliveries under way finish their row
+                await asyncio.gather(*self._direct, return_exceptions=True)
+
+    async def _run(self) -> None:
         while not self._stopping:
             self._wakeup.clear()
             try:
-                await self.drain()
+                await self._drain_due()
                 due = await self.seconds_to_next_due()
             except Exception:  # the database went away: the rows wait there, try again later
                 logger.exception("outbox delivery failed; trying again in %ss", POLL_SECONDS)
@@ -215,6 +260,8 @@ class OutboxSender:
                 outcome, holding = await self._deliver_head(conversation)
                 if outcome in ("sent", "retry", "parked"):  # committed: count it
                     OUTBOX_SENDS.labels(platform=_platform(conversation), outcome=outcome).inc()
+                if outcome == "retry":  # the run loop sleeps until the retry falls due
+                    self.wake()
                 if outcome not in ("sent", "parked"):
                     break
                 sent += outcome == "sent"

@@ -30,6 +30,7 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._after_commit: list[Callable[[], None]] = []
         self._before_commit: list[Callable[[UnitOfWork], Awaitable[None]]] = []
+        self.queued: set[str] = set()  # conversations this transaction queued rows for
 
     @property
     def session(self) -> AsyncSession:
@@ -82,7 +83,9 @@ class UnitOfWork:
         ``edit_key`` / ``thread_key`` naming an earlier ref to edit or reply under, and
         ``notify`` (see ``bot.delivery``) asking for a word in a case thread on the outcome.
         """
-        self.session.add(new_row(outbound, self.clock.now(), ref_key=ref_key, **extra))
+        row = new_row(outbound, self.clock.now(), ref_key=ref_key, **extra)
+        self.session.add(row)
+        self.queued.add(row.conversation)
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import defaultdict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -323,3 +324,51 @@ async def test_two_drains_of_one_sender_at_once_send_each_message_once(
     delivered = await asyncio.gather(first, second)
     assert slow.texts() == ["only once", "and this once"]
     assert sum(delivered) == 2
+
+
+@dataclass
+class SlowForOneChannel(FakeChannel):
+    """A platform whose sends to one conversation take until the test releases them."""
+
+    slow_on: str = ""
+    slow_started: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: dict[str, asyncio.Event] = field(default_factory=lambda: defaultdict(asyncio.Event))
+
+    async def send(self, outbound: Outbound) -> SentRef:
+        where = str(outbound.channel.without_thread)
+        if where == self.slow_on:
+            self.slow_started.set()
+            await self.release.wait()
+        ref = await super().send(outbound)
+        self.arrived[where].set()
+        return ref
+
+
+async def test_a_running_sender_delivers_a_new_answer_while_another_conversations_send_is_slow(
+    sessions: async_sessionmaker[AsyncSession],
+    uow_factory: UnitOfWorkFactory,
+    clock: FrozenClock,
+) -> None:
+    """What a transaction queued goes out at once, on its own: a customer's answer does not
+    wait behind another conversation's slow platform call (up to the send timeout)."""
+    slow = SlowForOneChannel(platform="fake", slow_on="fake:a")
+    sender = OutboxSender(sessions=sessions, channels={"fake": slow}, clock=clock)
+    running = asyncio.create_task(sender.run())
+    try:
+        await queue(uow_factory, ("fake:a", "to the slow conversation"))
+        sender.deliver({"fake:a"})
+        await asyncio.wait_for(slow.slow_started.wait(), timeout=60)  # a hang guard only
+        await queue(uow_factory, ("fake:b", "your answer"))
+        sender.deliver({"fake:b"})
+        await asyncio.wait_for(slow.arrived["fake:b"].wait(), timeout=60)
+        assert slow.texts() == ["your answer"]  # while the slow send is still under way
+        slow.release.set()
+        await asyncio.wait_for(slow.arrived["fake:a"].wait(), timeout=60)
+        assert slow.texts() == ["your answer", "to the slow conversation"]
+    finally:
+        sender.stop()
+        await running
+    async with sessions() as s:
+        statuses = list(await s.scalars(select(OutboxMessage.status)))
+    assert statuses == ["sent", "sent"]  # each delivered once

@@ -73,12 +73,12 @@ class ProcessDied(BaseException):
 
 def die_when_a_handler_commits(t: Transcript) -> None:
     """ "Kill" the process right after the database accepted a handler's transaction: the
-    first thing a committed unit of work does is wake the outbox sender."""
+    first thing a committed unit of work does is hand its rows to the outbox sender."""
 
-    def die() -> None:
+    def die(conversations: set[str]) -> None:
         raise ProcessDied
 
-    t.helpdesk.sender.wake = die  # type: ignore[method-assign]
+    t.helpdesk.sender.deliver = die  # type: ignore[method-assign]
 
 
 async def test_a_crash_right_after_the_handler_commits_is_not_handled_again_on_restart(
