@@ -40,7 +40,7 @@ from bot.logs import about_case
 from bot.messages import Inbound, InboundKind, split_payload
 from bot.storage.models import Case, DialogSession
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
-from bot.storage.upsert import insert_unless_exists
+from bot.storage.upsert import insert_or_none
 from bot.text import clean_text, looks_binary
 
 logger = logging.getLogger(__name__)
@@ -190,10 +190,9 @@ class DialogEngine:
                 "data": {},
                 "updated_at": now,
             }
-            await insert_unless_exists(
+            session = await insert_or_none(
                 uow.session, DialogSession, values, unique_on=["conversation"]
-            )
-            session = await uow.session.scalar(query.with_for_update())
+            ) or await uow.session.scalar(query.with_for_update())
             assert session is not None
         session.blocked_at = None  # they wrote to us: they can be reached again
         stale = now - session.updated_at > timedelta(hours=self._desk.stale_after_hours)

@@ -4,12 +4,14 @@ reads the winner's instead of failing on the unique constraint."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Base
+
+Row = TypeVar("Row", bound=Base)
 
 
 async def insert_unless_exists(
@@ -24,3 +26,19 @@ async def insert_unless_exists(
     )
     result = await session.execute(statement)
     return bool(getattr(result, "rowcount", 0))
+
+
+async def insert_or_none(
+    session: AsyncSession, model: type[Row], values: dict[str, Any], *, unique_on: list[str]
+) -> Row | None:
+    """``insert_unless_exists`` that returns the new row as an object of the session (one
+    statement: the insert returns it); None when one with the same ``unique_on`` exists."""
+    connection = await session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=unique_on)
+        .returning(model)
+    )
+    return await session.scalar(statement)
