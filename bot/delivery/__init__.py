@@ -296,11 +296,20 @@ class OutboxSender:
         another row waits behind it, released otherwise — one commit per row."""
         async with self._sessions() as session, session.begin():
             outcome = await self._deliver_head_in(session, conversation)
-            if outcome in ("sent", "parked") and await self._has_pending(session, conversation):
+            # the agents' line about this outcome (``tell_agents``), queued right here
+            queued = {r.conversation for r in session.new if isinstance(r, OutboxMessage)}
+            pending = outcome in ("sent", "parked") and await self._has_pending(
+                session, conversation
+            )
+            if pending:
                 now = self._clock.now()
-                return outcome, await take_lease(session, conversation, self.name, now, LEASE)
-            await release_lease(session, conversation, self.name)
-            return outcome, False
+                holding = await take_lease(session, conversation, self.name, now, LEASE)
+            else:
+                await release_lease(session, conversation, self.name)
+                holding = False
+        if queued:
+            self.deliver(queued)
+        return outcome, holding
 
     @staticmethod
     async def _has_pending(session: AsyncSession, conversation: str) -> bool:

@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import ChannelRef, Outbound, SentRef
@@ -47,15 +48,19 @@ async def lookup_ref(session: AsyncSession, key: str) -> SentRef | None:
 
 
 async def remember_ref(session: AsyncSession, key: str, ref: SentRef, now: datetime) -> None:
-    record = await session.get(SentRefRecord, key)
+    """Keep where the message under ``key`` landed (one upsert: a later one replaces it)."""
     thread = ref.thread or ref.message_id
-    message_key = f"{ref.platform}:{ref.channel}/{thread}"
-    if record is None:
-        session.add(
-            SentRefRecord(key=key, ref=ref.to_dict(), message_key=message_key, updated_at=now)
-        )
-    else:
-        record.ref, record.message_key, record.updated_at = ref.to_dict(), message_key, now
+    values = {
+        "ref": ref.to_dict(),
+        "message_key": f"{ref.platform}:{ref.channel}/{thread}",
+        "updated_at": now,
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    await session.execute(
+        dialect.insert(SentRefRecord)
+        .values(key=key, **values)
+        .on_conflict_do_update(index_elements=[SentRefRecord.key], set_=values)
+    )
 
 
 async def mark_unreachable(session: AsyncSession, conversation: str, now: datetime) -> None:

@@ -372,3 +372,34 @@ async def test_a_running_sender_delivers_a_new_answer_while_another_conversation
     async with sessions() as s:
         statuses = list(await s.scalars(select(OutboxMessage.status)))
     assert statuses == ["sent", "sent"]  # each delivered once
+
+
+async def test_the_agents_line_about_a_delivery_goes_out_without_waiting_for_a_poll(
+    sessions: async_sessionmaker[AsyncSession],
+    uow_factory: UnitOfWorkFactory,
+    clock: FrozenClock,
+) -> None:
+    """An agent's reply delivered on the direct path writes "delivered" to the case thread;
+    that line is delivered too, not left until the run loop's next look for other rows."""
+    platform = SlowForOneChannel(platform="fake")  # slow for no one: it reports arrivals
+
+    async def wakeups_only(wakeup: asyncio.Event, _seconds: float | None) -> None:
+        await wakeup.wait()  # no periodic look: what is not handed over or woken stays put
+
+    sender = OutboxSender(
+        sessions=sessions, channels={"fake": platform}, clock=clock, waiter=wakeups_only
+    )
+    running = asyncio.create_task(sender.run())
+    try:
+        async with uow_factory() as uow:
+            uow.send(
+                Outbound(channel=ChannelRef.parse("fake:dm-ada"), text="Here is your refund."),
+                notify={"channel": "fake:agents", "delivered": "Delivered to Ada."},
+            )
+            await uow.commit()
+        sender.deliver(uow.queued)
+        await asyncio.wait_for(platform.arrived["fake:agents"].wait(), timeout=30)  # hang guard
+        assert platform.texts() == ["Here is your refund.", "Delivered to Ada."]
+    finally:
+        sender.stop()
+        await running
