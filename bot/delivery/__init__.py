@@ -121,7 +121,11 @@ class OutboxSender:
     def deliver(self, conversations: set[str]) -> None:
         """Deliver the rows a transaction just queued for ``conversations`` now, each on a task
         of its own. Only while the run loop runs (a one-off command's sender leaves them to
-        ``drain()``); rows for platforms this process has no channel for are left to theirs."""
+        ``drain()``); rows for platforms this process has no channel for are left to theirs.
+
+        The lease is taken here, not in the transaction that queued the rows: a process killed
+        between the two would otherwise hold those conversations for ``LEASE`` after a restart
+        (``benchmarks/faults_inbox.py`` showed it)."""
         if not self._running or self._stopping:
             self.wake()
             return
@@ -141,9 +145,13 @@ class OutboxSender:
 
     async def drain(self) -> int:
         """Send every row that is due now, in order; returns how many were delivered."""
-        if self._direct:  # what was handed to ``deliver`` goes first
-            await asyncio.gather(*self._direct, return_exceptions=True)
+        await self.wait_direct()  # what was handed to ``deliver`` goes first
         return await self._drain_due()
+
+    async def wait_direct(self) -> None:
+        """Until the direct deliveries under way (and those they started) are done."""
+        while self._direct:
+            await asyncio.gather(*self._direct, return_exceptions=True)
 
     async def _drain_due(self) -> int:
         delivered = 0
@@ -160,8 +168,7 @@ class OutboxSender:
             await self._run()
         finally:
             self._running = False
-            if self._direct:  # deliveries under way finish their row
-                await asyncio.gather(*self._direct, return_exceptions=True)
+            await self.wait_direct()  # deliveries under way finish their row
 
     async def _run(self) -> None:
         while not self._stopping:

@@ -75,7 +75,7 @@ def die_when_a_handler_commits(t: Transcript) -> None:
     """ "Kill" the process right after the database accepted a handler's transaction: the
     first thing a committed unit of work does is hand its rows to the outbox sender."""
 
-    def die(conversations: set[str]) -> None:
+    def die(conversations: set[str]) -> None:  # the first thing after the commit
         raise ProcessDied
 
     t.helpdesk.sender.deliver = die  # type: ignore[method-assign]

@@ -1,8 +1,9 @@
 """Round trips of an ordinary answered message: the arrival is stored (before the platform is
 acknowledged), claimed, and handled in ONE transaction that writes the dialog, the answer's
-outbox row and the inbox's "done" mark together (handled exactly once); the sender delivers it
-with a lease and one more transaction. Counted with the benchmark's own counter
-(``helpdesk bench roundtrips``); a change that splits the handling or adds commits shows here."""
+outbox row and the inbox's "done" mark together (handled exactly once); the running sender
+delivers it at once, with a lease and one more transaction. Counted with the benchmark's own
+counter (``helpdesk bench roundtrips``); a change that splits the handling or adds commits
+shows here."""
 
 from __future__ import annotations
 
@@ -36,3 +37,6 @@ async def test_an_answered_message_takes_three_transactions_and_two_to_deliver(
     assert any(s.startswith("INSERT INTO outbox") for s in handled)
     assert any(s.startswith("UPDATE dialog_sessions") for s in handled)
     assert any(s.startswith("UPDATE inbox SET status") for s in handled)
+    leased, delivered = answer["delivery_transactions"]
+    assert any(s.startswith("INSERT INTO outbox_leases") for s in leased)
+    assert any(s.startswith("UPDATE outbox SET status") for s in delivered)
