@@ -173,6 +173,7 @@ def understander_for(
         article_url=desk.help_center_url,
         actions=intents.action_for,
         catch_up=catching_up(sessions, parts),
+        language_cache=settings.data_dir / "models",
     )
 
 
@@ -268,6 +269,7 @@ async def knowledge_understander(
         answer_threshold=desk.answer_threshold,
         article_url=desk.help_center_url,
         catch_up=catching_up(sessions, {ARTICLES: knowledge.catch_up}),
+        language_cache=settings.data_dir / "models",
     )
 
 

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -85,9 +86,12 @@ class EmbeddingUnderstander:
         article_url: str | None = None,
         actions: Callable[[str | None], _Action | None] | None = None,
         catch_up: Callable[[], Awaitable[object]] | None = None,
+        language_cache: Path | None = None,
     ) -> None:
         """``catch_up`` is awaited before each message: the intent model and the knowledge
-        base reload what an admin changed since (``bot.storage.content.catching_up``)."""
+        base reload what an admin changed since (``bot.storage.content.catching_up``).
+        ``language_cache``: where the language identifier keeps its compact copy."""
+        self._language_cache = language_cache
         self._actions = actions
         self._catch_up = catch_up
         self._answer_threshold = answer_threshold
@@ -110,7 +114,7 @@ class EmbeddingUnderstander:
         first customer never waits on a load. Blocking: run it off the event loop."""
         from nlu import language
 
-        language.load()
+        language.load(self._language_cache)
         text = "how do I reset my password?"
         self._interpret(text, self.encoder.encode([text])[0])
 

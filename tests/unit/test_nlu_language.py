@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from nlu import language
 from nlu.language import detect_language, is_unsupported
 
 ENGLISH = [
@@ -54,3 +57,36 @@ def test_detect_language_returns_code_and_probability() -> None:
     assert lang == "fr"
     assert 0.9 <= prob <= 1.0
     assert detect_language("   ") == ("en", 0.0)
+
+
+def test_the_compact_copy_in_the_data_dir_decides_as_the_packaged_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written on the first start, read on the next: the same language and probability for
+    every message, from a file named after the installed py3langid."""
+    texts = ENGLISH + FOREIGN
+    monkeypatch.setattr(language, "_identifier", None)
+    language.load(tmp_path)  # first start: from the package, then kept
+    (kept,) = tmp_path.glob("language-id-*.npz")
+    first = [language.detect_language(t) for t in texts]
+    monkeypatch.setattr(language, "_identifier", None)
+    monkeypatch.setattr(language, "_packaged_identifier", _must_not_be_needed)
+    language.load(tmp_path)  # next start: from the copy alone
+    assert [language.detect_language(t) for t in texts] == first
+    assert kept.exists()
+
+
+def test_an_unreadable_copy_falls_back_to_the_packaged_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(language, "_identifier", None)
+    language.load(tmp_path)
+    (kept,) = tmp_path.glob("language-id-*.npz")
+    kept.write_bytes(kept.read_bytes()[:1000])  # cut short
+    monkeypatch.setattr(language, "_identifier", None)
+    language.load(tmp_path)
+    assert language.detect_language("Je n'arrive pas à connecter mon ampoule au hub.")[0] == "fr"
+
+
+def _must_not_be_needed() -> None:
+    raise AssertionError("the packaged model was loaded although a copy was kept")
