@@ -203,32 +203,33 @@ def from_action(body: Body, action: Body, agent_channels: Collection[str]) -> In
 
 def from_view(body: Body) -> Inbound | None:
     """The Reply modal's ``view_submission`` → FORM with fields ``case`` and ``text``."""
-    view: Body = body.get("view") or {}
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except json.JSONDecodeError:
+    modal = _modal(body)
+    if modal is None:
         return None
-    if not isinstance(meta, dict) or not meta.get("channel"):
-        return None
-    values: Body = (view.get("state") or {}).get("values") or {}
+    values, meta = modal
     text = str(((values.get(REPLY_BLOCK_ID) or {}).get(REPLY_INPUT_ID) or {}).get("value") or "")
-    user: Body = body.get("user") or {}
-    thread = meta.get("thread")
-    return Inbound(
-        kind=InboundKind.FORM,
-        event_id=f"view:{view.get('id')}:{view.get('hash', '')}",
-        channel=ChannelRef(PLATFORM, str(meta["channel"]), str(thread) if thread else None),
-        user_id=str(user.get("id", "")),
-        action="reply",
-        fields={"case": str(meta.get("case", "")), "text": text.strip()},
-        is_direct=False,
-        raw=body,
-    )
+    fields = {"case": str(meta.get("case", "")), "text": text.strip()}
+    return _form(body, meta, "reply", fields)
 
 
 def from_article_view(body: Body) -> Inbound | None:
     """The article modal's ``view_submission`` → FORM ``kb`` with fields ``title``, ``body``,
     ``questions`` and, for an edit, ``slug``."""
+    modal = _modal(body)
+    if modal is None:
+        return None
+    values, meta = modal
+    fields = {
+        name: str(((values.get(name) or {}).get(name) or {}).get("value") or "")
+        for name in ARTICLE_FIELDS
+    }
+    return _form(body, meta, "kb", {**fields, "slug": str(meta.get("slug") or "")})
+
+
+def _modal(body: Body) -> tuple[Body, Body] | None:
+    """A submitted modal's input values and the ``private_metadata`` the bot put in it when it
+    opened the modal (which channel, thread and case it is about); None when that is missing
+    or not the bot's."""
     view: Body = body.get("view") or {}
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
@@ -237,10 +238,11 @@ def from_article_view(body: Body) -> Inbound | None:
     if not isinstance(meta, dict) or not meta.get("channel"):
         return None
     values: Body = (view.get("state") or {}).get("values") or {}
-    fields = {
-        name: str(((values.get(name) or {}).get(name) or {}).get("value") or "")
-        for name in ARTICLE_FIELDS
-    }
+    return values, meta
+
+
+def _form(body: Body, meta: Body, action: str, fields: dict[str, str]) -> Inbound:
+    view: Body = body.get("view") or {}
     user: Body = body.get("user") or {}
     thread = meta.get("thread")
     return Inbound(
@@ -248,8 +250,8 @@ def from_article_view(body: Body) -> Inbound | None:
         event_id=f"view:{view.get('id')}:{view.get('hash', '')}",
         channel=ChannelRef(PLATFORM, str(meta["channel"]), str(thread) if thread else None),
         user_id=str(user.get("id", "")),
-        action="kb",
-        fields={**fields, "slug": str(meta.get("slug") or "")},
+        action=action,
+        fields=fields,
         is_direct=False,
         raw=body,
     )
