@@ -97,7 +97,7 @@ KEEP_IN_SCOPE = 0.96  # share of held-out in-scope messages the calibrated floor
 # (``helpdesk bench sweep word-weight|c|vote|fixed-floor``; ``docs/benchmarks.md``).
 LEXICAL_WEIGHT = 0.5  # scale of the word features; 0: the embedding alone
 LOGISTIC_C = 10.0  # inverse regularisation strength of the logistic regression
-KNN_K = 10  # nearest training examples in the vote
+KNN_K = 5  # nearest training examples in the vote
 KNN_TEMPERATURE = 0.05  # the vote weighs each by exp(cosine / temperature)
 FIXED_FLOOR = 0.75  # in-scope score floor of data with out_of_scope examples (nothing calibrated)
 
