@@ -2,7 +2,8 @@
 
 ``helpdesk bench sweep word-weight|c|vote`` reruns each. Word weight and C train every setting
 the way the product trains (``IntentClassifier().fit`` with the examples' texts, the vote weight
-chosen by its own hold-out); the vote takes a faster, not yet faithful path (``vote_each``).
+chosen by its own hold-out); the vote reads every setting off one such fit (``vote_each``, which
+gives each setting the weight and accuracy its own fit would: a unit test checks it).
 Each is scored on two kinds of data no reported figure uses for a choice:
 
 * **BANKING77 dev**: trained on 90 % of ``train``, scored on the seeded, stratified other 10 %
@@ -38,11 +39,12 @@ from benchmarks.vectors import cached_vectors
 from nlu.classifier import (
     KNN_K,
     KNN_TEMPERATURE,
-    KNN_WEIGHTS,
     LEXICAL_WEIGHT,
     LOGISTIC_C,
+    Features,
+    HeldOut,
     IntentClassifier,
-    probe_rows,
+    choose_knn_weight,
 )
 from nlu.embedding import Embedder
 from nlu.evaluate import wilson_interval
@@ -143,30 +145,31 @@ def fit_each(settings: Sequence[Setting], fit_on: Rows, scored: Rows) -> list[tu
     return found
 
 
+class _KeepsHeldOut(IntentClassifier):
+    """The product's classifier, keeping the hold-out its ``fit`` chooses the vote weight on."""
+
+    held_out: HeldOut | None = None
+
+    def _hold_out(self, x: np.ndarray, features: Features, labels: list[str]) -> HeldOut | None:
+        self.held_out = super()._hold_out(x, features, labels)
+        return self.held_out
+
+
 def vote_each(settings: Sequence[Setting], fit_on: Rows, scored: Rows) -> list[tuple[float, float]]:
-    """The same as ``fit_each`` for settings of the vote alone, with two fits in all: the
-    regression does not depend on the vote, so one fit on ``fit``'s hold-out rows
-    (``probe_rows``) chooses each setting's weight by ``fit``'s rule, and one fit on everything
-    is blended with each setting's vote at that weight. Not yet the product's path: ``fit``
-    builds its hold-out's word features from every example's words (here: the kept rows'
-    alone) and starts the full fit from the hold-out's solution (here: cold). On BANKING77 dev
-    that chose another weight at the shipped setting (0.1 against 0.3) and scored .008 lower,
-    so its ranking is not yet trusted (``docs/benchmarks.md``)."""
-    full = IntentClassifier(knn_weight=0.0, keep_in_scope=None)
-    full.fit(fit_on.x, fit_on.labels, texts=fit_on.texts)
-    split = probe_rows(fit_on.labels)
-    probe: tuple[IntentClassifier, Rows] | None = None
-    if split is not None:
-        kept, held = fit_on.take(split[0]), fit_on.take(split[1])
-        probe_clf = IntentClassifier(knn_weight=0.0, keep_in_scope=None)
-        probe = (probe_clf.fit(kept.x, kept.labels, texts=kept.texts), held)
+    """The same as ``fit_each`` for settings of the vote alone, with one ``fit`` in all (two
+    regressions: the hold-out's and the full one). Neither regression depends on the vote, so
+    each setting's weight is chosen on that fit's own hold-out by ``fit``'s own rule
+    (``choose_knn_weight``) and blended into the full fit's regression with the setting's
+    vote: the weight and the accuracy ``fit`` would give the setting."""
+    clf = _KeepsHeldOut()
+    clf.fit(fit_on.x, fit_on.labels, texts=fit_on.texts)
     found = []
     for setting in settings:
-        weight = 0.0
-        if probe is not None:
-            accuracy = [_blended_accuracy(probe[0], probe[1], setting, w) for w in KNN_WEIGHTS]
-            weight = KNN_WEIGHTS[int(np.argmax(accuracy))]  # the first (smallest) best, as fit
-        found.append((_blended_accuracy(full, scored, setting, weight), weight))
+        weight = 0.0  # ``fit``'s weight when too little is held out to choose one
+        if clf.held_out is not None:
+            k, temperature = setting.params["knn_k"], setting.params["knn_temperature"]
+            weight = choose_knn_weight(clf.held_out, k, temperature)
+        found.append((_blended_accuracy(clf, scored, setting, weight), weight))
     return found
 
 

@@ -324,24 +324,36 @@ def run_background_sweep(datasets_dir: Path, embedder: Embedder, runs: int = 1) 
             "bg": Scored(clf, held_x, held_half),
         }
 
-    def at(name: str, keep: float) -> dict[str, float]:
+    def per_fold(name: str, keep: float) -> dict[str, list[float]]:
         folds = [f for f in clinc if f["name"] == name]
         floors = [calibrated_floor(f["model"].held_out_scores, keep) for f in folds]
+        pairs = list(zip(folds, floors, strict=True))
+        return {
+            "clinc150 on-topic accuracy": [f["on"].accuracy(x) for f, x in pairs],
+            "clinc150 left-out intents rejected": [
+                float(f["off"].rejected(x).mean()) for f, x in pairs
+            ],
+            "clinc150 held-out background rejected": [
+                float(f["bg"].rejected(x).mean()) for f, x in pairs
+            ],
+        }
+
+    def at(name: str, keep: float) -> dict[str, float]:
         b = bank[name]
         b_floor = calibrated_floor(b["model"].held_out_scores, keep)
-        return {
-            "clinc150 on-topic accuracy": float(
-                np.mean([f["on"].accuracy(x) for f, x in zip(folds, floors, strict=True)])
-            ),
-            "clinc150 left-out intents rejected": float(
-                np.mean([f["off"].rejected(x).mean() for f, x in zip(folds, floors, strict=True)])
-            ),
-            "clinc150 held-out background rejected": float(
-                np.mean([f["bg"].rejected(x).mean() for f, x in zip(folds, floors, strict=True)])
-            ),
+        return {k: float(np.mean(v)) for k, v in per_fold(name, keep).items()} | {
             "banking77 dev accuracy": b["dev"].accuracy(b_floor),
             "banking77 held-out background rejected": float(b["bg"].rejected(b_floor).mean()),
         }
+
+    spread: dict[str, float] = {}  # sd over the CLINC150 folds, with more than one
+    if runs > 1:
+        settings = [("without", KEEP_IN_SCOPE)] + [("with", k) for k in BACKGROUND_KEEP_GRID]
+        for name, keep in settings:
+            for k, values in per_fold(name, keep).items():
+                spread[f"{name} background, keep {keep:g}: {k}"] = round(
+                    float(np.std(values, ddof=1)), 4
+                )
 
     baseline = at("without", KEEP_IN_SCOPE)
     table = {f"{keep:g}": at("with", keep) for keep in BACKGROUND_KEEP_GRID}
@@ -378,6 +390,7 @@ def run_background_sweep(datasets_dir: Path, embedder: Embedder, runs: int = 1) 
         chosen=chosen,
         use_background=use,
         folds=runs,
+        sd_over_folds=spread or None,
         background_fit=len(fit_half.texts),
         background_held_out=len(held_half.texts),
         banking77_dev_closed_set=plain,

@@ -104,6 +104,9 @@ class QueueConfig(BaseModel):
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES = ("low", "normal", "high", "urgent")
+# The knowledge hit score (the message's cosine to an article) from which the bot answers with
+# the article: chosen on dev data by `helpdesk bench sweep answer-threshold` (docs/benchmarks.md).
+ANSWER_THRESHOLD = 0.5
 
 
 def _valid_timezone(value: str) -> str:
@@ -383,7 +386,7 @@ class DeskConfig(BaseModel):
     )
     default_queue: str = "default"
     supported_languages: list[str] = Field(default_factory=lambda: ["en"])
-    answer_threshold: float = 0.42  # min cosine of message and article to show it
+    answer_threshold: float = ANSWER_THRESHOLD  # min cosine of message and article to show it
     # min intent confidence to act on an intent; 0: the classifier's own decision (its
     # calibrated out-of-scope floor), which is what the benchmarks measure
     intent_threshold: float = 0.0

@@ -56,8 +56,8 @@ retraining stays fast). Data with ``out_of_scope`` examples, or a floor given ex
 (``keep_in_scope=None``), keeps ``thresholds`` as given. ``nlu.train`` also trains
 the project's own off-topic messages (``nlu.background``) as the ``out_of_scope`` class when the
 data has none (``fit(background=…)``; the floor is still calibrated on the data's own held-out
-examples) and keeps 97.5 % then (``nlu.train.KEEP_WITH_BACKGROUND``, chosen by ``helpdesk bench
-sweep background``): 93.8 / 87.0 on CLINC150, 97.6 % rejected by a BANKING77 model. The fixed
+examples) and keeps 97 % then (``nlu.train.KEEP_WITH_BACKGROUND``, chosen by ``helpdesk bench
+sweep background``): 93.4 / 88.8 on CLINC150, 97.9 % rejected by a BANKING77 model. The fixed
 floor of data with ``out_of_scope`` examples, ``FIXED_FLOOR`` (0.75), is chosen by ``helpdesk
 bench sweep fixed-floor`` on the bundled training data alone (5-fold cross-validation, with the
 shipped off-topic messages as unseen off-topic input): the strictest floor that keeps on-topic
@@ -79,7 +79,15 @@ from scipy import sparse
 from nlu.lexicon import Lexicon
 from nlu.neighbours import neighbour_votes, neighbourhood
 
-__all__ = ["OUT_OF_SCOPE", "IntentClassifier", "IntentPrediction", "Scores", "Thresholds"]
+__all__ = [
+    "OUT_OF_SCOPE",
+    "HeldOut",
+    "IntentClassifier",
+    "IntentPrediction",
+    "Scores",
+    "Thresholds",
+    "choose_knn_weight",
+]
 
 OUT_OF_SCOPE = "out_of_scope"
 KNN_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
@@ -89,7 +97,7 @@ KEEP_IN_SCOPE = 0.96  # share of held-out in-scope messages the calibrated floor
 # (``helpdesk bench sweep word-weight|c|vote|fixed-floor``; ``docs/benchmarks.md``).
 LEXICAL_WEIGHT = 0.5  # scale of the word features; 0: the embedding alone
 LOGISTIC_C = 10.0  # inverse regularisation strength of the logistic regression
-KNN_K = 10  # nearest training examples in the vote
+KNN_K = 5  # nearest training examples in the vote
 KNN_TEMPERATURE = 0.05  # the vote weighs each by exp(cosine / temperature)
 FIXED_FLOOR = 0.75  # in-scope score floor of data with out_of_scope examples (nothing calibrated)
 
@@ -212,15 +220,16 @@ class IntentClassifier:
                 self.thresholds = previous.thresholds
                 calibrate = False
         if self.knn_weight is None or calibrate:
-            probe = self._probe(x, features, labels)
-            if probe is not None:
-                self.held_out_scores = probe.scores
+            held_out = self._hold_out(x, features, labels)
+            if held_out is not None:
                 if self.knn_weight is None:
-                    self.knn_weight = probe.knn_weight
-                if calibrate and len(probe.scores):  # none held out: too few to calibrate on
-                    floor = calibrated_floor(probe.scores, self.keep_in_scope or 1.0)
+                    self.knn_weight = choose_knn_weight(held_out, self.knn_k, self.knn_temperature)
+                scores = self._held_out_scores(held_out, self.knn_weight)
+                self.held_out_scores = scores
+                if calibrate and len(scores):  # none held out: too few to calibrate on
+                    floor = calibrated_floor(scores, self.keep_in_scope or 1.0)
                     self.thresholds = replace(self.thresholds, score=floor)
-                start = start or probe.coefficients  # the probe's solution is close
+                start = start or held_out.coefficients  # the hold-out's solution is close
             elif self.knn_weight is None:
                 self.knn_weight = 0.0
         if len(classes) == 1:
@@ -262,11 +271,10 @@ class IntentClassifier:
             intercept = np.concatenate([np.zeros(1, dtype=np.float32), intercept])
         return coef, intercept
 
-    def _probe(self, x: np.ndarray, features: Features, labels: list[str]) -> Probe | None:
-        """Fit the regression on a seeded, stratified 80 % of the examples and score the other
-        20 %: the blend weight with the best held-out accuracy, the held-out in-scope scores at
-        that weight (what a floor calibrated without out-of-scope data keeps) and the fitted
-        coefficients (a warm start for the full fit). None when there is too little data."""
+    def _hold_out(self, x: np.ndarray, features: Features, labels: list[str]) -> HeldOut | None:
+        """The regression fitted on a seeded, stratified 80 % of the examples (``probe_rows``)
+        and read on the other 20 %, with the features of the full fit. None when there is too
+        little data."""
         split = probe_rows(labels)
         if split is None:
             return None
@@ -275,26 +283,27 @@ class IntentClassifier:
         coef, intercept = self._fit_logistic(features[kept], kept_labels, None)
         classes = sorted(set(kept_labels))
         column = {name: i for i, name in enumerate(classes)}
-        linear = _softmax(features[held] @ coef.T + intercept)
-        sims = x[held] @ x[kept].T
-        kept_columns = np.array([column[name] for name in kept_labels])
-        votes = neighbour_votes(sims, kept_columns, len(classes), self.knn_k, self.knn_temperature)
-        gold = np.array([column.get(labels[i], -1) for i in held])
-        accuracy = [
-            float(np.mean(((1 - w) * linear + w * votes).argmax(axis=1) == gold))
-            for w in KNN_WEIGHTS
-        ]
-        weight = self.knn_weight
-        if weight is None:
-            weight = KNN_WEIGHTS[int(np.argmax(accuracy))]  # argmax: the first (smallest) best
-        probs = (1 - weight) * linear + weight * votes
-        in_cols = np.array([i for i, name in enumerate(classes) if name != OUT_OF_SCOPE])
+        return HeldOut(
+            classes=classes,
+            linear=_softmax(features[held] @ coef.T + intercept),
+            sims=x[held] @ x[kept].T,
+            kept_columns=np.array([column[name] for name in kept_labels]),
+            gold=np.array([column.get(labels[i], -1) for i in held]),
+            in_scope=np.array([labels[i] != OUT_OF_SCOPE for i in held]),
+            coefficients=(coef, intercept) if classes == sorted(set(labels)) else None,
+        )
+
+    def _held_out_scores(self, held_out: HeldOut, weight: float) -> np.ndarray:
+        """The in-scope score of each held-out in-scope example at this vote weight: what a floor
+        calibrated without out-of-scope data keeps."""
+        votes = held_out.votes(self.knn_k, self.knn_temperature)
+        probs = (1 - weight) * held_out.linear + weight * votes
+        in_cols = np.array([i for i, name in enumerate(held_out.classes) if name != OUT_OF_SCOPE])
         best = in_cols[probs[:, in_cols].argmax(axis=1)]
-        around = neighbourhood(sims, kept_columns, best, self.scope_k)
-        scores = probs[np.arange(len(held)), best] + self.scope_weight * around
-        in_scope = np.array([labels[i] != OUT_OF_SCOPE for i in held])
-        same = classes == sorted(set(labels))
-        return Probe(float(weight), scores[in_scope], (coef, intercept) if same else None)
+        around = neighbourhood(held_out.sims, held_out.kept_columns, best, self.scope_k)
+        scores = probs[np.arange(len(probs)), best] + self.scope_weight * around
+        in_scope_scores: np.ndarray = scores[held_out.in_scope]
+        return in_scope_scores
 
     @property
     def in_scope_vectors(self) -> np.ndarray:
@@ -436,12 +445,32 @@ class IntentClassifier:
         )
 
 
-class Probe(NamedTuple):
-    """What a fit on 80 % of the examples says about the other 20 % (``_probe``)."""
+class HeldOut(NamedTuple):
+    """``fit``'s hold-out: the regression fitted on the kept rows (``probe_rows``), read on the
+    held rows. The vote weight and the calibrated floor are chosen from it."""
 
-    knn_weight: float
-    scores: np.ndarray  # in-scope score of each held-out in-scope example
-    coefficients: Coefficients | None
+    classes: list[str]  # the kept rows' classes, the columns of ``linear``
+    linear: np.ndarray  # held × classes: the regression's probabilities
+    sims: np.ndarray  # held × kept: cosine similarities
+    kept_columns: np.ndarray  # class column of each kept row
+    gold: np.ndarray  # class column of each held row (-1: a class no kept row has)
+    in_scope: np.ndarray  # held rows whose intent is not out_of_scope
+    coefficients: Coefficients | None  # a warm start for the full fit (None: other classes)
+
+    def votes(self, k: int, temperature: float) -> np.ndarray:
+        """The neighbour vote of the kept rows for each held row."""
+        return neighbour_votes(self.sims, self.kept_columns, len(self.classes), k, temperature)
+
+
+def choose_knn_weight(held_out: HeldOut, k: int, temperature: float) -> float:
+    """The blend weight from ``KNN_WEIGHTS`` with the best held-out accuracy for a vote of ``k``
+    neighbours at ``temperature``; the smallest one on a tie."""
+    votes = held_out.votes(k, temperature)
+    accuracy = [
+        float(np.mean(((1 - w) * held_out.linear + w * votes).argmax(axis=1) == held_out.gold))
+        for w in KNN_WEIGHTS
+    ]
+    return float(KNN_WEIGHTS[int(np.argmax(accuracy))])  # argmax: the first (smallest) best
 
 
 def probe_rows(labels: Sequence[str]) -> tuple[list[int], list[int]] | None:

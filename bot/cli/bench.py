@@ -364,6 +364,21 @@ def sweep_mean_weight(as_json: JsonOption = False) -> None:
     typer.echo(f"  chosen: mean_weight {document['chosen']} ({document['rule']})")
 
 
+@sweep_app.command("answer-threshold")
+def sweep_answer_threshold(as_json: JsonOption = False) -> None:
+    """The knowledge hit score from which the bot answers with an article: the bundled articles'
+    own example questions, held out in 5 folds, and the shipped off-topic messages. Reads no
+    public data set and not the labelled messages the retrieval benchmark reports."""
+    from benchmarks.answer_threshold_sweep import run_answer_threshold_sweep
+
+    document = run_answer_threshold_sweep(_embedder())
+    _finish(document, as_json)
+    typer.echo(
+        f"  chosen: answer_threshold {document['chosen']:.2f} "
+        f"(shipped: {document['shipped']:.2f}; {document['rule']})"
+    )
+
+
 @app.command("pipeline")
 def pipeline(
     database_url: ScratchDatabaseOption = None,

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.commands import case_number_in
+from bot.config import ANSWER_THRESHOLD
 from bot.dialogs import replies
 from bot.messages import Button
 
@@ -138,7 +139,7 @@ Signal = Said | Clicked | Verb
 
 @dataclass(frozen=True)
 class Policy:
-    answer_threshold: float = 0.42
+    answer_threshold: float = ANSWER_THRESHOLD
     # 0: act on the classifier's own decision (it already rejects what is out of scope);
     # a team may ask for a stricter gate in helpdesk.yml
     intent_threshold: float = 0.0

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from bot.config import ANSWER_THRESHOLD
 from bot.dialogs.asks import names_a_problem, sounds_urgent, topic_of, wants_person
 from bot.dialogs.batching import MicroBatcher
 from bot.dialogs.states import Hit
@@ -82,7 +83,7 @@ class EmbeddingUnderstander:
         parser: _Parser,
         searcher: _Searcher,
         supported_languages: Sequence[str] = ("en",),
-        answer_threshold: float = 0.42,
+        answer_threshold: float = ANSWER_THRESHOLD,
         article_url: str | None = None,
         actions: Callable[[str | None], _Action | None] | None = None,
         catch_up: Callable[[], Awaitable[object]] | None = None,

@@ -13,7 +13,18 @@ import pytest
 
 from benchmarks import vectors
 from benchmarks.floor_sweep import NO_FLOOR, choose_floor, run_floor_sweep
-from benchmarks.head_sweeps import C_VALUES, SWEEPS, VOTE_GRID, WORD_WEIGHTS, choose, run
+from benchmarks.head_sweeps import (
+    C_VALUES,
+    SWEEPS,
+    VOTE_GRID,
+    WORD_WEIGHTS,
+    Rows,
+    choose,
+    fit_each,
+    run,
+    vote_each,
+    vote_settings,
+)
 from nlu.classifier import FIXED_FLOOR, LEXICAL_WEIGHT
 from tests.unit.test_nlu_fakes import HashingEmbedder
 
@@ -145,3 +156,28 @@ def test_the_floor_rule_is_as_strict_as_one_point_of_on_topic_accuracy_allows() 
     floors = (0.5, 0.7, 0.9)
     assert choose_floor({NO_FLOOR: 0.90, 0.5: 0.90, 0.7: 0.891, 0.9: 0.85}, floors) == 0.7
     assert choose_floor({NO_FLOOR: 0.90, 0.5: 0.88, 0.7: 0.87, 0.9: 0.85}, floors) == 0.5
+
+
+def _rows(rng: random.Random, per_intent: int) -> Rows:
+    texts, labels = [], []
+    for intent, words in TOPICS.items():
+        messages = _messages(words, rng, per_intent)
+        texts += messages
+        labels += [intent] * len(messages)
+    x = HashingEmbedder(dimension=16).encode(texts)
+    return Rows(x, texts, labels)
+
+
+def test_the_vote_sweeps_fast_path_chooses_and_scores_as_the_products_fit() -> None:
+    """Two fits per fold instead of one per setting, yet every setting gets the weight and the
+    accuracy ``IntentClassifier.fit`` gives it (enough examples for ``fit``'s hold-out)."""
+    rng = random.Random(3)
+    fit_on, scored = _rows(rng, 40), _rows(rng, 15)
+    settings, shipped = vote_settings()
+
+    fast = vote_each(settings, fit_on, scored)
+    product = fit_each(settings, fit_on, scored)
+
+    at = [setting.label for setting in settings].index(shipped)
+    assert fast[at] == product[at]  # (accuracy, chosen vote weight) at the shipped setting
+    assert fast == product

@@ -3,6 +3,11 @@ textbook one, and CovidFAQ's dev half never overlaps the half that is reported."
 
 from __future__ import annotations
 
+import csv
+import json
+import random
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -73,3 +78,39 @@ def test_the_background_gets_the_least_strict_floor_that_rejects_as_much_as_with
     # not more accurate on CLINC150's held-out on-topic messages: not used
     worse = _figures(0.96, 0.70, 0.92, 0.99)
     assert choose_background(worse, table, closed_set=0.93) == (0.98, False)
+
+
+def test_the_background_sweep_over_several_folds_reports_their_spread_from_train_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CLINC150's file holds ``train`` alone here and BANKING77's folder ``train.csv`` alone:
+    a sweep that read any other split would fail."""
+    from benchmarks import vectors
+    from benchmarks.sweeps import BACKGROUND_KEEP_GRID, run_background_sweep
+    from tests.unit.test_nlu_fakes import HashingEmbedder
+
+    monkeypatch.setattr(vectors, "CACHE_DIR", tmp_path / "cache")
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(60)]
+
+    def examples(intents: int, per_intent: int) -> list[tuple[str, str]]:
+        return [
+            (" ".join(rng.sample(words[3 * i : 3 * i + 3], 2) + rng.sample(words, 2)), f"i{i}")
+            for i in range(intents)
+            for _ in range(per_intent)
+        ]
+
+    (tmp_path / "clinc150").mkdir()
+    train = [list(row) for row in examples(10, 25)]
+    (tmp_path / "clinc150" / "data_full.json").write_text(json.dumps({"train": train}))
+    (tmp_path / "banking77").mkdir()
+    with (tmp_path / "banking77" / "train.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows([("text", "category"), *examples(6, 30)])
+
+    document = run_background_sweep(tmp_path, HashingEmbedder(dimension=16), runs=2)
+
+    assert document["folds"] == 2
+    spread = document["sd_over_folds"]
+    assert len(spread) == 3 * (1 + len(BACKGROUND_KEEP_GRID))
+    assert all(sd >= 0 for sd in spread.values())
+    assert "with background, keep 0.975: clinc150 on-topic accuracy" in spread
