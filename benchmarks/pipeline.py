@@ -18,6 +18,8 @@ The figures, all from the same process:
   does not delay the next arrival); p50/p95/p99 from arrival to the answer's delivery;
 - per message in each phase: database statements (round trips), transactions, and the time
   spent inside statements, counted by SQLAlchemy cursor events on the help desk's own engine;
+  the CPU time of the process and of the event loop's thread alone (the dialog, the ORM and
+  the drivers' Python run there, one core at most);
 - ``peak_rss_mb``: the process's peak resident memory once the pipeline phases are done
   (``getrusage`` maxrss: models, index, database pool and the driver itself).
 
@@ -157,13 +159,20 @@ class StatementCounter:
 def counting(counter: StatementCounter, into: dict[str, Any], messages: int) -> Iterator[None]:
     """Adds the database figures per message of what runs inside to ``into``."""
     before = counter.snapshot()
+    cpu, loop_cpu = time.process_time(), time.thread_time()
     yield
+    cpu, loop_cpu = time.process_time() - cpu, time.thread_time() - loop_cpu
     after = counter.snapshot()
     statements, transactions, seconds = (a - b for a, b in zip(after, before, strict=True))
     per = max(messages, 1)
     into["db_statements_per_message"] = round(statements / per, 1)
     into["db_transactions_per_message"] = round(transactions / per, 1)
     into["db_ms_per_message"] = round(seconds * 1000 / per, 2)
+    # CPU of the whole process (every thread: the encoder's, the drivers') and of the event
+    # loop's thread alone, which runs the dialog, the ORM and the drivers' Python: one core
+    # at most, so it bounds messages/s at 1000 / loop_cpu_ms_per_message
+    into["cpu_ms_per_message"] = round(cpu * 1000 / per, 1)
+    into["loop_cpu_ms_per_message"] = round(loop_cpu * 1000 / per, 1)
 
 
 # --- the run
@@ -349,15 +358,16 @@ def raw_encoder(settings: Settings, singles_count: int, batches: int) -> dict[st
         encoder.encode([text])
         singles.append(time.perf_counter() - started)
     rest = texts[singles_count:]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(rest), BATCH):
         encoder.encode(rest[i : i + BATCH])
-    batched = time.perf_counter() - started
+    batched, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "encoder": type(encoder).__name__,
         "batch_1_texts_per_s": round(len(singles) / sum(singles), 1),
         "batch_1_ms_p50": round(statistics.median(singles) * 1000, 2),
         f"batch_{BATCH}_texts_per_s": round(len(rest) / batched, 1),
+        f"batch_{BATCH}_cpu_ms_per_text": round(cpu * 1000 / len(rest), 2),
     }
 
 

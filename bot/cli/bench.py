@@ -548,7 +548,7 @@ def _print_pipeline(document: dict[str, Any]) -> None:
     typer.echo(
         f"  encoder        batch 1: {encoder['batch_1_texts_per_s']} texts/s "
         f"(p50 {encoder['batch_1_ms_p50']} ms) · batch 32: {encoder['batch_32_texts_per_s']}"
-        " texts/s (the limit)"
+        f" texts/s (the limit), CPU {encoder['batch_32_cpu_ms_per_text']} ms per text"
     )
     for label, phase in (("saturation", saturated), ("offered rate", offered)):
         latency = " ".join(f"{k} {v} ms" for k, v in phase["latency_ms"].items())
@@ -556,7 +556,8 @@ def _print_pipeline(document: dict[str, Any]) -> None:
             f"  {label:14} {phase['answered']}/{phase['messages']} answered · {latency} · "
             f"db {phase['db_statements_per_message']} statements, "
             f"{phase['db_transactions_per_message']} transactions, "
-            f"{phase['db_ms_per_message']} ms per message"
+            f"{phase['db_ms_per_message']} ms per message · CPU {phase['cpu_ms_per_message']} "
+            f"ms per message, {phase['loop_cpu_ms_per_message']} ms of it on the event loop"
         )
     typer.echo(
         f"  throughput     {saturated['messages_per_s']} messages/s at saturation = "

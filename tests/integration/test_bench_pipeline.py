@@ -44,12 +44,15 @@ async def test_a_tiny_run_answers_every_customer_once_and_reports_every_figure(
         assert phase["db_statements_per_message"] > 0
         assert phase["db_transactions_per_message"] > 0
         assert phase["db_ms_per_message"] > 0
+        # the event loop's thread is part of the process
+        assert 0 < phase["loop_cpu_ms_per_message"] <= phase["cpu_ms_per_message"]
     assert saturated["messages_per_s"] > 0 and saturated["ratio_to_encoder_limit"] > 0
     assert set(report["encoder"]) == {
         "encoder",
         "batch_1_texts_per_s",
         "batch_1_ms_p50",
         "batch_32_texts_per_s",
+        "batch_32_cpu_ms_per_text",
     }
     assert report["peak_rss_mb"] > 0
     assert report["database"] == ("sqlite" if database_url.startswith("sqlite") else "postgresql")
