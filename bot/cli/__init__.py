@@ -3,8 +3,6 @@ dependencies inside the command functions, so ``helpdesk --help`` stays instant.
 
 from __future__ import annotations
 
-import gc
-
 import typer
 
 from bot.cli import actions as actions_cli
@@ -56,9 +54,4 @@ app.add_typer(dashboard_cli.app, name="dashboard")
 
 def main() -> None:
     """The ``helpdesk`` entry point; its errors pass the one boundary in ``boundary.py``."""
-    try:
-        app()
-    finally:
-        # Leaving, with everything committed and closed: the interpreter's last collections
-        # need not walk the loaded models' and libraries' objects (0.3-0.5 s of a chat's exit).
-        gc.freeze()
+    app()
