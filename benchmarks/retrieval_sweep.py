@@ -1,10 +1,15 @@
-"""The sweep behind the knowledge search's mean term (``Fusion.mean_weight``), on dev queries.
+"""The sweeps behind the knowledge search's mean term (``Fusion.mean_weight``) and lexical pool
+(``Fusion.lexical_pool``), on dev queries.
 
 The dense ranking scores an article by its best entry's cosine plus λ × the mean cosine of all
 its entries. λ is chosen on dev queries only: StackFAQ's group-0 queries (the set the fusion
 weights were chosen on; reported figures use group 1) and a seeded half of CovidFAQ's queries
 (``COVID_DEV_SHARE``; the other half is reported). The rule: the best mean Recall@1 over the two
 dev sets, the smaller λ on a tie (a smaller change to the plain best-entry ranking).
+
+The lexical pool bounds a message's work, not its quality: the rule is the smallest pool with
+which the hybrid top 3 (what the bot asks for) and top 10 of every dev query equal those of
+fusing every row BM25 scores.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from bot.knowledge.search import Fusion, KnowledgeSearch
 from nlu.embedding import Embedder
 
 MEAN_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)
+LEXICAL_POOLS = (100, 200, 300, 400, 500, 1000)
 COVID_DEV_SHARE = 0.5
 COVID_DEV_SEED = 0
 
@@ -45,14 +51,16 @@ def _recall_at_1(
     return scores.recall[1], scores.mrr10
 
 
-def run_mean_weight_sweep(datasets_dir: Path, embedder: Embedder) -> dict[str, Any]:
+def _dev_sets(
+    datasets_dir: Path, embedder: Embedder
+) -> dict[str, tuple[KnowledgeSearch, list[FaqQuery], np.ndarray]]:
     stack = load_stackfaq(datasets_dir)
     stack_vectors = query_vectors("stackfaq", stack.queries, embedder)
     stack_dev = [i for i, q in enumerate(stack.queries) if q.group == 0]
     covid = load_covidfaq(datasets_dir)
     covid_vectors = query_vectors("covidfaq", covid.queries, embedder)
     covid_dev, _ = covid_halves(covid.queries)
-    dev_sets = {
+    return {
         "stackfaq group 0, no example questions": (
             build_search("stackfaq-plain", corpus_entries(stack), embedder),
             [stack.queries[i] for i in stack_dev],
@@ -64,6 +72,10 @@ def run_mean_weight_sweep(datasets_dir: Path, embedder: Embedder) -> dict[str, A
             covid_vectors[covid_dev],
         ),
     }
+
+
+def run_mean_weight_sweep(datasets_dir: Path, embedder: Embedder) -> dict[str, Any]:
+    dev_sets = _dev_sets(datasets_dir, embedder)
     rows: list[dict[str, Any]] = []
     mean_recall: dict[float, float] = {}
     for weight in MEAN_WEIGHTS:
@@ -84,4 +96,42 @@ def run_mean_weight_sweep(datasets_dir: Path, embedder: Embedder) -> dict[str, A
         rule="best mean dense Recall@1 over the two dev sets; the smaller λ on a tie",
         chosen=chosen,
         default=Fusion().mean_weight,
+    )
+
+
+def _hybrid_tops(
+    search: KnowledgeSearch, queries: list[FaqQuery], vectors: np.ndarray, k: int
+) -> list[list[str]]:
+    return [
+        [hit.slug for hit in search.search_vector(q.text, vectors[i], k)]
+        for i, q in enumerate(queries)
+    ]
+
+
+def run_lexical_pool_sweep(datasets_dir: Path, embedder: Embedder) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = []
+    changed = dict.fromkeys(LEXICAL_POOLS, 0)
+    for split, (search, queries, vectors) in _dev_sets(datasets_dir, embedder).items():
+        n = len(queries)
+        matching = [np.count_nonzero(search._lexical.scores(q.text)) for q in queries]
+        rows.append(metric(split, "rows BM25 scores per query, median", np.median(matching), n))
+        search.fusion = replace(search.fusion, lexical_pool=len(search.index.entries))
+        every_row = {k: _hybrid_tops(search, queries, vectors, k) for k in (3, 10)}
+        for pool in LEXICAL_POOLS:
+            search.fusion = replace(search.fusion, lexical_pool=pool)
+            tops = {k: _hybrid_tops(search, queries, vectors, k) for k in (3, 10)}
+            differ = sum(
+                tops[3][i] != every_row[3][i] or tops[10][i] != every_row[10][i] for i in range(n)
+            )
+            changed[pool] += differ
+            rows.append(metric(split, f"pool {pool}: queries whose top 3 or 10 change", differ, n))
+            recall = score_rankings(tops[3], [q.relevant for q in queries]).recall[1]
+            rows.append(metric(split, f"pool {pool}: hybrid recall@1", recall, n))
+    return result_document(
+        "sweep-lexical-pool",
+        "Fusion.lexical_pool on StackFAQ group 0 and a seeded half of CovidFAQ (dev only)",
+        rows,
+        rule="the smallest pool with which no dev query's hybrid top 3 or top 10 changes",
+        chosen=min((pool for pool, count in changed.items() if count == 0), default=None),
+        default=Fusion().lexical_pool,
     )

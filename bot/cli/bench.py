@@ -379,6 +379,17 @@ def sweep_answer_threshold(as_json: JsonOption = False) -> None:
     )
 
 
+@sweep_app.command("lexical-pool")
+def sweep_lexical_pool(as_json: JsonOption = False) -> None:
+    """How many of BM25's best rows the knowledge search fuses, on StackFAQ's group-0 queries
+    and a seeded half of CovidFAQ's: the smallest pool that changes no dev query's hits."""
+    from benchmarks.retrieval_sweep import run_lexical_pool_sweep
+
+    document = run_lexical_pool_sweep(_datasets_dir("stackfaq", "covidfaq"), _embedder())
+    _finish(document, as_json)
+    typer.echo(f"  chosen: lexical_pool {document['chosen']} ({document['rule']})")
+
+
 @app.command("pipeline")
 def pipeline(
     database_url: ScratchDatabaseOption = None,

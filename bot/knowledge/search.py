@@ -81,6 +81,13 @@ class Fusion:
     # CovidFAQ, best mean Recall@1; ``docs/benchmarks.md``). Only the order changes:
     # ``SearchHit.score`` stays the best cosine, which answer thresholds apply to.
     mean_weight: float = 1.0
+    # Only BM25's best ``lexical_pool`` rows are ranked and fused (at least 20 per hit asked
+    # for), as only faiss's nearest are, so a message's work does not grow with the knowledge
+    # base; an article whose best row lies further down would add less to its fused score
+    # than BM25 adds to any article in the pool. 500 is the smallest pool with which every dev
+    # query's top 3 and top 10 are those of fusing every row (``helpdesk bench sweep
+    # lexical-pool``; docs/benchmarks.md).
+    lexical_pool: int = 500
 
 
 def configured_fusion(settings: Settings) -> Fusion:
@@ -108,6 +115,8 @@ class KnowledgeSearch:
         self._entry_article = np.array([article_of[e.slug] for e in entries], dtype=np.int64)
         self._entry_chunk = [row_of.get(e.chunk_key, row) for row, e in enumerate(entries)]
         self._entry_counts = np.bincount(self._entry_article, minlength=len(self._slugs))
+        self._rows_by_article = np.argsort(self._entry_article, kind="stable")
+        self._article_start = np.cumsum(self._entry_counts) - self._entry_counts
         self._rows_of_article: list[list[int]] = [[] for _ in self._slugs]
         for row, e in enumerate(entries):
             self._rows_of_article[article_of[e.slug]].append(row)
@@ -188,35 +197,38 @@ class KnowledgeSearch:
         if vector is None and mode != "lexical":
             raise ValueError(f"mode={mode!r} needs the query vector")
         query = None if vector is None else self._check_vector(vector)
+        # Every message runs this: only the pooled rows of each ranking are touched per query,
+        # so its cost does not grow with the knowledge base beyond faiss and BM25 themselves.
         entry_dense = np.full(n, -np.inf, dtype=np.float32)
-        rankings: list[list[int]] = []  # entry rows, best first
-        article_rankings: list[list[int]] = []  # the same rankings per article
+        article_dense = np.full(len(self._slugs), -np.inf, dtype=np.float32)
+        rankings: list[np.ndarray] = []  # entry rows, best first
+        article_rankings: list[np.ndarray] = []  # the same rankings per article
         weights: list[float] = []
         if query is not None and mode != "lexical":
             rows, cosines = self.index.nearest(query, max(_DENSE_POOL, 20 * k))
             entry_dense[rows] = cosines
-            rankings.append(rows.tolist())
+            np.maximum.at(article_dense, self._entry_article[rows], cosines)
+            rankings.append(rows)
             article_rankings.append(self._dense_article_ranking(query, rows))
             weights.append(self.fusion.dense_weight)
-        entry_lexical = np.zeros(n, dtype=np.float32)
+        entry_lexical: np.ndarray | None = None
         if mode != "dense":
             entry_lexical = self._lexical.scores(query_text)
-            by_score = np.argsort(-entry_lexical, kind="stable")
-            lexical_rows = [int(r) for r in by_score if entry_lexical[r] > 0]
+            lexical_rows = best_rows(entry_lexical, max(self.fusion.lexical_pool, 20 * k))
             rankings.append(lexical_rows)
             # lexically an article ranks where its best entry ranks
-            article_rankings.append(
-                list(dict.fromkeys(int(self._entry_article[r]) for r in lexical_rows))
-            )
+            article_rankings.append(first_occurrences(self._entry_article[lexical_rows]))
             weights.append(self.fusion.lexical_weight)
 
-        article_dense = np.full(len(self._slugs), -np.inf, dtype=np.float32)
-        np.maximum.at(article_dense, self._entry_article, entry_dense)
-        article_lexical = np.zeros(len(self._slugs), dtype=np.float32)
-        np.maximum.at(article_lexical, self._entry_article, entry_lexical)
-        article_fused = reciprocal_rank_fusion(article_rankings, k=self.fusion.k, weights=weights)
-        order = sorted(article_fused, key=lambda a: (-article_fused[a], -article_dense[a]))[:k]
-        entry_fused = reciprocal_rank_fusion(rankings, k=self.fusion.k, weights=weights)
+        candidates, article_fused = self._fused_articles(article_rankings, weights)
+        # best fused first, then best cosine; full ties keep the rankings' order
+        by_rank = np.lexsort(
+            (np.arange(len(candidates)), -article_dense[candidates], -article_fused)
+        )
+        order = candidates[by_rank[:k]].tolist()
+        entry_fused = reciprocal_rank_fusion(
+            [ranking.tolist() for ranking in rankings], k=self.fusion.k, weights=weights
+        )
 
         hits = []
         for rank, article in enumerate(order, start=1):
@@ -224,25 +236,41 @@ class KnowledgeSearch:
             dense = float(article_dense[article])
             if query is not None and not np.isfinite(dense):  # outside the faiss pool
                 dense = float(np.max(self.index.vectors[rows_of] @ query))
+            lexical = 0.0 if entry_lexical is None else float(np.max(entry_lexical[rows_of]))
             best = max(rows_of, key=lambda r: (entry_fused.get(r, 0.0), entry_dense[r]))
             chunk = self.index.entries[self._entry_chunk[best]]
-            hits.append(
-                _hit(chunk, rank, dense if query is not None else 0.0, article_lexical[article])
-            )
+            hits.append(_hit(chunk, rank, dense if query is not None else 0.0, lexical))
         return hits
 
-    def _dense_article_ranking(self, query: np.ndarray, pool: np.ndarray) -> list[int]:
+    def _fused_articles(
+        self, rankings: Sequence[np.ndarray], weights: Sequence[float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Reciprocal rank fusion of article rankings (``reciprocal_rank_fusion`` on arrays):
+        the articles in order of first appearance, and their fused scores."""
+        fused = np.zeros(len(self._slugs))
+        for ranking, weight in zip(rankings, weights, strict=True):
+            fused[ranking] += weight / (self.fusion.k + np.arange(1, len(ranking) + 1))
+        candidates = first_occurrences(np.concatenate(rankings))
+        return candidates, fused[candidates]
+
+    def _dense_article_ranking(self, query: np.ndarray, pool: np.ndarray) -> np.ndarray:
         """The articles with an entry among the ``pool`` nearest, best first by their best
         cosine plus ``mean_weight`` × the mean cosine of all their entries."""
-        candidates = np.array(list(dict.fromkeys(self._entry_article[pool].tolist())))
-        rows = np.flatnonzero(np.isin(self._entry_article, candidates))
+        candidates = first_occurrences(self._entry_article[pool])
+        if len(candidates) == 0:
+            return candidates
+        counts = self._entry_counts[candidates]
+        ends = np.cumsum(counts)
+        # the candidates' rows, from the rows grouped per article, in row order
+        grouped = np.repeat(self._article_start[candidates] - (ends - counts), counts)
+        rows = np.sort(self._rows_by_article[grouped + np.arange(int(ends[-1]))])
         owner = self._entry_article[rows]
         cosines = (self.index.vectors[rows] @ query).astype(np.float64)
         best = np.full(len(self._slugs), -np.inf)
         np.maximum.at(best, owner, cosines)
         mean = np.bincount(owner, cosines, len(self._slugs)) / np.maximum(self._entry_counts, 1)
         score = best[candidates] + self.fusion.mean_weight * mean[candidates]
-        ranked: list[int] = candidates[np.argsort(-score, kind="stable")].tolist()
+        ranked: np.ndarray = candidates[np.argsort(-score, kind="stable")]
         return ranked
 
     def _check_vector(self, vector: np.ndarray) -> np.ndarray:
@@ -253,6 +281,22 @@ class KnowledgeSearch:
                 f"{self.index.dimension} (built with {self.model_name})"
             )
         return query
+
+
+def best_rows(scores: np.ndarray, size: int) -> np.ndarray:
+    """The rows of the ``size`` best positive ``scores``, best first, equal scores in row order:
+    the head of a stable sort of all of them, found without sorting them all."""
+    rows = np.flatnonzero(scores > 0)
+    if len(rows) > size:
+        cutoff = np.partition(scores[rows], len(rows) - size)[len(rows) - size]
+        rows = rows[scores[rows] >= cutoff]  # rows tied at the cutoff stay, in row order
+    return rows[np.argsort(-scores[rows], kind="stable")[:size]]
+
+
+def first_occurrences(items: np.ndarray) -> np.ndarray:
+    """``items`` without repeats, each where it first occurs."""
+    _, first = np.unique(items, return_index=True)
+    return items[np.sort(first)]
 
 
 def answer_hit(hits: Sequence[SearchHit], threshold: float) -> SearchHit | None:
