@@ -130,18 +130,28 @@ class OutboxSender:
             self.wake()
             return
         for conversation in conversations:
-            if _platform(conversation) in self._channels:
-                task = asyncio.create_task(self._deliver_now(conversation))
-                self._direct.add(task)
-                task.add_done_callback(self._direct.discard)
+            if _platform(conversation) not in self._channels:
+                continue
+            turns = self._serving.setdefault(conversation, _Turns())
+            if turns.direct_waiting:  # one already waits for its turn: it will send these too
+                continue
+            turns.direct_waiting = True
+            task = asyncio.create_task(self._deliver_now(conversation, turns))
+            self._direct.add(task)
+            task.add_done_callback(self._direct.discard)
 
-    async def _deliver_now(self, conversation: str) -> None:
-        async with self._direct_slots:
-            try:
-                await self._serve(conversation)
-            except Exception:  # the rows wait in the database: the run loop tries again
-                logger.exception("direct delivery to %s failed; the run loop retries", conversation)
-                self.wake()
+    async def _deliver_now(self, conversation: str, turns: _Turns) -> None:
+        try:
+            async with self._direct_slots:
+                await self._serve(conversation, direct=True)
+        except Exception:  # the rows wait in the database: the run loop tries again
+            logger.exception("direct delivery to %s failed; the run loop retries", conversation)
+            self.wake()
+        finally:
+            if turns.direct_waiting:  # it never had its turn (cancelled): none waits now
+                turns.direct_waiting = False
+                if not turns.wanted and self._serving.get(conversation) is turns:
+                    del self._serving[conversation]
 
     async def drain(self) -> int:
         """Send every row that is due now, in order; returns how many were delivered."""
@@ -239,16 +249,20 @@ class OutboxSender:
             progressed = progressed or conversation_progressed
         return sent, progressed
 
-    async def _serve(self, conversation: str) -> tuple[int, bool]:
+    async def _serve(self, conversation: str, *, direct: bool = False) -> tuple[int, bool]:
         """Under a lease, send the conversation's rows head first until one has to wait.
 
         The lease keeps other senders off the conversation, but this sender's own drains (the
         run loop, a caller's ``drain()``) share its name and so its lease: they take turns on
-        a conversation here, or two could send the same row (SQLite has no row locks)."""
+        a conversation here, or two could send the same row (SQLite has no row locks).
+        ``direct``: a delivery handed over by ``deliver``, which stops waiting for its turn to
+        count as one when its turn comes (from then on it may miss a newer row)."""
         turns = self._serving.setdefault(conversation, _Turns())
         turns.wanted += 1
         try:
             async with turns.lock:
+                if direct:
+                    turns.direct_waiting = False
                 with about(conversation=conversation, platform=_platform(conversation)):
                     return await self._serve_about(conversation)
         finally:
@@ -414,6 +428,9 @@ class _Turns:
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     wanted: int = 0  # drains serving it or waiting to
+    # a direct delivery is handed over and has not had its turn yet: a busy conversation (the
+    # agents' channel) needs one more delivery after the current one, not one per new row
+    direct_waiting: bool = False
 
 
 def _platform(conversation: str) -> str:

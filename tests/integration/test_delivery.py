@@ -403,3 +403,41 @@ async def test_the_agents_line_about_a_delivery_goes_out_without_waiting_for_a_p
     finally:
         sender.stop()
         await running
+
+
+async def test_a_busy_conversation_gets_one_more_delivery_not_one_per_new_row(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    uow_factory: UnitOfWorkFactory,
+    clock: FrozenClock,
+) -> None:
+    """The agents' channel hears of every case: while one delivery there is under way, the
+    rows queued meanwhile go out in order with the next one, rather than each taking (and
+    giving up) the conversation's lease on its own."""
+    slow = SlowForOneChannel(platform="fake", slow_on="fake:agents")
+    sender = OutboxSender(sessions=sessions, channels={"fake": slow}, clock=clock)
+    given_up: list[str] = []  # each delivery ends by giving the conversation's lease up
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("DELETE FROM outbox_leases"):
+            given_up.append(statement)
+
+    running = asyncio.create_task(sender.run())
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await queue(uow_factory, ("fake:agents", "case 1 opened"))
+        sender.deliver({"fake:agents"})
+        await asyncio.wait_for(slow.slow_started.wait(), timeout=60)  # a hang guard only
+        for n in range(2, 7):
+            await queue(uow_factory, ("fake:agents", f"case {n} opened"))
+            sender.deliver({"fake:agents"})
+        slow.release.set()
+        await sender.wait_direct()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+        sender.stop()
+        await running
+    assert slow.texts() == [f"case {n} opened" for n in range(1, 7)]
+    # the first delivery, the one that waited, and perhaps the run loop's first look (7 when
+    # every new row had a delivery of its own)
+    assert len(given_up) <= 3, len(given_up)
