@@ -569,7 +569,7 @@ class Settings(BaseSettings):
     )
     # how much the BM25 ranking counts beside the dense one (``bot.knowledge.search.Fusion``)
     search_lexical_weight: float = Field(
-        default=0.1, ge=0.0, le=10.0, alias="SEARCH_LEXICAL_WEIGHT"
+        default=0.0, ge=0.0, le=10.0, alias="SEARCH_LEXICAL_WEIGHT"
     )
     # how long a process holds an inbound it is handling (renewed while it works); after a
     # crash, another process or the restart takes the inbound over once this runs out

@@ -301,6 +301,24 @@ def sweep_background(
     typer.echo(f"  use the background: {document['use_background']}")
 
 
+@sweep_app.command("scope")
+def sweep_scope(
+    folds: Annotated[
+        int, typer.Option("--folds", min=1, max=5, help="run the first N of the 5 intent folds")
+    ] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """The in-scope score's neighbourhood term (scope_weight × the mean cosine to the scope_k
+    nearest examples): ROC AUC of on-topic vs left-out-intent messages on CLINC150 train."""
+    from benchmarks.scope_sweep import run_scope_sweep
+
+    document = run_scope_sweep(_datasets_dir("clinc150"), _embedder(), folds)
+    _finish(document, as_json)
+    typer.echo(
+        f"  chosen: {document['chosen']} (shipped: {document['shipped']}; {document['rule']})"
+    )
+
+
 FoldsOption = Annotated[
     int,
     typer.Option("--folds", min=2, max=10, help="folds of the bundled data's cross-validation"),
@@ -388,6 +406,19 @@ def sweep_lexical_pool(as_json: JsonOption = False) -> None:
     document = run_lexical_pool_sweep(_datasets_dir("stackfaq", "covidfaq"), _embedder())
     _finish(document, as_json)
     typer.echo(f"  chosen: lexical_pool {document['chosen']} ({document['rule']})")
+
+
+@sweep_app.command("fusion")
+def sweep_fusion(as_json: JsonOption = False) -> None:
+    """The knowledge search's fusion: the reciprocal-rank k and the BM25 ranking's weight beside
+    the dense one, on StackFAQ's group-0 queries and a seeded half of CovidFAQ's."""
+    from benchmarks.retrieval_sweep import run_fusion_sweep
+
+    document = run_fusion_sweep(_datasets_dir("stackfaq", "covidfaq"), _embedder())
+    _finish(document, as_json)
+    typer.echo(
+        f"  chosen: {document['chosen']} (shipped: {document['shipped']}; {document['rule']})"
+    )
 
 
 @app.command("pipeline")

@@ -64,16 +64,18 @@ class Fusion:
     """How the hybrid mode fuses the dense and the lexical ranking (reciprocal rank fusion).
 
     Each article scores ``dense_weight / (k + dense rank) + lexical_weight / (k + BM25 rank)``.
-    The defaults were chosen on StackFAQ's group-0 queries (``docs/benchmarks.md``): with equal
-    weights BM25 pulled the dense ranking *down* on paraphrased questions (StackFAQ Recall@1
-    0.85 vs 0.93 dense alone, CovidFAQ 0.49 vs 0.66). At ``k=10`` and a lexical weight of 0.1 the
-    BM25 rank only reorders articles whose dense ranks are close — shared rare words such as a
-    product name or an error code still break near-ties — and Recall@1 matches dense search.
+    With equal weights BM25 pulled the dense ranking *down* on paraphrased questions (StackFAQ
+    Recall@1 0.85 vs 0.93 dense alone, CovidFAQ 0.49 vs 0.66). ``k`` and the lexical weight are
+    chosen on dev queries only (``helpdesk bench sweep fusion``: StackFAQ group 0 and a seeded
+    half of CovidFAQ, best mean hybrid Recall@1, the smallest lexical weight on a tie;
+    ``docs/benchmarks.md``): no lexical weight above 0 found more first on either set, so the
+    order is the dense one (``k`` then changes nothing). A deployment whose articles hinge on
+    product names or error codes can give BM25 a say with ``SEARCH_LEXICAL_WEIGHT``.
     """
 
-    k: float = 10.0
+    k: float = 5.0
     dense_weight: float = 1.0
-    lexical_weight: float = 0.1
+    lexical_weight: float = 0.0
     # The dense ranking orders articles by their best entry's cosine plus ``mean_weight`` × the
     # mean cosine of all their entries (chunks and example questions): an article that is about
     # the message throughout beats one with a single close sentence. 1.0 is chosen on dev
@@ -218,7 +220,8 @@ class KnowledgeSearch:
             rankings.append(lexical_rows)
             # lexically an article ranks where its best entry ranks
             article_rankings.append(first_occurrences(self._entry_article[lexical_rows]))
-            weights.append(self.fusion.lexical_weight)
+            # the weight sets BM25's say beside the dense ranking; alone, it ranks in full
+            weights.append(self.fusion.lexical_weight if mode == "hybrid" else 1.0)
 
         candidates, article_fused = self._fused_articles(article_rankings, weights)
         # best fused first, then best cosine; full ties keep the rankings' order

@@ -19,7 +19,7 @@ import pytest
 import bot.knowledge.search as search_module
 from bot.knowledge.index import article_entries, build_index
 from bot.knowledge.lexical import reciprocal_rank_fusion
-from bot.knowledge.search import KnowledgeSearch, SearchMode
+from bot.knowledge.search import Fusion, KnowledgeSearch, SearchMode
 
 DIM = 16
 WORDS = (
@@ -60,7 +60,8 @@ def search(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeSearch:
         )  # fmt: skip
     index_dir = tmp_path_factory.mktemp("pools") / "index"
     build_index(entries, HashedEmbedder(), index_dir)
-    return KnowledgeSearch.load(index_dir)
+    # BM25 with a say (the default gives it none), so the hybrid hits depend on its pool
+    return KnowledgeSearch.load(index_dir, fusion=Fusion(k=10.0, lexical_weight=0.1))
 
 
 def queries() -> list[tuple[str, np.ndarray]]:
@@ -94,7 +95,7 @@ def exhaustive_hits(
         lexical_rows = [int(r) for r in by_score if entry_lexical[r] > 0]
         rankings.append(lexical_rows)
         article_rankings.append(list(dict.fromkeys(int(article[r]) for r in lexical_rows)))
-        weights.append(fusion.lexical_weight)
+        weights.append(fusion.lexical_weight if mode == "hybrid" else 1.0)
     article_dense = np.full(search.article_count, -np.inf, dtype=np.float32)
     np.maximum.at(article_dense, article, entry_dense)
     article_lexical = np.zeros(search.article_count, dtype=np.float32)
