@@ -52,6 +52,7 @@ from bot.delivery.outcomes import (
     lookup_ref,
     mark_unreachable,
     park,
+    queued_here,
     remember_ref,
     tell_agents,
 )
@@ -317,8 +318,7 @@ class OutboxSender:
         another row waits behind it, released otherwise — one commit per row."""
         async with self._sessions() as session, session.begin():
             outcome = await self._deliver_head_in(session, conversation)
-            # the agents' line about this outcome (``tell_agents``), queued right here
-            queued = {r.conversation for r in session.new if isinstance(r, OutboxMessage)}
+            queued = queued_here(session)  # the agents' line about this outcome
             pending = outcome in ("sent", "parked") and await self._has_pending(
                 session, conversation
             )

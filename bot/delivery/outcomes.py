@@ -16,6 +16,8 @@ from bot.storage.outbox import PARKED, new_row
 
 logger = logging.getLogger(__name__)
 
+QUEUED_HERE = "outbox_rows_queued_for"
+
 
 def park(
     session: AsyncSession, row: OutboxMessage, error: str, outcome: str, now: datetime
@@ -32,7 +34,15 @@ def tell_agents(session: AsyncSession, row: OutboxMessage, outcome: str, now: da
     if not text:
         return
     outbound = Outbound(channel=ChannelRef.parse(notify["channel"]), text=text)
-    session.add(new_row(outbound, now, thread_key=notify.get("thread_key")))
+    row = new_row(outbound, now, thread_key=notify.get("thread_key"))
+    session.add(row)
+    # the sender delivers it right after the commit (``queued_here``)
+    session.info.setdefault(QUEUED_HERE, set()).add(row.conversation)
+
+
+def queued_here(session: AsyncSession) -> set[str]:
+    """The conversations ``tell_agents`` queued rows for in this session's transaction."""
+    return set(session.info.get(QUEUED_HERE, ()))
 
 
 async def is_unreachable(session: AsyncSession, conversation: str) -> bool:

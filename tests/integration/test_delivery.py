@@ -441,3 +441,35 @@ async def test_a_busy_conversation_gets_one_more_delivery_not_one_per_new_row(
     # the first delivery, the one that waited, and perhaps the run loop's first look (7 when
     # every new row had a delivery of its own)
     assert len(given_up) <= 3, len(given_up)
+
+
+async def test_the_agents_line_that_a_customer_is_unreachable_goes_out_without_a_poll(
+    sessions: async_sessionmaker[AsyncSession],
+    uow_factory: UnitOfWorkFactory,
+    clock: FrozenClock,
+) -> None:
+    """The customer blocked the bot: the reply is parked, the conversation marked, and the
+    agents' line saying so is delivered at once, like the "delivered" one."""
+    platform = SlowForOneChannel(platform="fake")  # slow for no one: it reports arrivals
+    platform.failures.append(PermanentSendError("bot was blocked", recipient_gone=True))
+
+    async def wakeups_only(wakeup: asyncio.Event, _seconds: float | None) -> None:
+        await wakeup.wait()
+
+    sender = OutboxSender(
+        sessions=sessions, channels={"fake": platform}, clock=clock, waiter=wakeups_only
+    )
+    running = asyncio.create_task(sender.run())
+    try:
+        async with uow_factory() as uow:
+            uow.send(
+                Outbound(channel=ChannelRef.parse("fake:dm-ada"), text="Here is your refund."),
+                notify={"channel": "fake:agents", "unreachable": "Ada cannot be reached."},
+            )
+            await uow.commit()
+        sender.deliver(uow.queued)
+        await asyncio.wait_for(platform.arrived["fake:agents"].wait(), timeout=30)  # hang guard
+        assert platform.texts() == ["Ada cannot be reached."]
+    finally:
+        sender.stop()
+        await running
