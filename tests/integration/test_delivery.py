@@ -382,9 +382,24 @@ async def test_the_agents_line_about_a_delivery_goes_out_without_waiting_for_a_p
     """An agent's reply delivered on the direct path writes "delivered" to the case thread;
     that line is delivered too, not left until the run loop's next look for other rows."""
     platform = SlowForOneChannel(platform="fake")  # slow for no one: it reports arrivals
+    notify = {"channel": "fake:agents", "delivered": "Delivered to Ada."}
+    await reply_with_a_line_for_the_agents(sessions, uow_factory, clock, platform, notify)
+    assert platform.texts() == ["Here is your refund.", "Delivered to Ada."]
+
+
+async def reply_with_a_line_for_the_agents(
+    sessions: async_sessionmaker[AsyncSession],
+    uow_factory: UnitOfWorkFactory,
+    clock: FrozenClock,
+    platform: SlowForOneChannel,
+    notify: dict[str, str],
+) -> None:
+    """A running sender that wakes only when woken (no periodic look: what is not handed over
+    or woken stays put) is handed a reply to Ada carrying ``notify``; returns once a line
+    reached the agents' channel (a hang guard fails the test otherwise)."""
 
     async def wakeups_only(wakeup: asyncio.Event, _seconds: float | None) -> None:
-        await wakeup.wait()  # no periodic look: what is not handed over or woken stays put
+        await wakeup.wait()
 
     sender = OutboxSender(
         sessions=sessions, channels={"fake": platform}, clock=clock, waiter=wakeups_only
@@ -394,12 +409,11 @@ async def test_the_agents_line_about_a_delivery_goes_out_without_waiting_for_a_p
         async with uow_factory() as uow:
             uow.send(
                 Outbound(channel=ChannelRef.parse("fake:dm-ada"), text="Here is your refund."),
-                notify={"channel": "fake:agents", "delivered": "Delivered to Ada."},
+                notify=notify,
             )
             await uow.commit()
         sender.deliver(uow.queued)
         await asyncio.wait_for(platform.arrived["fake:agents"].wait(), timeout=30)  # hang guard
-        assert platform.texts() == ["Here is your refund.", "Delivered to Ada."]
     finally:
         sender.stop()
         await running
@@ -452,24 +466,6 @@ async def test_the_agents_line_that_a_customer_is_unreachable_goes_out_without_a
     agents' line saying so is delivered at once, like the "delivered" one."""
     platform = SlowForOneChannel(platform="fake")  # slow for no one: it reports arrivals
     platform.failures.append(PermanentSendError("bot was blocked", recipient_gone=True))
-
-    async def wakeups_only(wakeup: asyncio.Event, _seconds: float | None) -> None:
-        await wakeup.wait()
-
-    sender = OutboxSender(
-        sessions=sessions, channels={"fake": platform}, clock=clock, waiter=wakeups_only
-    )
-    running = asyncio.create_task(sender.run())
-    try:
-        async with uow_factory() as uow:
-            uow.send(
-                Outbound(channel=ChannelRef.parse("fake:dm-ada"), text="Here is your refund."),
-                notify={"channel": "fake:agents", "unreachable": "Ada cannot be reached."},
-            )
-            await uow.commit()
-        sender.deliver(uow.queued)
-        await asyncio.wait_for(platform.arrived["fake:agents"].wait(), timeout=30)  # hang guard
-        assert platform.texts() == ["Ada cannot be reached."]
-    finally:
-        sender.stop()
-        await running
+    notify = {"channel": "fake:agents", "unreachable": "Ada cannot be reached."}
+    await reply_with_a_line_for_the_agents(sessions, uow_factory, clock, platform, notify)
+    assert platform.texts() == ["Ada cannot be reached."]
