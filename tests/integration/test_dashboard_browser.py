@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.parametrize(
     "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
 )
 WAIT_SECONDS = 15
+READ_ATTEMPTS = 5  # re-finds of an element the live page replaced while it was read
 T = TypeVar("T")
 
 
@@ -63,9 +65,17 @@ async def until(driver: Any, condition: Callable[[Any], T]) -> T:
 
 
 def text_of(selector: str) -> Callable[[Any], str]:
+    """The text of the first element ``selector`` finds ("" for none). The page re-renders
+    live, so an element found may be replaced before it is read: then it is found again."""
+
     def read(driver: Any) -> str:
-        found = driver.find_elements(By.CSS_SELECTOR, selector)
-        return str(found[0].text) if found else ""
+        for _ in range(READ_ATTEMPTS):
+            found = driver.find_elements(By.CSS_SELECTOR, selector)
+            try:
+                return str(found[0].text) if found else ""
+            except StaleElementReferenceException:
+                continue
+        raise AssertionError(f"{selector} kept being replaced while it was read")
 
     return read
 
