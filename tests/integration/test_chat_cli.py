@@ -206,3 +206,61 @@ def test_ctrl_c_at_the_prompt_leaves_at_once(e2e_data_dir: Path, tmp_path: Path)
         os.close(leader)
     assert process.returncode == 130
     assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
+
+
+def _prompt_reader(pid: int, *, within: float = 60) -> int:
+    """The thread of process ``pid`` that waits for the typed line: the one blocked reading the
+    terminal (x86-64 ``read`` is system call 0, the terminal is file descriptor 0)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                call = Path(f"/proc/{pid}/task/{tid}/syscall").read_text().split()
+            except OSError:  # the thread has just ended
+                continue
+            if int(tid) != pid and call[:2] == ["0", "0x0"]:
+                return int(tid)
+    raise AssertionError("no thread of the chat reads the terminal")
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.uname().machine != "x86_64",
+    reason="signals one thread through x86-64 Linux's tgkill",
+)
+@pytest.mark.parametrize("when", ["while the models load", "once answered"])
+def test_ctrl_c_that_lands_on_another_thread_still_leaves_at_once(
+    e2e_data_dir: Path, tmp_path: Path, when: str
+) -> None:
+    """The kernel hands a terminal's Ctrl-C to any thread of the process that can take it, not
+    always the main one (a run of the test above hung now and then). Wherever it lands (here:
+    on the thread that reads the prompt), the chat must notice it and leave: at the first
+    prompt, while the encoder's runtime still builds its session in the background, and once
+    the chat has answered and waits with nothing else due."""
+    import ctypes
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--quiet", "--name", "Priya"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=chat_env(e2e_data_dir, tmp_path / "helpdesk.db"),
+    )
+    os.close(follower)
+    try:
+        shown = read_until(leader, "you> ")
+        if when == "once answered":
+            os.write(leader, b"/help\n")  # answered only once the models are loaded
+            shown = read_until(leader, "leave the chat", shown)
+            read_until(leader, "you> ", shown.rpartition("leave the chat")[2])
+        libc = ctypes.CDLL(None, use_errno=True)
+        tgkill = 234
+        thread = _prompt_reader(process.pid)
+        assert libc.syscall(tgkill, process.pid, thread, signal.SIGINT) == 0, ctypes.get_errno()
+        process.wait(timeout=30)  # the chat's own timers wake it far later than this, if ever
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(leader)
+    assert process.returncode == 130
