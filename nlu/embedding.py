@@ -11,7 +11,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -31,6 +31,13 @@ class Embedder(Protocol):
     def dimension(self) -> int: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class LoadsOnFirstUse(Protocol):
+    """An embedder whose weights load on first use, which ``load`` does now (blocking)."""
+
+    def load(self) -> None: ...
 
 
 def default_model_path() -> str:
@@ -79,6 +86,9 @@ class SentenceTransformerEmbedder:
                     self._model_path or default_model_path(), device=self._device
                 )
             return self._model
+
+    def load(self) -> None:
+        self._load()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()

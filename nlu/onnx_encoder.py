@@ -133,6 +133,9 @@ class OnnxEmbedder:
                 self._tokenizer = tokenizer
             return self._session, self._tokenizer
 
+    def load(self) -> None:
+        self._load()
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         session, tokenizer = self._load()
         if not texts:
