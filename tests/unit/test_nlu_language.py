@@ -66,8 +66,12 @@ def test_the_compact_copy_in_the_data_dir_decides_as_the_packaged_model(
     every message, from a file named after the installed py3langid."""
     texts = ENGLISH + FOREIGN
     monkeypatch.setattr(language, "_identifier", None)
+    newer = language._cache_file(tmp_path)
+    older = newer.parent / f"{newer.name}.npz"
+    older.write_bytes(b"the single-archive copy an older version kept")
     language.load(tmp_path)  # first start: from the package, then kept
-    (kept,) = tmp_path.glob("language-id-*.npz")
+    (kept,) = tmp_path.glob("language-id-*")
+    assert kept == newer and not older.exists()  # replaced, not left beside the new copy
     first = [language.detect_language(t) for t in texts]
     monkeypatch.setattr(language, "_identifier", None)
     monkeypatch.setattr(language, "_packaged_identifier", _must_not_be_needed)
@@ -81,8 +85,9 @@ def test_an_unreadable_copy_falls_back_to_the_packaged_model(
 ) -> None:
     monkeypatch.setattr(language, "_identifier", None)
     language.load(tmp_path)
-    (kept,) = tmp_path.glob("language-id-*.npz")
-    kept.write_bytes(kept.read_bytes()[:1000])  # cut short
+    (kept,) = tmp_path.glob("language-id-*")
+    table = kept / "nextmove.npy"
+    table.write_bytes(table.read_bytes()[:1000])  # cut short
     monkeypatch.setattr(language, "_identifier", None)
     language.load(tmp_path)
     assert language.detect_language("Je n'arrive pas à connecter mon ampoule au hub.")[0] == "fr"
