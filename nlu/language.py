@@ -100,7 +100,8 @@ def _write_compact(identifier: Any, path: Path) -> None:
         for name, values in arrays.items():
             np.save(scratch / f"{name}.npy", values, allow_pickle=False)
         os.replace(scratch, path)
-        (path.parent / f"{path.name}.npz").unlink(missing_ok=True)  # the single-archive copy kept before
+        # the single-archive copy an older version kept
+        (path.parent / f"{path.name}.npz").unlink(missing_ok=True)
     except OSError:  # a read-only data dir, or another process's copy got there first
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -9,6 +9,7 @@ and the reason, so the command line can say so in a sentence instead of a traceb
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
@@ -80,7 +81,6 @@ async def ready_database(url: str) -> None:
 def database_errors(url: str) -> Iterator[None]:
     """Around a first use of the database at ``url``: failures to reach it, open it or bring it
     to the current schema become ``DatabaseUnavailable`` (a bad URL, ``ConfigError``)."""
-    from alembic.util.exc import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.errors import DatabaseUnavailable
@@ -88,15 +88,25 @@ def database_errors(url: str) -> Iterator[None]:
     _parse(url)
     try:
         yield
-    except CommandError as exc:  # e.g. a revision this release does not know
-        raise DatabaseUnavailable(
-            f"the database {display_url(url)} has a schema this version cannot use ({exc}); "
-            "point DATABASE_URL at another database or install the newer release"
-        ) from exc
-    except (SQLAlchemyError, OSError) as exc:
-        raise DatabaseUnavailable(
-            f"cannot open the database {display_url(url)} ({_reason(exc)}); {_advice(url)}"
-        ) from exc
+    except Exception as exc:
+        if _is_migration_error(exc):  # e.g. a revision this release does not know
+            raise DatabaseUnavailable(
+                f"the database {display_url(url)} has a schema this version cannot use ({exc}); "
+                "point DATABASE_URL at another database or install the newer release"
+            ) from exc
+        if isinstance(exc, (SQLAlchemyError, OSError)):
+            raise DatabaseUnavailable(
+                f"cannot open the database {display_url(url)} ({_reason(exc)}); {_advice(url)}"
+            ) from exc
+        raise
+
+
+def _is_migration_error(exc: Exception) -> bool:
+    """An error of Alembic's commands. Alembic loads only when a database is not at the shipped
+    head; when it never loaded, the error cannot be one of its own (and a start that finds the
+    database current does not pay for loading it here)."""
+    errors = sys.modules.get("alembic.util.exc")
+    return errors is not None and isinstance(exc, errors.CommandError)
 
 
 @asynccontextmanager

@@ -18,9 +18,10 @@ After editing ``bot/storage/models.py``, generate the next revision from the mod
 It upgrades a throwaway SQLite database to head, autogenerates the difference between that schema
 and the models into ``bot/storage/migrations/versions/`` and tidies the file with ruff. Review it
 by hand (renames, server defaults and data moves are not detected; SQLite alterations use batch
-mode), move ``SHIPPED_HEAD`` to its id, then run ``tests/integration/test_migrations.py`` on both backends: it fails while the
-migrated schema and the models differ. To regenerate the initial revision from scratch (only while
-no database anywhere is at it), delete ``versions/0001_initial.py`` and run::
+mode), move ``SHIPPED_HEAD`` to its id, then run ``tests/integration/test_migrations.py`` on both
+backends: it fails while the migrated schema and the models differ. To regenerate the initial
+revision from scratch (only while no database anywhere is at it), delete
+``versions/0001_initial.py`` and run::
 
     python -m bot.storage.migrate revision -m "initial schema" --rev-id 0001
 
