@@ -32,9 +32,8 @@
   it at ``KEEP_IN_SCOPE``, and whose BANKING77 dev accuracy stays within ``MAX_COST`` of no
   rejection; the background is used only if at that share the CLINC150 on-topic accuracy is
   higher than without it at ``KEEP_IN_SCOPE`` (else nothing changes).
-* **scope-weight**: the weight of the neighbourhood term in the in-scope score
-  (``IntentClassifier.scope_weight``): ROC AUC of on-topic against left-out-intent messages on
-  the same folds (the weight only changes the score, so the folds' models are reused).
+* The in-scope score's neighbourhood term itself (``scope_weight``, ``scope_k``) is chosen by
+  ``benchmarks.scope_sweep`` on the same folds.
 """
 
 from __future__ import annotations
@@ -58,7 +57,6 @@ INTENT_FOLDS = 5
 FOLD_SEED = 0
 HELD_OUT_SHARE = 0.2  # of each kept intent's examples: the on-topic messages a fold scores
 KEEP_GRID = (0.9, 0.93, 0.95, 0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995)
-SCOPE_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0)
 MIN_REJECTION = 0.7  # the first rule's target (see the module docstring)
 MAX_COST = 0.01  # of BANKING77 dev accuracy, for the rule that chooses
 
@@ -146,8 +144,7 @@ def clinc150_folds(datasets_dir: Path, embedder: Embedder, runs: int) -> list[di
 def run_keep_sweep(
     datasets_dir: Path, embedder: Embedder, runs: int = INTENT_FOLDS
 ) -> dict[str, Any]:
-    """The keep-in-scope sweep (module docstring) over the first ``runs`` folds; also writes the
-    scope-weight sweep."""
+    """The keep-in-scope sweep (module docstring) over the first ``runs`` folds."""
     folds = clinc150_folds(datasets_dir, embedder, runs)
     rows: list[dict[str, Any]] = []
     mean_rejection: dict[float, float] = {}
@@ -193,7 +190,6 @@ def run_keep_sweep(
         first_rule=max(meeting) if meeting else min(KEEP_GRID),
         folds=len(folds),
         sd_over_folds=spread,
-        scope_weight_auc=_scope_weight_auc(folds),
     )
 
 
@@ -220,31 +216,6 @@ def _banking77_dev(datasets_dir: Path, embedder: Embedder) -> list[dict[str, Any
         answered = 1 - float(scored.rejected(floor).mean())
         rows.append(metric("banking77 dev", f"keep {keep:g}: answered", answered, n))
     return rows
-
-
-def _scope_weight_auc(folds: list[dict[str, Any]]) -> dict[str, float]:
-    """Mean ROC AUC over the folds of on-topic vs left-out-intent messages, per scope weight."""
-    found: dict[str, float] = {}
-    for weight in SCOPE_WEIGHTS:
-        aucs = []
-        for fold in folds:
-            clf: IntentClassifier = fold["model"]
-            shipped = clf.scope_weight
-            clf.scope_weight = weight
-            on = clf.scores(fold["on"][0], fold["on"][1].texts).score
-            off = clf.scores(fold["off"][0], fold["off"][1].texts).score
-            clf.scope_weight = shipped
-            aucs.append(auc(on, off))
-        found[f"{weight:g}"] = round(float(np.mean(aucs)), 4)
-    nearest = [  # the cosine to the nearest training example alone, for comparison
-        auc(
-            fold["model"].scores(fold["on"][0], fold["on"][1].texts).similarity,
-            fold["model"].scores(fold["off"][0], fold["off"][1].texts).similarity,
-        )
-        for fold in folds
-    ]
-    found["nearest cosine alone"] = round(float(np.mean(nearest)), 4)
-    return found
 
 
 BACKGROUND_KEEP_GRID = (0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995, 1.0)

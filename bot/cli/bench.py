@@ -269,16 +269,13 @@ def sweep_keep_in_scope(
     ] = 5,
     as_json: JsonOption = False,
 ) -> None:
-    """The share of held-out on-topic scores the calibrated floor keeps, and the in-scope
-    score's neighbourhood weight: CLINC150 train with left-out intents as off-topic messages,
-    and the BANKING77 dev split."""
+    """The share of held-out on-topic scores the calibrated floor keeps: CLINC150 train with
+    left-out intents as off-topic messages, and the BANKING77 dev split."""
     from benchmarks.sweeps import run_keep_sweep
 
     document = run_keep_sweep(_datasets_dir("banking77", "clinc150"), _embedder(), folds)
     _finish(document, as_json)
     typer.echo(f"  chosen: keep_in_scope {document['chosen']} ({document['rule']})")
-    auc = document["scope_weight_auc"]
-    typer.echo(f"  scope weight, ROC AUC on-topic vs left-out intents: {auc}")
 
 
 @sweep_app.command("background")

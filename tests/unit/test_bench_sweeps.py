@@ -14,6 +14,7 @@ import pytest
 from benchmarks.datasets import FaqQuery
 from benchmarks.retrieval_sweep import covid_halves
 from benchmarks.sweeps import auc, intent_folds
+from nlu.classifier import SCOPE_K, SCOPE_WEIGHT
 
 
 def test_left_out_intents_partition_the_intents_the_same_way_every_run() -> None:
@@ -224,4 +225,4 @@ def test_the_scope_sweep_reads_clinc150_train_alone(
     assert len(document["metrics"]) == len(SCOPE_WEIGHTS) * len(SCOPE_KS)
     assert all(0 <= row["value"] <= 1 for row in document["metrics"])
     assert all(len(v) == 2 for v in document["per_fold_auc"].values())
-    assert document["shipped"] == {"scope_weight": 2.0, "scope_k": 5}
+    assert document["shipped"] == {"scope_weight": SCOPE_WEIGHT, "scope_k": SCOPE_K}

@@ -44,19 +44,23 @@ def test_predicts_known_intents_with_ranking(embedder: HashingEmbedder) -> None:
 
 
 def test_far_from_every_example_is_out_of_scope(embedder: HashingEmbedder) -> None:
-    clf = IntentClassifier().fit(*training(embedder))
+    # A floor of its own: with three intents the top probability alone is at least a third,
+    # which clears the fixed default chosen on the bundled data's many intents.
+    clf = IntentClassifier(thresholds=Thresholds(score=0.75)).fit(*training(embedder))
 
     prediction = clf.predict(embedder.encode(["capital of mongolia"])[0])
+    on_topic = clf.predict(embedder.encode(["I forgot my password again"])[0])
 
     assert prediction.out_of_scope
     assert prediction.intent is None
     assert prediction.score < clf.thresholds.score
+    assert on_topic.intent == "account_login"  # the same floor keeps an on-topic message
 
 
 def test_a_floor_above_every_score_rejects_even_a_training_example(
     embedder: HashingEmbedder,
 ) -> None:
-    clf = IntentClassifier(thresholds=Thresholds(score=3.0))  # probability 1 + 2 × cosine 1
+    clf = IntentClassifier(thresholds=Thresholds(score=3.0))  # above probability 1 + 0.5 × cosine 1
     clf.fit(*training(embedder))
 
     prediction = clf.predict(embedder.encode(["where is my order"])[0])

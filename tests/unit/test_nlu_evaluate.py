@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.classifier import OUT_OF_SCOPE, IntentPrediction
+from nlu.classifier import OUT_OF_SCOPE, IntentPrediction, Thresholds
 from nlu.evaluate import dialog_labels, evaluate, score_predictions, wilson_interval, with_dialog
 from nlu.training_data import parse_training_yaml, to_rasa_yaml
 from tests.unit.test_nlu_fakes import HashingEmbedder
@@ -62,7 +62,9 @@ def test_test_file_measures_out_of_scope_recall() -> None:
         )
     )
 
-    report = evaluate(DATA, HashingEmbedder(), test_data=test)
+    # A floor of its own: with three intents the top probability alone is at least a third,
+    # which clears the fixed default chosen on the bundled data's many intents.
+    report = evaluate(DATA, HashingEmbedder(), test_data=test, thresholds=Thresholds(score=0.75))
 
     assert report.method == "test file"
     assert report.out_of_scope_recall == 1.0

@@ -1,12 +1,12 @@
-"""The out-of-scope decision: best in-scope probability plus twice the mean cosine to the five
-nearest examples of that intent, against one floor tuned on validation data."""
+"""The out-of-scope decision: best in-scope probability plus ``SCOPE_WEIGHT`` × the mean cosine to
+the ``SCOPE_K`` nearest examples of that intent, against one floor tuned on validation data."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nlu.classifier import OUT_OF_SCOPE, IntentClassifier, Thresholds
+from nlu.classifier import OUT_OF_SCOPE, SCOPE_K, SCOPE_WEIGHT, IntentClassifier, Thresholds
 from nlu.thresholds import tune_thresholds
 
 DIM = 16
@@ -30,7 +30,7 @@ def stray_example_data() -> tuple[np.ndarray, list[str]]:
     return np.array([*a, unit(axis(5)), *b]), ["a"] * 20 + ["b"] * 20
 
 
-def test_the_score_is_probability_plus_twice_the_intents_neighbourhood(
+def test_the_score_is_probability_plus_the_weighted_intents_neighbourhood(
     stray_example_data: tuple[np.ndarray, list[str]],
 ) -> None:
     x, labels = stray_example_data
@@ -39,10 +39,10 @@ def test_the_score_is_probability_plus_twice_the_intents_neighbourhood(
 
     prediction = clf.predict(message)
 
-    own = np.sort(x[np.array(labels) == "a"] @ message)[::-1][:5]
+    own = np.sort(x[np.array(labels) == "a"] @ message)[::-1][:SCOPE_K]
     p_a = dict(prediction.ranking)["a"]
     assert prediction.intent == "a"
-    assert prediction.score == pytest.approx(p_a + 2 * own.mean(), abs=1e-4)
+    assert prediction.score == pytest.approx(p_a + SCOPE_WEIGHT * own.mean(), abs=1e-4)
 
 
 def test_one_close_example_is_not_enough_to_be_in_scope(
@@ -51,7 +51,9 @@ def test_one_close_example_is_not_enough_to_be_in_scope(
     """A message right next to the stray example is near *an* example of "a" but far from
     that intent's examples as a whole: rejected, while ordinary "a" and "b" messages pass."""
     x, labels = stray_example_data
-    clf = IntentClassifier(knn_weight=0.0, thresholds=Thresholds(score=1.5)).fit(x, labels)
+    # a sure probability plus a neighbourhood whose mean cosine is at least a half
+    floor = Thresholds(score=1.0 + SCOPE_WEIGHT * 0.5)
+    clf = IntentClassifier(knn_weight=0.0, thresholds=floor).fit(x, labels)
     near_stray = unit(axis(5) + 0.05 * axis(8))
     ordinary = np.array([unit(axis(0) + 0.1 * axis(9)), unit(axis(1) + 0.1 * axis(9))])
 
@@ -91,4 +93,5 @@ def test_fewer_examples_than_the_neighbourhood_use_all_of_them() -> None:
 
     assert prediction.intent == "a"
     p_a = dict(prediction.ranking)["a"]
-    assert prediction.score == pytest.approx(p_a + 2 * float((x[:2] @ message).mean()), abs=1e-4)
+    expected = p_a + SCOPE_WEIGHT * float((x[:2] @ message).mean())
+    assert prediction.score == pytest.approx(expected, abs=1e-4)
