@@ -81,8 +81,24 @@ def chat(
     lines = script.read_text(encoding="utf-8", errors="replace").splitlines() if script else None
     customer = (name or "").strip() or default_customer_name()
     try:
-        asyncio.run(_chat(settings, lines, quiet=quiet, names=(customer, agent_name.strip())))
-    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C: leave at once, like /quit
+        asyncio.run(
+            _chat_and_leave(settings, lines, quiet=quiet, names=(customer, agent_name.strip()))
+        )
+    except KeyboardInterrupt:  # Ctrl-C before the chat began, or a second one while it closed
+        typer.echo("")
+        _leave(130)
+
+
+async def _chat_and_leave(
+    settings: object, lines: list[str] | None, *, quiet: bool, names: tuple[str, str]
+) -> NoReturn:
+    """The chat, then the end of the process from inside the loop. Ctrl-C cancels the chat (its
+    clean-up runs) and leaves at once, like /quit. Once the chat has closed what it opened,
+    nothing else is waited for: ``asyncio.run`` would cancel every task still left and wait
+    for each to end, and a full run of the Ctrl-C tests once hung right there."""
+    try:
+        await _chat(settings, lines, quiet=quiet, names=names)
+    except asyncio.CancelledError:  # Ctrl-C (see _leave_on_ctrl_c)
         typer.echo("")
         _leave(130)
     _leave(0)

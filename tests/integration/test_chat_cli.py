@@ -5,6 +5,7 @@ and the real prompt on a terminal, left with Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -14,6 +15,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -135,16 +138,25 @@ def read_until(leader: int, marker: str, seen: str = "", *, within: float = 600)
     return seen
 
 
-def test_ctrl_c_while_the_models_still_load_leaves_without_waiting_for_them(
-    tmp_path: Path,
-) -> None:
-    """A first start shows the prompt at once and trains behind it; leaving then must not wait
-    for the training (it is abandoned: nothing of it is stored, the next start does it)."""
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    for name in ("articles", "nlu", "replies.yml"):
-        (data_dir / name).symlink_to(PROJECT_ROOT / "data" / name)
-    database = tmp_path / "helpdesk.db"
+def shown_since(leader: int, seen: str = "") -> str:
+    """``seen`` and what the terminal has shown since, without waiting for more."""
+    while select.select([leader], [], [], 0)[0]:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the process has gone and closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk.decode("utf-8", errors="replace")
+    return seen
+
+
+@contextmanager
+def chat_on_a_terminal(
+    data_dir: Path, database: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``helpdesk chat`` on a terminal of its own: the process and the terminal's other end.
+    Whatever happens, the process is gone and the terminal closed afterwards."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "chat", "--quiet", "--name", "Priya"],
@@ -155,14 +167,28 @@ def test_ctrl_c_while_the_models_still_load_leaves_without_waiting_for_them(
     )
     os.close(follower)
     try:
-        read_until(leader, "you> ")
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        yield process, leader
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
         os.close(leader)
+
+
+def test_ctrl_c_while_the_models_still_load_leaves_without_waiting_for_them(
+    tmp_path: Path,
+) -> None:
+    """A first start shows the prompt at once and trains behind it; leaving then must not wait
+    for the training (it is abandoned: nothing of it is stored, the next start does it)."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    for name in ("articles", "nlu", "replies.yml"):
+        (data_dir / name).symlink_to(PROJECT_ROOT / "data" / name)
+    database = tmp_path / "helpdesk.db"
+    with chat_on_a_terminal(data_dir, database) as (process, leader):
+        read_until(leader, "you> ")
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
     assert process.returncode == 130
     # the encoder's export (the load's first step, seconds long) was abandoned, not awaited; a
     # chat that waited for the load would have finished it (and stored a model)
@@ -172,16 +198,7 @@ def test_ctrl_c_while_the_models_still_load_leaves_without_waiting_for_them(
 
 
 def test_ctrl_c_at_the_prompt_leaves_at_once(e2e_data_dir: Path, tmp_path: Path) -> None:
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "chat", "--quiet", "--name", "Priya"],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env=chat_env(e2e_data_dir, tmp_path / "helpdesk.db"),
-    )
-    os.close(follower)
-    try:
+    with chat_on_a_terminal(e2e_data_dir, tmp_path / "helpdesk.db") as (process, leader):
         shown = read_until(leader, "you> ")
         assert "Type your question, Priya" in shown
         os.write(leader, b"/help\n")
@@ -190,20 +207,7 @@ def test_ctrl_c_at_the_prompt_leaves_at_once(e2e_data_dir: Path, tmp_path: Path)
         shown = read_until(leader, "you> ", shown.rpartition("leave the chat")[2])
         process.send_signal(signal.SIGINT)  # at the prompt, nothing typed: no Enter follows
         process.wait(timeout=60)
-        rest = ""
-        while select.select([leader], [], [], 0)[0]:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            rest += chunk.decode("utf-8", errors="replace")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(leader)
+        rest = shown_since(leader)
     assert process.returncode == 130
     assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
 
@@ -238,16 +242,7 @@ def test_ctrl_c_that_lands_on_another_thread_still_leaves_at_once(
     the chat has answered and waits with nothing else due."""
     import ctypes
 
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "chat", "--quiet", "--name", "Priya"],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env=chat_env(e2e_data_dir, tmp_path / "helpdesk.db"),
-    )
-    os.close(follower)
-    try:
+    with chat_on_a_terminal(e2e_data_dir, tmp_path / "helpdesk.db") as (process, leader):
         shown = read_until(leader, "you> ")
         if when == "once answered":
             os.write(leader, b"/help\n")  # answered only once the models are loaded
@@ -257,10 +252,7 @@ def test_ctrl_c_that_lands_on_another_thread_still_leaves_at_once(
         tgkill = 234
         thread = _prompt_reader(process.pid)
         assert libc.syscall(tgkill, process.pid, thread, signal.SIGINT) == 0, ctypes.get_errno()
-        process.wait(timeout=30)  # the chat's own timers wake it far later than this, if ever
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(leader)
-    assert process.returncode == 130
+        with contextlib.suppress(subprocess.TimeoutExpired):  # then killed: shown below
+            process.wait(timeout=30)  # the chat's own timers wake it far later than this, if ever
+        shown = shown_since(leader, shown)
+    assert process.returncode == 130, shown[-2000:]

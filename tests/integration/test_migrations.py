@@ -70,15 +70,18 @@ async def test_concurrent_upgrades_all_succeed(database_url: str) -> None:
     assert await _run(database_url, _diff) == []
 
 
-async def test_downgrade_to_base_and_up_again(database_url: str) -> None:
-    await upgrade_database(database_url)
-
+async def _downgrade(url: str, target: str) -> None:
     def downgrade(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.downgrade(config, "base")
+        command.downgrade(config, target)
 
-    await _run(database_url, downgrade)
+    await _run(url, downgrade)
+
+
+async def test_downgrade_to_base_and_up_again(database_url: str) -> None:
+    await upgrade_database(database_url)
+    await _downgrade(database_url, "base")
     assert await _run(database_url, _tables) == {"alembic_version"}
     assert await current_revision(database_url) is None
     await upgrade_database(database_url)
@@ -88,13 +91,7 @@ async def test_downgrade_to_base_and_up_again(database_url: str) -> None:
 async def test_a_database_one_revision_behind_is_upgraded(database_url: str) -> None:
     """A start recognises a database at head without Alembic; anything else still upgrades."""
     await upgrade_database(database_url)
-
-    def one_back(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, "-1")
-
-    await _run(database_url, one_back)
+    await _downgrade(database_url, "-1")
     assert await current_revision(database_url) not in (None, head_revision())
     await upgrade_database(database_url)
     assert await current_revision(database_url) == head_revision()
