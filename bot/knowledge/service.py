@@ -24,9 +24,11 @@ from bot.knowledge.index import (
     FLAT_BELOW,
     IndexBuildReport,
     IndexEntry,
+    KnownEntries,
     Progress,
     article_entries,
     build_index,
+    fingerprint,
     is_current,
 )
 from bot.knowledge.versions import PUBLISHED
@@ -41,10 +43,12 @@ Sessions = async_sessionmaker[AsyncSession] | AsyncSession
 
 @dataclass(frozen=True)
 class ReadyReport:
-    """What ``ensure_ready`` had to do (None: nothing)."""
+    """What ``ensure_ready`` had to do (None: nothing), and the entries the index now holds:
+    ``KnowledgeIndex.load(..., known=report.entries)`` need not read them again."""
 
     imported: ImportReport | None
     built: IndexBuildReport | None
+    entries: KnownEntries
 
 
 @asynccontextmanager
@@ -120,20 +124,21 @@ async def ensure_ready(
     """First-run setup: import ``articles_dir`` if the database has no articles, then rebuild
     the index if it does not match the database (or was built with another model).
 
-    When everything is current this costs two small queries and reading the manifest; the
-    embedding model is not loaded.
+    When everything is current this costs two small queries, reading the published articles,
+    their fingerprint and the manifest's small header; the embedding model is not loaded.
     """
     imported: ImportReport | None = None
     async with _session(sessions) as session:
         if not await _article_count(session):
             imported = await _first_import(session, articles_dir, clock, progress)
         entries = await load_entries(session)
-    if is_current(index_dir, entries, embedder.model_name, flat_below):
-        return ReadyReport(imported=imported, built=None)
+    known = KnownEntries(entries, fingerprint(entries, embedder.model_name))
+    if is_current(index_dir, entries, embedder.model_name, flat_below, digest=known.fingerprint):
+        return ReadyReport(imported=imported, built=None, entries=known)
     built = await asyncio.to_thread(
         build_index, entries, embedder, index_dir, progress=progress, flat_below=flat_below
     )
-    return ReadyReport(imported=imported, built=built)
+    return ReadyReport(imported=imported, built=built, entries=known)
 
 
 async def _article_count(session: AsyncSession) -> int:
