@@ -11,7 +11,10 @@ is distinct, so every chunk is encoded, as a real knowledge base of that size wo
 **Import** goes through the product's path: the Markdown files are read and chunked by the
 importer's reader, turned into index entries by ``article_entries``, encoded by the real encoder
 (``HELPDESK_ENCODER``, ONNX by default) and indexed by ``build_index`` (the index type chosen
-by size), then loaded by ``KnowledgeSearch.load``; each step timed.
+by size), then loaded by ``KnowledgeSearch.load`` (``load_s``, what ``helpdesk kb search`` does)
+and as a serving process's start loads it once it has read the entries from the database
+(``start_s``: fingerprint, the manifest's header, the index with those entries); each step
+timed.
 
 **Search** uses the StackFAQ and CovidFAQ queries (encoded once, cached): latency of one query
 through ``KnowledgeSearch.search_vector`` (dense + BM25, what a message runs), and of the faiss
@@ -48,11 +51,16 @@ from benchmarks.vectors import cached_vectors
 from bot.knowledge.chunking import text_hash
 from bot.knowledge.index import (
     EMBEDDINGS,
+    ENTRIES,
     FAISS_FILE,
     MANIFEST,
+    IndexEntry,
     IndexKind,
+    KnownEntries,
     build_index,
+    fingerprint,
     index_kind,
+    is_current,
     new_faiss_index,
 )
 from nlu.embedding import Embedder
@@ -190,7 +198,16 @@ def import_articles(
     started = time.perf_counter()
     search = KnowledgeSearch.load(index_dir)
     loaded = time.perf_counter() - started
-    sizes = {name: (index_dir / name).stat().st_size for name in (FAISS_FILE, MANIFEST, EMBEDDINGS)}
+    loaded_entries = search.index.entries
+    del search  # one loaded search at a time (at 100,000 articles, hundreds of MB each)
+    started = time.perf_counter()
+    search = serving_start(index_dir, entries, embedder.model_name, flat_below)
+    start = time.perf_counter() - started
+    if search.index.entries != loaded_entries:
+        raise AssertionError("a start and a load disagree on the entries")
+    del loaded_entries
+    files = (FAISS_FILE, MANIFEST, ENTRIES, EMBEDDINGS)
+    sizes = {name: (index_dir / name).stat().st_size for name in files}
     figures = {
         "articles": len(articles),
         "index_entries": report.entries,
@@ -200,11 +217,26 @@ def import_articles(
         "read_and_chunk_s": round(read, 1),
         "encode_and_index_s": round(indexed, 1),
         "load_s": round(loaded, 2),
+        "start_s": round(start, 2),
         "import_total_s": round(read + indexed + loaded, 1),
         "encoded_texts_per_s": round(report.encoded / indexed, 1) if indexed else None,
         "on_disk_mb": {name: round(size / 1e6, 1) for name, size in sizes.items()},
     }
     return figures, np.asarray(search.index.vectors, dtype=np.float32), search
+
+
+def serving_start(
+    index_dir: Path, entries: Sequence[IndexEntry], model_name: str, flat_below: int
+) -> Any:
+    """What a serving process's start does once it has read the articles' entries from the
+    database (``ensure_ready`` and ``live_knowledge``): fingerprint them, check the index's
+    header, load the index serving them."""
+    from bot.knowledge.search import KnowledgeSearch
+
+    known = KnownEntries(list(entries), fingerprint(entries, model_name))
+    if not is_current(index_dir, entries, model_name, flat_below, digest=known.fingerprint):
+        raise AssertionError("the index just built is not current")
+    return KnowledgeSearch.load(index_dir, known=known)
 
 
 def product_search_ms(search: Any, texts: Sequence[str], vectors: np.ndarray) -> dict[str, float]:
@@ -275,7 +307,8 @@ def summary(document: dict[str, Any]) -> list[str]:
         search = imp["product_search_ms"]
         lines.append(
             f"{imp['articles']:>7} articles, {imp['index_entries']} vectors ({imp['vectors']}),"
-            f" {imp['index_type']}: import {imp['import_total_s']} s, on disk {imp['on_disk_mb']},"
+            f" {imp['index_type']}: import {imp['import_total_s']} s, load {imp['load_s']} s,"
+            f" start {imp.get('start_s')} s, on disk {imp['on_disk_mb']},"
             f" search p50 {search['p50']} ms p99 {search['p99']} ms"
         )
         for kind in KINDS:

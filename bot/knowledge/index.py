@@ -1,14 +1,18 @@
 """The persisted vector index of the knowledge base.
 
-``index_dir`` holds three files:
+``index_dir`` holds four files:
 
 - ``index.faiss`` — normalised vectors (inner product = cosine): an exact ``IndexFlatIP`` below
   ``FLAT_BELOW`` vectors, an HNSW graph (approximate, recall@10 measured by
   ``helpdesk bench kb-scale``) from there on, where an exact scan gets slow;
-- ``manifest.json`` — the model name, dimension, a fingerprint of the contents, and one entry
-  per vector (row order): key, chunk key, slug, title, category, section, text, content hash,
-  kind (``"chunk"``, or ``"question"`` for a front-matter example question, which points at the
-  article's lead chunk);
+- ``entries.json`` — one entry per vector (row order): key, chunk key, slug, title, category,
+  section, text, content hash, kind (``"chunk"``, or ``"question"`` for a front-matter example
+  question, which points at the article's lead chunk), as rows of the fields it names;
+- ``manifest.json`` — a small header: the model name, dimension, index type and a fingerprint
+  of the entries. A start reads only this: the entries it has just read from the database
+  are the index's when their fingerprint is the header's, so the entry file is not parsed
+  (``KnowledgeIndex.load(..., known=...)``). The previous release kept the entries inside the
+  manifest; such an index is still read (``LAYOUT``);
 - ``embeddings.npz`` — every vector computed so far, keyed by the sha256 of the embedded text,
   so a rebuild encodes only new or changed texts.
 
@@ -22,7 +26,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -36,6 +40,12 @@ if TYPE_CHECKING:
     import faiss
 
 MANIFEST = "manifest.json"
+ENTRIES = "entries.json"
+# The layout of the manifest. 2: a header, the entries in ENTRIES. Its fingerprint is under
+# "entries_fingerprint", not the one-file layout's "fingerprint", so a release that knows only
+# that layout (1, the entries inside the manifest) finds no fingerprint and rebuilds instead of
+# failing on entries it cannot find.
+LAYOUT = 2
 FAISS_FILE = "index.faiss"
 EMBEDDINGS = "embeddings.npz"
 ENCODE_BATCH = 32
@@ -69,6 +79,19 @@ class IndexEntry:
     text: str  # exactly what is embedded
     content_hash: str
     kind: Literal["chunk", "question"]
+
+
+ENTRY_FIELDS = tuple(f.name for f in fields(IndexEntry))
+
+
+@dataclass(frozen=True)
+class KnownEntries:
+    """Entries read elsewhere (the database) with their ``fingerprint``: an index whose manifest
+    carries that fingerprint holds exactly these entries in this order (with this model), so
+    they need not be read from its entry file."""
+
+    entries: list[IndexEntry]
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -115,18 +138,32 @@ def article_entries(
 
 
 def fingerprint(entries: Sequence[IndexEntry], model_name: str) -> str:
+    """The sha256 of the model name and each entry's fields as sorted-key JSON, in order.
+
+    Byte for byte what ``json.dumps(asdict(entry), sort_keys=True)`` gives (what every index
+    so far recorded), without ``asdict``'s deep copy: the fields are flat strings.
+    """
     digest = hashlib.sha256(model_name.encode())
+    encode = json.JSONEncoder(sort_keys=True).encode  # what json.dumps(..., sort_keys=True) uses
     for entry in entries:
-        digest.update(json.dumps(asdict(entry), sort_keys=True).encode())
+        digest.update(encode(vars(entry)).encode())
     return digest.hexdigest()
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The manifest: the header (and, in the one-file layout, the entries too)."""
     try:
         manifest: dict[str, Any] = json.loads((index_dir / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    return manifest
+    return manifest if isinstance(manifest, dict) else None
+
+
+def entries_fingerprint(manifest: dict[str, Any]) -> str | None:
+    """The fingerprint of the entries the manifest describes (None: a layout not known here)."""
+    layout = manifest.get("layout", 1)
+    found = manifest.get("entries_fingerprint" if layout == LAYOUT else "fingerprint")
+    return found if layout in (1, LAYOUT) and isinstance(found, str) else None
 
 
 def is_current(
@@ -134,16 +171,19 @@ def is_current(
     entries: Sequence[IndexEntry],
     model_name: str,
     flat_below: int = FLAT_BELOW,
+    *,
+    digest: str | None = None,
 ) -> bool:
     """Whether the index on disk was built from exactly these entries with this model, as the
-    index type their count calls for."""
+    index type their count calls for (``digest``: their fingerprint, when already computed)."""
     manifest = read_manifest(index_dir)
     return (
         manifest is not None
         and (index_dir / FAISS_FILE).exists()
+        and (manifest.get("layout", 1) == 1 or (index_dir / ENTRIES).exists())
         and manifest.get("model_name") == model_name
-        and manifest.get("fingerprint") == fingerprint(entries, model_name)
         and manifest.get("index_type", "flat") == index_kind(len(entries), flat_below)
+        and entries_fingerprint(manifest) == (digest or fingerprint(entries, model_name))
     )
 
 
@@ -229,26 +269,32 @@ def write_index(
     vectors: dict[str, np.ndarray],
     model_name: str,
 ) -> None:
-    """Write the three files of the index; the manifest last, so a reader that finds the
-    manifest of these entries finds their vectors."""
+    """Write the four files of the index, each atomically; the manifest last, so a reader
+    that finds the manifest of these entries finds their vectors and their entry file."""
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
     wanted = dict.fromkeys(text_hash(e.text) for e in entries)
     live = {h: vectors[h] for h in wanted}  # forget vectors of deleted texts
+    digest = fingerprint(entries, model_name)
     _atomic(index_dir / EMBEDDINGS, lambda p: _save_store(p, live, model_name))
     _atomic(index_dir / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
+    rows = {
+        "fingerprint": digest,
+        "fields": ENTRY_FIELDS,
+        "rows": [[getattr(e, name) for name in ENTRY_FIELDS] for e in entries],
+    }
+    text = json.dumps(rows, ensure_ascii=False)
+    _atomic(index_dir / ENTRIES, lambda p: p.write_text(text, "utf-8"))
     manifest = {
+        "layout": LAYOUT,
         "model_name": model_name,
         "dimension": int(index.d),
         "index_type": "hnsw" if isinstance(index, faiss.IndexHNSW) else "flat",
-        "fingerprint": fingerprint(entries, model_name),
-        "entries": [asdict(e) for e in entries],
+        "count": len(entries),
+        "entries_fingerprint": digest,
     }
-    _atomic(
-        index_dir / MANIFEST,
-        lambda p: p.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8"),
-    )
+    _atomic(index_dir / MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=1), "utf-8"))
 
 
 class KnowledgeIndex:
@@ -271,7 +317,10 @@ class KnowledgeIndex:
         )
 
     @classmethod
-    def load(cls, index_dir: Path) -> KnowledgeIndex:
+    def load(cls, index_dir: Path, *, known: KnownEntries | None = None) -> KnowledgeIndex:
+        """The index in ``index_dir``. With ``known`` entries whose fingerprint is the
+        manifest's, those are its entries and the entry file is not read (a start has just
+        read them from the database and checked them with ``is_current``)."""
         import faiss
 
         manifest = read_manifest(index_dir)
@@ -279,11 +328,14 @@ class KnowledgeIndex:
             raise IndexUnavailable(f"no knowledge index in {index_dir}; run 'helpdesk kb reindex'")
         try:
             faiss_index = faiss.read_index(str(index_dir / FAISS_FILE))
-            entries = [IndexEntry(**raw) for raw in manifest["entries"]]
+            if known is not None and known.fingerprint == entries_fingerprint(manifest):
+                entries = list(known.entries)
+            else:
+                entries = _read_entries(index_dir, manifest)
             if manifest.get("index_type") == "hnsw":
                 graph: Any = faiss.downcast_index(faiss_index)
                 graph.hnsw.efSearch = HNSW_EF_SEARCH
-        except (RuntimeError, KeyError, TypeError) as exc:
+        except (RuntimeError, KeyError, TypeError, OSError, ValueError) as exc:
             raise IndexUnavailable(f"the knowledge index in {index_dir} is damaged: {exc}") from exc
         return cls(faiss_index=faiss_index, entries=entries, model_name=manifest["model_name"])
 
@@ -296,6 +348,18 @@ class KnowledgeIndex:
         scores, rows = self.faiss_index.search(query, k)
         keep = rows[0] >= 0
         return rows[0][keep], scores[0][keep]
+
+
+def _read_entries(index_dir: Path, manifest: dict[str, Any]) -> list[IndexEntry]:
+    """The entries the manifest describes: inside it (layout 1) or in the entry file."""
+    if manifest.get("layout", 1) == 1:
+        return [IndexEntry(**raw) for raw in manifest["entries"]]
+    data = json.loads((index_dir / ENTRIES).read_text("utf-8"))
+    if data["fingerprint"] != entries_fingerprint(manifest):
+        raise ValueError("the entry file is not the manifest's (written while read?)")
+    if tuple(data["fields"]) != ENTRY_FIELDS:
+        raise ValueError(f"entry fields {data['fields']} are not {list(ENTRY_FIELDS)}")
+    return [IndexEntry(*row) for row in data["rows"]]
 
 
 def _load_store(index_dir: Path, model_name: str) -> dict[str, np.ndarray]:

@@ -55,6 +55,25 @@ def tokenize(text: str) -> list[str]:
     return [_stem(w) for w in words if w not in STOPWORDS]
 
 
+def tokenize_all(texts: Iterable[str]) -> list[list[str]]:
+    """``tokenize`` of each text, stemming each distinct word once: a knowledge base repeats
+    its words, and stemming them was most of a start's tokenizing (1.8 of 2.8 s at 21,000
+    entries). The stems are kept for this call only, not for every message ever tokenized."""
+    stems = _Stems()
+    return [
+        [stems[w] for w in _WORD.findall(text.lower().replace("'", "")) if w not in STOPWORDS]
+        for text in texts
+    ]
+
+
+class _Stems(dict[str, str]):
+    """word → ``_stem(word)``, each computed on first use."""
+
+    def __missing__(self, word: str) -> str:
+        stem = self[word] = _stem(word)
+        return stem
+
+
 class LexicalIndex:
     """BM25 over a fixed list of texts, built in memory (milliseconds for a help-desk corpus)."""
 
@@ -65,7 +84,7 @@ class LexicalIndex:
 
         self._size = len(texts)
         self._bm25: bm25s.BM25 | None = None
-        corpus = [tokenize(t) for t in texts]
+        corpus = tokenize_all(texts)
         if any(corpus):
             self._bm25 = bm25s.BM25()
             self._bm25.index(corpus, show_progress=False)

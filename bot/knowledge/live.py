@@ -175,7 +175,7 @@ async def live_knowledge(
     first: a change committed while loading is caught up on the first message."""
     async with sessions() as session:
         version = await current_version(session, ARTICLES)
-    await ensure_ready(
+    ready = await ensure_ready(
         sessions,
         embedder,
         articles_dir=articles_dir,
@@ -184,7 +184,9 @@ async def live_knowledge(
         progress=progress,
         flat_below=flat_below,
     )
-    search = await asyncio.to_thread(KnowledgeSearch.load, index_dir, fusion=fusion)
+    search = await asyncio.to_thread(
+        KnowledgeSearch.load, index_dir, fusion=fusion, known=ready.entries
+    )
     return LiveKnowledge(
         search=search,
         version=version,

@@ -34,7 +34,7 @@ import numpy as np
 from bot.config import Settings
 from bot.knowledge.articles import section_anchor
 from bot.knowledge.chunking import chunk_prefix
-from bot.knowledge.index import IndexEntry, KnowledgeIndex
+from bot.knowledge.index import IndexEntry, KnowledgeIndex, KnownEntries
 from bot.knowledge.lexical import LexicalIndex, reciprocal_rank_fusion
 from nlu.embedding import Embedder
 
@@ -125,8 +125,11 @@ class KnowledgeSearch:
         self._lexical = LexicalIndex([e.text for e in entries])
 
     @classmethod
-    def load(cls, index_dir: Path, *, fusion: Fusion | None = None) -> KnowledgeSearch:
-        return cls(KnowledgeIndex.load(index_dir), fusion=fusion)
+    def load(
+        cls, index_dir: Path, *, fusion: Fusion | None = None, known: KnownEntries | None = None
+    ) -> KnowledgeSearch:
+        """The search over the index in ``index_dir`` (``known``: see ``KnowledgeIndex.load``)."""
+        return cls(KnowledgeIndex.load(index_dir, known=known), fusion=fusion)
 
     @property
     def model_name(self) -> str:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from bot.clock import FrozenClock
 from bot.knowledge.articles import parse_article
@@ -24,9 +26,10 @@ from bot.knowledge.index import (
 )
 from bot.knowledge.lexical import tokenize
 from bot.knowledge.search import KnowledgeSearch
-from bot.knowledge.service import ensure_ready, reindex
+from bot.knowledge.service import ensure_ready, entries_of, load_entries, reindex
+from bot.knowledge.versions import PUBLISHED, RETIRED
 from bot.storage.db import create_engine, session_factory
-from bot.storage.models import Base
+from bot.storage.models import Article, Base
 
 
 class HashingEmbedder:
@@ -219,3 +222,34 @@ async def test_ensure_ready_imports_once_then_only_rebuilds_when_stale(
     rebuilt = await reindex(sessions, embedder, tmp_path / "index")
     assert (rebuilt.entries, rebuilt.encoded) == (8, 0)
     assert KnowledgeSearch.load(tmp_path / "index").article_count == 3
+
+
+async def test_the_entries_a_start_reads_are_those_of_the_published_articles(
+    tmp_path: Path, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    write_articles(tmp_path / "articles", {**ARTICLES, "empty": ("Empty", ["a question"], "")})
+    await ensure_ready(
+        sessions,
+        HashingEmbedder(),
+        articles_dir=tmp_path / "articles",
+        index_dir=tmp_path / "index",
+        clock=FrozenClock(),
+    )
+    async with sessions() as session:
+        articles = {a.slug: a for a in await session.scalars(select(Article))}
+        articles["shipping"].status = RETIRED
+        await session.commit()
+    async with sessions() as session:
+        loaded = await load_entries(session)
+        published = (
+            await session.scalars(
+                select(Article)
+                .options(selectinload(Article.chunks))
+                .where(Article.status == PUBLISHED)
+                .order_by(Article.slug)
+            )
+        ).all()
+        expected = [e for article in published for e in entries_of(article)]
+
+    assert loaded == expected
+    assert {e.slug for e in loaded} == {"password", "refund"}
