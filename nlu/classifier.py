@@ -44,7 +44,7 @@ at the floor); for an out-of-scope prediction it is that of the out-of-scope dec
 
 The score's scale depends on the data (fewer examples per intent → lower probabilities and
 neighbourhoods), so the floor does not carry over between data sets: ``nlu.thresholds`` tunes
-it on validation data (0.35–0.70 on CLINC150's, depending on the objective). Most teams' data
+it on validation data (0.35–0.70 on CLINC150's at k 3, depending on the objective). Most teams' data
 has no off-topic examples to tune on, so when the training data has no ``out_of_scope`` intent
 ``fit`` calibrates the floor itself (``keep_in_scope``, default ``KEEP_IN_SCOPE`` = 0.96): the
 same seeded 20 % hold-out that chooses the vote weight gives the in-scope score of each held-out
@@ -56,14 +56,14 @@ accuracy within a point of its accuracy without rejection (0.95 costs 1.7 points
 intents left out of training stand in for off-topic messages. With this
 floor alone and no off-topic data, CLINC150 trained on ``train`` gets 92.6 % in-scope accuracy and
 87.7 % out-of-scope recall, and a BANKING77 model rejects 90.7 % of CLINC150's off-topic queries
-(``docs/benchmarks.md``). A retrain from
+(at k 3; ``docs/benchmarks.md``). A retrain from
 the previous model with the same intents keeps its floor (a few new examples hardly move it;
 retraining stays fast). Data with ``out_of_scope`` examples, or a floor given explicitly
 (``keep_in_scope=None``), keeps ``thresholds`` as given. ``nlu.train`` also trains
 the project's own off-topic messages (``nlu.background``) as the ``out_of_scope`` class when the
 data has none (``fit(background=…)``; the floor is still calibrated on the data's own held-out
 examples) and keeps 98 % then (``nlu.train.KEEP_WITH_BACKGROUND``, chosen by ``helpdesk bench
-sweep background``): 94.4 / 83.5 on CLINC150, 93.0 % rejected by a BANKING77 model. The fixed
+sweep background``): 94.3 / 83.7 on CLINC150, 93.2 % rejected by a BANKING77 model. The fixed
 floor of data with ``out_of_scope`` examples, ``FIXED_FLOOR`` (0.35), is chosen by ``helpdesk
 bench sweep fixed-floor`` on the bundled training data alone (5-fold cross-validation, with the
 shipped off-topic messages as unseen off-topic input): the strictest floor that keeps on-topic
