@@ -48,12 +48,14 @@ def test_the_score_is_probability_plus_the_weighted_intents_neighbourhood(
 def test_one_close_example_is_not_enough_to_be_in_scope(
     stray_example_data: tuple[np.ndarray, list[str]],
 ) -> None:
-    """A message right next to the stray example is near *an* example of "a" but far from
-    that intent's examples as a whole: rejected, while ordinary "a" and "b" messages pass."""
+    """With a neighbourhood of 3, a message right next to the stray example is near *an* example
+    of "a" but far from that intent's examples as a whole: rejected, while ordinary "a" and "b"
+    messages pass. (The shipped ``SCOPE_K`` is 1, the best on CLINC150's left-out intents: there
+    the nearest example of the intent alone decides the term, and this message scores 1.37.)"""
     x, labels = stray_example_data
     # a sure probability plus a neighbourhood whose mean cosine is at least a half
     floor = Thresholds(score=1.0 + SCOPE_WEIGHT * 0.5)
-    clf = IntentClassifier(knn_weight=0.0, thresholds=floor).fit(x, labels)
+    clf = IntentClassifier(knn_weight=0.0, scope_k=3, thresholds=floor).fit(x, labels)
     near_stray = unit(axis(5) + 0.05 * axis(8))
     ordinary = np.array([unit(axis(0) + 0.1 * axis(9)), unit(axis(1) + 0.1 * axis(9))])
 
@@ -86,7 +88,7 @@ def test_the_tuned_floor_separates_the_validation_rows_and_survives_saving(
 
 def test_fewer_examples_than_the_neighbourhood_use_all_of_them() -> None:
     x = np.array([unit(axis(0)), unit(axis(0) + 0.2 * axis(2)), unit(axis(1))])
-    clf = IntentClassifier(knn_weight=0.0).fit(x, ["a", "a", "b"])
+    clf = IntentClassifier(knn_weight=0.0, scope_k=3).fit(x, ["a", "a", "b"])
     message = unit(axis(0) + 0.1 * axis(3))
 
     prediction = clf.predict(message)
