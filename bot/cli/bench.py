@@ -106,6 +106,13 @@ def _finish(document: dict[str, Any], as_json: bool) -> None:
     typer.echo(f"-> {path}")
 
 
+def _say_chosen_and_shipped(document: dict[str, Any]) -> None:
+    """A sweep's choice beside the value shipped today, and the rule that chose it."""
+    typer.echo(
+        f"  chosen: {document['chosen']} (shipped: {document['shipped']}; {document['rule']})"
+    )
+
+
 @app.command("intents")
 def intents(
     dataset: Annotated[IntentDataset, typer.Option("--dataset", help="which data set")],
@@ -311,9 +318,7 @@ def sweep_scope(
 
     document = run_scope_sweep(_datasets_dir("clinc150"), _embedder(), folds)
     _finish(document, as_json)
-    typer.echo(
-        f"  chosen: {document['chosen']} (shipped: {document['shipped']}; {document['rule']})"
-    )
+    _say_chosen_and_shipped(document)
 
 
 FoldsOption = Annotated[
@@ -327,9 +332,7 @@ def _head_sweep(name: str, folds: int, as_json: bool) -> None:
 
     document = run(name, _datasets_dir("banking77"), _embedder(), folds=folds)
     _finish(document, as_json)
-    typer.echo(
-        f"  chosen: {document['chosen']} (shipped: {document['shipped']}; {document['rule']})"
-    )
+    _say_chosen_and_shipped(document)
 
 
 @sweep_app.command("word-weight")
@@ -413,9 +416,7 @@ def sweep_fusion(as_json: JsonOption = False) -> None:
 
     document = run_fusion_sweep(_datasets_dir("stackfaq", "covidfaq"), _embedder())
     _finish(document, as_json)
-    typer.echo(
-        f"  chosen: {document['chosen']} (shipped: {document['shipped']}; {document['rule']})"
-    )
+    _say_chosen_and_shipped(document)
 
 
 @app.command("pipeline")
