@@ -29,7 +29,7 @@ from bot.knowledge.index import (
 )
 from bot.knowledge.live import LiveKnowledge, live_knowledge
 from bot.knowledge.search import KnowledgeSearch
-from bot.knowledge.service import ensure_ready
+from bot.knowledge.service import ReadyReport, ensure_ready
 from tests.unit.test_knowledge_index import (
     ARTICLES,
     HashingEmbedder,
@@ -87,16 +87,24 @@ def test_the_fingerprint_is_the_one_indexes_already_record(tmp_path: Path) -> No
     assert fingerprint([], "m") == previous_fingerprint([], "m")
 
 
+async def first_start(
+    tmp_path: Path, database: async_sessionmaker[AsyncSession]
+) -> tuple[dict[str, Path], ReadyReport, list[list[tuple[str, str, float]]]]:
+    """A first start over ``ARTICLES``: what later starts are given, its report (the index
+    built) and the answers that index gives."""
+    write_articles(tmp_path / "articles", ARTICLES)
+    start = dict(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index")
+    first = await ensure_ready(database, HashingEmbedder(), clock=FrozenClock(), **start)
+    assert first.built is not None
+    return start, first, answers(KnowledgeSearch.load(tmp_path / "index"))
+
+
 async def test_a_start_on_an_index_of_the_previous_release_loads_it_without_a_rebuild(
     tmp_path: Path,
     sessions: async_sessionmaker[AsyncSession],  # noqa: F811
 ) -> None:
-    write_articles(tmp_path / "articles", ARTICLES)
+    start, first, expected = await first_start(tmp_path, sessions)
     embedder = HashingEmbedder()
-    start = dict(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index")
-    first = await ensure_ready(sessions, embedder, clock=FrozenClock(), **start)
-    assert first.built is not None
-    expected = answers(KnowledgeSearch.load(tmp_path / "index"))
     rewrite_as_previous_release(tmp_path / "index", first.entries.entries)
 
     again = await ensure_ready(sessions, embedder, clock=FrozenClock(), **start)
@@ -111,11 +119,8 @@ async def test_an_index_of_the_previous_release_with_other_articles_is_rebuilt(
     tmp_path: Path,
     sessions: async_sessionmaker[AsyncSession],  # noqa: F811
 ) -> None:
-    write_articles(tmp_path / "articles", ARTICLES)
+    start, first, expected = await first_start(tmp_path, sessions)
     embedder = HashingEmbedder()
-    start = dict(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index")
-    first = await ensure_ready(sessions, embedder, clock=FrozenClock(), **start)
-    expected = answers(KnowledgeSearch.load(tmp_path / "index"))
     older = [e for e in first.entries.entries if e.slug != "refund"]
     build_index(older, embedder, tmp_path / "index")
     rewrite_as_previous_release(tmp_path / "index", older)
@@ -151,6 +156,9 @@ def test_known_entries_serve_only_when_their_fingerprint_is_the_manifests(
 
     assert same.entries == entries
     assert stale.entries == entries, "the index's own entries, from its entry file"
+    (tmp_path / "index" / ENTRIES).write_text("not read", "utf-8")
+    known = KnownEntries(entries, fingerprint(entries, "hashing-test"))
+    assert KnowledgeIndex.load(tmp_path / "index", known=known).entries == entries
 
 
 @pytest.mark.parametrize("damage", ["garbage", "another index's entries"])
