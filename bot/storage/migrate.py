@@ -91,6 +91,9 @@ async def upgrade_database(url: str) -> None:
     engine = create_engine(url, poolclass=NullPool)
     try:
         async with engine.connect() as connection:
+            if await connection.run_sync(revision_of) == SHIPPED_HEAD:
+                return
+            await connection.rollback()  # the upgrade takes its lock in a transaction of its own
             await connection.run_sync(_upgrade)
             await connection.commit()
     finally:

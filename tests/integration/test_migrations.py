@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,22 @@ async def test_a_database_one_revision_behind_is_upgraded(database_url: str) -> 
     await upgrade_database(database_url)
     assert await current_revision(database_url) == head_revision()
     assert await _run(database_url, _diff) == []
+
+
+async def test_a_start_on_a_database_at_head_does_not_load_alembic(database_url: str) -> None:
+    """What a start does first (``ready_database``) recognises a current schema by one read:
+    Alembic and its scripts load only for a database that needs them."""
+    await upgrade_database(database_url)
+    code = (
+        "import asyncio, sys; from bot.cli.database import ready_database; "
+        f"asyncio.run(ready_database({database_url!r})); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+    assert await current_revision(database_url) == head_revision()
 
 
 def test_one_head_and_revision_scripts_stand_alone() -> None:
